@@ -1,0 +1,10 @@
+"""The cache classes: cachetools-compatible mappings over the selected implementation."""
+
+from __future__ import annotations
+
+from ._impl import impl
+from ._layer import build
+
+globals().update(build(impl, __name__))
+
+__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache"]
