@@ -34,5 +34,16 @@ ext_modules = [] if NO_EXT else [
         undef_macros=undef_macros,
     )
 ]
+# The decorator's call wrapper (csrc/wrapper.c) is its own extension module.
+if not NO_EXT and os.path.exists(os.path.join("csrc", "wrapper.c")):
+    ext_modules.append(
+        Extension(
+            "fastcache._cwrapper",
+            sources=["csrc/wrapper.c"],
+            extra_compile_args=extra_compile_args,
+            define_macros=define_macros,
+            undef_macros=undef_macros,
+        )
+    )
 
 setup(ext_modules=ext_modules)
