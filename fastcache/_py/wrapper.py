@@ -1,0 +1,385 @@
+"""Pure-Python call wrapper of the memoizing decorators: the reference for ``csrc/wrapper.c``.
+
+``_lru_cache_wrapper(user_function, maxsize, typed, cache_info_type, *, policy, ttl, timer,
+single_flight)`` returns the wrapper function that ``fastcache.decorators`` then passes to
+``functools.update_wrapper``. As in ``functools``, the strategy is chosen here, once:
+uncached (``maxsize == 0``), unbounded (``maxsize is None``) or bounded, and for bounded
+caches the eviction policy: ``"lru"`` (least recently used), ``"fifo"`` (first in, first
+out), ``"lfu"`` (least frequently used, ties to the least recent), ``"ttl"`` (LRU whose
+entries expire ``ttl`` timer units after they were stored; also allowed unbounded).
+
+Differences from ``functools._lru_cache_wrapper``, kept identical in the C wrapper:
+
+1. Keys never take the single-argument shortcut (``f(3)`` keyed by ``3`` itself), so that
+   ``f(3)`` and ``f(3.0)`` share an entry when ``typed`` is false, as the documentation of
+   ``functools.lru_cache`` says they usually do (functools caches them separately because
+   its shortcut changes the key's shape). Each argument is still hashed once per call.
+2. ``single_flight=True``: threads asking for the same missing key run the function once;
+   the others wait for the result (then count a hit), or, if it raised, try again
+   themselves. A thread that re-enters the function for a key it is itself computing does
+   not wait (no deadlock on recursion). Two threads each computing a key that the other
+   one's computation asks for would wait for each other: avoid such cross recursion.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["_lru_cache_wrapper"]
+
+# Marks the end of the positional arguments in a key; compared by identity.
+_KWD_MARK = object()
+
+_PREV, _NEXT, _KEY, _RESULT, _DEADLINE = 0, 1, 2, 3, 4
+
+
+class _HashedSeq(list[Any]):
+    """A key that hashes its items once, however many dict lookups it goes through."""
+
+    __slots__ = ("hashvalue",)
+
+    def __init__(self, tup: tuple[Any, ...]) -> None:
+        self[:] = tup
+        self.hashvalue = hash(tup)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return self.hashvalue
+
+
+def _make_key(args: tuple[Any, ...], kwds: dict[str, Any], typed: bool) -> _HashedSeq:
+    """Flat key of a call: args, then a mark and the keyword items in call order, then types."""
+    key = args
+    if kwds:
+        key += (_KWD_MARK,)
+        for item in kwds.items():
+            key += item
+    if typed:
+        key += tuple(type(v) for v in args)
+        if kwds:
+            key += tuple(type(v) for v in kwds.values())
+    return _HashedSeq(key)
+
+
+class _Store:
+    """Storage and eviction policy of one bounded (or TTL) wrapper; the caller holds the lock.
+
+    ``get`` counts an access and returns ``missing`` when absent (or expired); ``put``
+    stores a value for a key known to be absent or expired, evicting as needed.
+    """
+
+    def __init__(self, maxsize: float) -> None:
+        self.maxsize = maxsize
+        self.map: dict[Any, list[Any]] = {}
+
+    def get(self, key: Any, missing: Any) -> Any:
+        raise NotImplementedError
+
+    def put(self, key: Any, value: Any) -> None:
+        raise NotImplementedError
+
+    def size(self) -> int:
+        return len(self.map)
+
+    def clear(self) -> None:
+        self.map.clear()
+
+
+class _DictStore(_Store):
+    """Unbounded, no order to keep: a plain dict."""
+
+    def get(self, key: Any, missing: Any) -> Any:
+        return self.map.get(key, missing)
+
+    def put(self, key: Any, value: Any) -> None:
+        self.map.setdefault(key, value)
+
+
+class _LRUStore(_Store):
+    """Least recently used (or, with ``move=False``, first in first out): functools' links."""
+
+    def __init__(self, maxsize: float, move: bool = True) -> None:
+        super().__init__(maxsize)
+        self.move = move
+        self.root: list[Any] = []
+        self.root[:] = [self.root, self.root, None, None, None]
+
+    def unlink(self, link: list[Any]) -> None:
+        link[_PREV][_NEXT] = link[_NEXT]
+        link[_NEXT][_PREV] = link[_PREV]
+
+    def append(self, link: list[Any]) -> None:
+        root = self.root
+        last = root[_PREV]
+        last[_NEXT] = root[_PREV] = link
+        link[_PREV] = last
+        link[_NEXT] = root
+
+    def get(self, key: Any, missing: Any) -> Any:
+        link = self.map.get(key)
+        if link is None:
+            return missing
+        if self.move:
+            self.unlink(link)
+            self.append(link)
+        return link[_RESULT]
+
+    def put(self, key: Any, value: Any) -> None:
+        if key in self.map:  # stored meanwhile (recursion, another thread): keep it
+            return
+        if len(self.map) >= self.maxsize:
+            oldest = self.root[_NEXT]
+            self.unlink(oldest)
+            del self.map[oldest[_KEY]]
+        link = [None, None, key, value, None]
+        self.append(link)
+        self.map[key] = link
+
+    def clear(self) -> None:
+        self.map.clear()
+        self.root[:] = [self.root, self.root, None, None, None]
+
+
+class _TTLStore(_LRUStore):
+    """LRU whose entries expire ``ttl`` after they were stored (``not now < deadline``).
+
+    A second ordering by write time (= deadline order, the ttl being fixed) lets ``expire``
+    reclaim exactly the expired entries, oldest first, without a scan.
+    """
+
+    def __init__(self, maxsize: float, ttl: float, timer: Callable[[], float]) -> None:
+        super().__init__(maxsize)
+        self.ttl = ttl
+        self.timer = timer
+        self.written: OrderedDict[Any, list[Any]] = OrderedDict()
+
+    def get(self, key: Any, missing: Any) -> Any:
+        link = self.map.get(key)
+        if link is None or not self.timer() < link[_DEADLINE]:
+            return missing
+        self.unlink(link)
+        self.append(link)
+        return link[_RESULT]
+
+    def expire(self, now: float) -> None:
+        written = self.written
+        while written:
+            key, link = next(iter(written.items()))
+            if now < link[_DEADLINE]:
+                break
+            written.popitem(last=False)
+            self.unlink(link)
+            del self.map[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        now = self.timer()
+        self.expire(now)
+        link = self.map.get(key)
+        if link is not None:
+            if now < link[_DEADLINE]:  # stored meanwhile and still live: keep it
+                return
+            # expired but not reclaimed (a timer that went backwards): replace it
+            self.unlink(link)
+            del self.map[link[_KEY]]
+            del self.written[link[_KEY]]
+        super().put(key, value)
+        link = self.map[key]
+        link[_DEADLINE] = now + self.ttl
+        self.written[link[_KEY]] = link
+
+    def size(self) -> int:
+        self.expire(self.timer())
+        return len(self.map)
+
+    def clear(self) -> None:
+        super().clear()
+        self.written.clear()
+
+
+class _LFUStore(_Store):
+    """Least frequently used, ties to the least recently used: O(1) frequency buckets."""
+
+    def __init__(self, maxsize: float) -> None:
+        super().__init__(maxsize)
+        self.buckets: dict[int, OrderedDict[Any, list[Any]]] = {}
+        self.minfreq = 0
+
+    def get(self, key: Any, missing: Any) -> Any:
+        link = self.map.get(key)
+        if link is None:
+            return missing
+        stored, value, freq = link
+        bucket = self.buckets[freq]
+        del bucket[stored]
+        if not bucket:
+            del self.buckets[freq]
+            if self.minfreq == freq:
+                self.minfreq = freq + 1
+        link[2] = freq + 1
+        self.buckets.setdefault(freq + 1, OrderedDict())[stored] = link
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        if key in self.map:
+            return
+        if len(self.map) >= self.maxsize:
+            bucket = self.buckets[self.minfreq]
+            victim, _ = bucket.popitem(last=False)
+            if not bucket:
+                del self.buckets[self.minfreq]
+            del self.map[victim]
+        link = [key, value, 1]
+        self.map[key] = link
+        self.buckets.setdefault(1, OrderedDict())[key] = link
+        self.minfreq = 1
+
+    def clear(self) -> None:
+        self.map.clear()
+        self.buckets.clear()
+        self.minfreq = 0
+
+
+def make_store(
+    maxsize: int | None,
+    policy: str,
+    ttl: float | None = None,
+    timer: Callable[[], float] | None = None,
+) -> _Store:
+    """The store of a ``policy`` cache of ``maxsize`` entries (``None``: unbounded)."""
+    bound = float("inf") if maxsize is None else maxsize
+    if policy == "ttl":
+        if ttl is None or timer is None:
+            raise TypeError("the ttl policy needs ttl and timer")
+        return _TTLStore(bound, ttl, timer)
+    if policy not in ("lru", "fifo", "lfu"):
+        raise ValueError(f"unknown policy {policy!r}")
+    if maxsize is None:
+        return _DictStore(bound)
+    if policy == "lfu":
+        return _LFUStore(bound)
+    return _LRUStore(bound, move=policy == "lru")
+
+
+class _Flight:
+    """One in-flight computation: the thread running it, and an event made for waiters."""
+
+    __slots__ = ("event", "owner")
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.event: threading.Event | None = None
+
+
+def _lru_cache_wrapper(
+    user_function: Callable[..., Any],
+    maxsize: int | None,
+    typed: bool,
+    cache_info_type: Callable[[int, int, int | None, int], Any],
+    *,
+    policy: str = "lru",
+    ttl: float | None = None,
+    timer: Callable[[], float] | None = None,
+    single_flight: bool = False,
+) -> Callable[..., Any]:
+    """Return the caching wrapper of ``user_function`` (no attributes copied yet)."""
+    sentinel = object()
+    make_key = _make_key
+    hits = misses = 0
+    lock = threading.RLock()  # reentrant: a key's __eq__ may call the wrapper again
+
+    if maxsize == 0:
+
+        def wrapper(*args: Any, **kwds: Any) -> Any:
+            # No caching -- just a statistics update
+            nonlocal misses
+            misses += 1
+            return user_function(*args, **kwds)
+
+        def cache_info() -> Any:
+            return cache_info_type(hits, misses, maxsize, 0)
+
+        def cache_clear() -> None:
+            nonlocal hits, misses
+            hits = misses = 0
+
+        wrapper.cache_info = cache_info  # type: ignore[attr-defined]
+        wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
+        return wrapper
+
+    store = make_store(maxsize, policy, ttl, timer)
+
+    get: Callable[[Any, Any], Any] = store.get
+    if isinstance(store, _DictStore):
+        get = store.map.get
+    put, size, clear = store.put, store.size, store.clear
+
+    if not single_flight:
+
+        def wrapper(*args: Any, **kwds: Any) -> Any:
+            nonlocal hits, misses
+            key = make_key(args, kwds, typed)
+            with lock:
+                result = get(key, sentinel)
+                if result is not sentinel:
+                    hits += 1
+                    return result
+                misses += 1
+            result = user_function(*args, **kwds)
+            with lock:
+                put(key, result)
+            return result
+
+    else:
+        inflight: dict[Any, _Flight] = {}
+        get_ident = threading.get_ident
+
+        def wrapper(*args: Any, **kwds: Any) -> Any:
+            nonlocal hits, misses
+            key = make_key(args, kwds, typed)
+            me = get_ident()
+            while True:
+                with lock:
+                    result = get(key, sentinel)
+                    if result is not sentinel:
+                        hits += 1
+                        return result
+                    flight = inflight.get(key)
+                    if flight is None:
+                        flight = inflight[key] = _Flight(me)
+                        misses += 1
+                        break
+                    if flight.owner == me:  # recursion into a key this thread computes
+                        misses += 1
+                        flight = None
+                        break
+                    if flight.event is None:
+                        flight.event = threading.Event()
+                    event = flight.event
+                event.wait()
+            try:
+                result = user_function(*args, **kwds)
+                with lock:
+                    put(key, result)
+                return result
+            finally:
+                if flight is not None:
+                    with lock:
+                        del inflight[key]
+                    if flight.event is not None:
+                        flight.event.set()
+
+    def cache_info() -> Any:
+        with lock:
+            return cache_info_type(hits, misses, maxsize, size())
+
+    def cache_clear() -> None:
+        nonlocal hits, misses
+        with lock:
+            clear()
+            hits = misses = 0
+
+    wrapper.cache_info = cache_info  # type: ignore[attr-defined]
+    wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
+    return wrapper
