@@ -1,0 +1,526 @@
+"""The side-by-side benchmark behind ``python -m fastcache bench`` and ``bench/compare.py``.
+
+Every figure is the best of several timed loops over key arrays built before timing (as
+``timeit``: the loop runs with the garbage collector off), divided by the number of
+operations, so it includes the cost of the ``for`` loop itself; the baselines (a plain
+``dict``, the peer libraries) run the very same loop in the same process, and every ratio is
+taken against a baseline measured in the same run. Peers that are not installed are shown
+as such, never guessed. Nothing here asserts a speed: it reports.
+
+Reproduce: ``python -m fastcache bench`` (about 30-60 s), ``--quick`` (a few seconds, small
+sizes), ``--full`` (longer, adds a 10,000,000-entry table).
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import itertools
+import math
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Row", "contenders", "format_rows", "run"]
+
+# Odd multiplier: i -> (i * _MIX) & _MASK is a bijection on [0, 2**61), so the keys are
+# distinct, spread over the hash space, and cheap to build (no random.sample of millions).
+_MIX = 0x9E3779B97F4A7C15
+_MASK = (1 << 61) - 1
+# A prime that divides none of the sizes used: i -> keys[(i * _STEP) % n] visits every key
+# of a full cache in a scattered order.
+_STEP = 1_000_003
+
+DICT = "dict"
+FC_C = "fastcache (c)"
+FC_PY = "fastcache (py)"
+PEERS = ("cachetools", "cachebox", "lru-dict")
+
+T_OPS = ("ns per operation and ratio to dict (dict insert+evict: d[k] = v; del d[oldest]),"
+         " same run")
+T_SIZES = "LRUCache hit cost by number of entries (c[k], hit), ratio to dict of the same size"
+T_ZIPF = "Zipf(0.99) cache-aside loop (get, insert on miss)"
+T_TTL = "TTL reclamation: expire() over entries with random per-item TTLs"
+T_DECO = "Decorators (rows from bench/bench_decorators.py)"
+NOTE = "note"  # a Row in this column is printed under its table, not in a cell
+T_GOALS = "Goals from the issue (reported, never asserted)"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One cell of a result table: ``table`` / ``label`` (row) / ``column``.
+
+    ``value`` is the measured number (ns/op, a hit ratio, ...) or None when nothing was
+    measured; ``text`` is how the cell is printed.
+    """
+
+    table: str
+    label: str
+    column: str
+    value: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A cache library under test: factories for the policies it has (None: it has none)."""
+
+    name: str
+    lru: Callable[[int], Any] | None = None
+    lfu: Callable[[int], Any] | None = None
+    ttl: Callable[[int], Any] | None = None
+    ttl_class: Any = None  # fastcache's TTLCache class, for the reclamation table
+    missing: str = ""
+
+
+@dataclass(frozen=True)
+class _Scale:
+    hit_n: int
+    hit_ops: int
+    evict_n: int
+    evict_ops: int
+    sizes: tuple[int, ...]
+    size_ops: int
+    zipf_keys: int
+    zipf_requests: int
+    zipf_maxsize: int
+    ttl_n: int
+    ttl_n_twin: int
+    zipf_runs: int
+    repeat: int
+    budget_s: float
+
+
+QUICK = _Scale(10_000, 20_000, 1_000, 5_000, (1_000, 100_000), 20_000,
+               100_000, 100_000, 1_000, 100_000, 20_000, 1, 3, 0.2)
+DEFAULT = _Scale(100_000, 100_000, 10_000, 30_000, (1_000, 100_000, 1_000_000), 100_000,
+                 1_000_000, 1_000_000, 10_000, 1_000_000, 100_000, 1, 5, 0.8)
+FULL = _Scale(100_000, 200_000, 10_000, 50_000,
+              (1_000, 100_000, 1_000_000, 10_000_000), 200_000,
+              1_000_000, 1_000_000, 10_000, 1_000_000, 1_000_000, 3, 9, 3.0)
+
+HIT_LABEL = "{} hit, {:,} full: c[k]"
+EVICT_LABEL = "{} insert+evict, {:,} full"
+_LONG_TTL = 1e9  # never expires during a run
+
+
+def make_keys(n: int, offset: int = 0) -> list[int]:
+    """``n`` distinct pseudo-random ints (the same for every call with the same arguments)."""
+    return [(i * _MIX) & _MASK for i in range(offset, offset + n)]
+
+
+def scattered(keys: Sequence[int], ops: int) -> list[int]:
+    """``ops`` accesses visiting ``keys`` in a scattered order (each about equally often)."""
+    n = len(keys)
+    return [keys[(i * _STEP) % n] for i in range(ops)]
+
+
+# The timed loops. The same function times every contender, so the loop overhead is equal.
+def hit_loop(cache: Any, keys: Iterable[Any]) -> None:
+    """``cache[k]`` for every k (all hits)."""
+    for k in keys:
+        cache[k]
+
+
+def insert_loop(cache: Any, keys: Iterable[Any]) -> None:
+    """``cache[k] = k`` for every k."""
+    for k in keys:
+        cache[k] = k
+
+
+def dict_insert_evict_loop(d: dict[Any, Any], pairs: Iterable[tuple[Any, Any]]) -> None:
+    """The dict baseline of an insert with eviction: ``d[k] = k; del d[oldest]``."""
+    for k, old in pairs:
+        d[k] = k
+        del d[old]
+
+
+def cache_aside_loop(cache: Any, requests: Iterable[Any]) -> int:
+    """Cache-aside: ``get``, and on a miss load (the key itself) and insert. Returns misses."""
+    misses = 0
+    get = cache.get
+    for k in requests:
+        if get(k) is None:
+            misses += 1
+            cache[k] = k
+    return misses
+
+
+def best_ns(loop: Callable[..., object], args: tuple[Any, ...], ops: int, repeat: int,
+            budget_s: float) -> float:
+    """The best of up to ``repeat`` timed calls of ``loop(*args)``, in ns per operation.
+
+    Stops early (after at least two calls) once ``budget_s`` seconds were spent.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        best = math.inf
+        spent = 0
+        for i in range(repeat):
+            t0 = time.perf_counter_ns()
+            loop(*args)
+            dt = time.perf_counter_ns() - t0
+            best = min(best, dt)
+            spent += dt
+            if i >= 1 and spent > budget_s * 1e9:
+                break
+    finally:
+        if enabled:
+            gc.enable()
+    return best / ops
+
+
+def _import(name: str) -> Any:
+    return importlib.import_module(name)
+
+
+def contenders() -> list[Contender]:
+    """fastcache's compiled core and its twin, then the peers, in display order."""
+    import fastcache
+    from fastcache import _layer
+
+    out: list[Contender] = []
+    if fastcache.IMPLEMENTATION == "c":
+        from fastcache import caches
+
+        out.append(_fastcache_contender(FC_C, vars(caches)))
+    else:
+        out.append(Contender(FC_C, missing="compiled core not loaded"))
+    try:
+        twin = _layer.build(_import("fastcache._py"), "fastcache._bench")
+    except (ImportError, AttributeError) as exc:
+        out.append(Contender(FC_PY, missing=f"not importable: {type(exc).__name__}"))
+    else:
+        out.append(_fastcache_contender(FC_PY, twin))
+
+    for name, module in (("cachetools", "cachetools"), ("cachebox", "cachebox"),
+                         ("lru-dict", "lru")):
+        try:
+            mod = _import(module)
+        except ImportError:
+            out.append(Contender(name, missing="not installed"))
+        else:
+            out.append(_peer_contender(name, mod))
+    return out
+
+
+def _peer_contender(name: str, mod: Any) -> Contender:
+    if name == "lru-dict":
+        return Contender(name, mod.LRU)
+    ttl = mod.TTLCache
+    return Contender(name, mod.LRUCache, mod.LFUCache, lambda n: ttl(n, _LONG_TTL))
+
+
+def _fastcache_contender(name: str, ns: dict[str, Any]) -> Contender:
+    lru, lfu, ttl = ns["LRUCache"], ns["LFUCache"], ns["TTLCache"]
+    return Contender(name, lru, lfu, lambda n: ttl(n, _LONG_TTL), ttl_class=ttl)
+
+
+class _Runner:
+    """Collects measurements; ``progress`` is told what is measured next."""
+
+    def __init__(self, scale: _Scale, progress: Callable[[str], None] | None) -> None:
+        self.scale = scale
+        self.progress = progress
+        self.rows: list[Row] = []
+        self.step = 0
+
+    def say(self, what: str) -> None:
+        self.step += 1
+        if self.progress is not None:
+            self.progress(f"[{self.step}] {what}")
+
+    def time(self, loop: Callable[..., object], args: tuple[Any, ...], ops: int) -> float:
+        return best_ns(loop, args, ops, self.scale.repeat, self.scale.budget_s)
+
+    def add(self, table: str, label: str, column: str, value: float | None, text: str) -> None:
+        self.rows.append(Row(table, label, column, value, text))
+
+
+def _ops_table(r: _Runner, cons: list[Contender]) -> None:
+    s = r.scale
+    hit_keys = make_keys(s.hit_n)
+    hit_order = scattered(hit_keys, s.hit_ops)
+    ev_keys = make_keys(max(s.evict_ops, 2 * s.evict_n + 1), offset=s.hit_n)
+    ev_prefill = ev_keys[-s.evict_n:]
+    m = len(ev_keys)
+    ev_pairs = [(k, ev_keys[(i - s.evict_n) % m]) for i, k in enumerate(ev_keys)]
+
+    ops = [
+        (HIT_LABEL.format("LRUCache", s.hit_n), "lru", "hit"),
+        (EVICT_LABEL.format("LRUCache", s.evict_n), "lru", "evict"),
+        (HIT_LABEL.format("LFUCache", s.hit_n), "lfu", "hit"),
+        (EVICT_LABEL.format("LFUCache", s.evict_n), "lfu", "evict"),
+        (HIT_LABEL.format("TTLCache", s.hit_n), "ttl", "hit"),
+    ]
+    for label, policy, kind in ops:
+        r.say(f"{label}: dict")
+        if kind == "hit":
+            d = dict.fromkeys(hit_keys)
+            base = r.time(hit_loop, (d, hit_order), len(hit_order))
+        else:
+            d = dict.fromkeys(ev_prefill)
+            base = r.time(dict_insert_evict_loop, (d, ev_pairs), m)
+        del d
+        r.add(T_OPS, label, DICT, base, f"{base:.0f}")
+        for con in cons:
+            factory = getattr(con, policy)
+            if factory is None:
+                r.add(T_OPS, label, con.name, None, "-")
+                if con.missing:
+                    r.add(T_OPS, con.name, NOTE, None, con.missing)
+                continue
+            r.say(f"{label}: {con.name}")
+            if kind == "hit":
+                c = factory(s.hit_n)
+                insert_loop(c, hit_keys)
+                ns = r.time(hit_loop, (c, hit_order), len(hit_order))
+            else:
+                c = factory(s.evict_n)
+                insert_loop(c, ev_prefill)
+                ns = r.time(insert_loop, (c, ev_keys), m)
+            del c
+            r.add(T_OPS, label, con.name, ns, f"{ns:.0f} {ns / base:.2f}x")
+
+
+def _sizes_table(r: _Runner, cons: list[Contender]) -> None:
+    s = r.scale
+    fc = next((c for c in cons if c.lru is not None and c.name in (FC_C, FC_PY)), None)
+    for n in s.sizes:
+        label = f"{n:,} entries"
+        keys = make_keys(n)
+        order = scattered(keys, s.size_ops)
+        r.say(f"hit cost at {label}: dict")
+        d = dict.fromkeys(keys)
+        base = r.time(hit_loop, (d, order), len(order))
+        del d
+        r.add(T_SIZES, label, "dict ns", base, f"{base:.0f}")
+        if fc is None or fc.lru is None:
+            r.add(T_SIZES, "LRUCache", NOTE, None, "no fastcache implementation importable")
+            continue
+        r.say(f"hit cost at {label}: {fc.name}")
+        c = fc.lru(n)
+        insert_loop(c, keys)
+        ns = r.time(hit_loop, (c, order), len(order))
+        del c
+        r.add(T_SIZES, label, f"{fc.name} ns", ns, f"{ns:.0f}")
+        r.add(T_SIZES, label, "ratio", ns / base, f"{ns / base:.2f}x")
+
+
+def zipf_requests(n_keys: int, n_requests: int, s: float = 0.99, seed: int = 1) -> list[int]:
+    """``n_requests`` keys drawn with P(rank r) proportional to 1 / r**s over ``n_keys`` keys.
+
+    Ranks are mapped to scattered keys, so popularity is not correlated with hash order.
+    """
+    cum = list(itertools.accumulate(1.0 / r**s for r in range(1, n_keys + 1)))
+    ranks = random.Random(seed).choices(range(n_keys), cum_weights=cum, k=n_requests)
+    keys = make_keys(n_keys, offset=1 << 40)
+    return [keys[i] for i in ranks]
+
+
+def _zipf_table(r: _Runner, cons: list[Contender]) -> None:
+    s = r.scale
+    r.say(f"Zipf: drawing {s.zipf_requests:,} requests over {s.zipf_keys:,} keys")
+    reqs = zipf_requests(s.zipf_keys, s.zipf_requests)
+    label_of = f"maxsize {s.zipf_maxsize:,}, {s.zipf_requests:,} requests, {s.zipf_keys:,} keys"
+    measured: dict[str, float] = {}
+    for con in cons:
+        label = f"{con.name} LRU"
+        if con.lru is None:
+            r.add(T_ZIPF, label, "hit ratio", None, "-")
+            if con.missing:
+                r.add(T_ZIPF, con.name, NOTE, None, con.missing)
+            continue
+        r.say(f"Zipf cache-aside: {con.name}")
+        best = math.inf
+        misses = 0
+        for _ in range(s.zipf_runs):  # each run starts from an empty cache
+            c = con.lru(s.zipf_maxsize)
+            enabled = gc.isenabled()
+            gc.disable()
+            t0 = time.perf_counter_ns()
+            misses = cache_aside_loop(c, reqs)
+            dt = time.perf_counter_ns() - t0
+            if enabled:
+                gc.enable()
+            best = min(best, dt / len(reqs))
+            del c
+        measured[con.name] = best
+        hr = 1 - misses / len(reqs)
+        r.add(T_ZIPF, label, "hit ratio", hr, f"{hr:.4f}")
+        r.add(T_ZIPF, label, "ns/request", best, f"{best:.0f}")
+    base = measured.get("cachebox")
+    for name, ns in measured.items():
+        text = f"{ns / base:.2f}x" if base else "cachebox not installed"
+        r.add(T_ZIPF, f"{name} LRU", "vs cachebox", ns / base if base else None, text)
+    r.add(T_ZIPF, "workload", NOTE, None, label_of)
+
+
+def _ttl_table(r: _Runner, cons: list[Contender]) -> None:
+    span = 1000.0
+    rng = random.Random(2)
+    all_ttls = [rng.uniform(1.0, span) for _ in range(r.scale.ttl_n)]
+    all_keys = make_keys(r.scale.ttl_n, offset=1 << 50)
+    for con in cons:
+        if con.ttl_class is None:
+            continue
+        n = r.scale.ttl_n if con.name == FC_C else r.scale.ttl_n_twin
+        keys, ttls = all_keys[:n], all_ttls[:n]
+        per_entry: dict[float, float] = {}
+        for frac in (0.001, 0.25, 1.0):
+            now = [0.0]
+            c = con.ttl_class(math.inf, span, timer=lambda now=now: now[0])
+            r.say(f"TTL reclamation: {con.name}, filling {n:,} entries")
+            for k, t in zip(keys, ttls, strict=True):
+                c.set(k, k, ttl=t)
+            r.say(f"TTL reclamation: {con.name}, expire about {frac:.1%} of {n:,}")
+            now[0] = 1.0 + (span - 1.0) * frac
+            enabled = gc.isenabled()
+            gc.disable()
+            t0 = time.perf_counter_ns()
+            gone = len(c.expire())
+            dt = time.perf_counter_ns() - t0
+            if enabled:
+                gc.enable()
+            left = len(c)
+            del c
+            per_entry[frac] = dt / max(1, gone)
+            label = f"{con.name}: {gone:,} of {n:,} expire"
+            r.add(T_TTL, label, "ms", dt / 1e6, f"{dt / 1e6:.2f}")
+            r.add(T_TTL, label, "ns per expired", per_entry[frac], f"{per_entry[frac]:.0f}")
+            r.add(T_TTL, label, "left", left, f"{left:,}")
+        ratio = per_entry[1.0] / per_entry[0.25]
+        r.add(T_TTL, f"{con.name}: all / a quarter", "ns per expired", ratio,
+              f"{ratio:.2f}x")
+
+
+def _decorator_rows(r: _Runner, quick: bool) -> None:
+    """The decorators engineer's rows, imported lazily; a note when they are not there."""
+    r.say("decorators")
+    module = None
+    errors = []
+    for name in ("fastcache._bench_decorators", "bench.bench_decorators"):
+        try:
+            module = _import(name)
+            break
+        except ImportError as exc:
+            errors.append(f"{name}: {exc}")
+    rows_fn = getattr(module, "rows", None)
+    if rows_fn is None:
+        r.add(T_DECO, "skipped", NOTE, None,
+              "decorator benchmark not importable: " + "; ".join(errors or ["no rows()"]))
+        return
+    for item in rows_fn(quick):
+        r.rows.append(_as_row(item))
+
+
+def _as_row(item: Any) -> Row:
+    if isinstance(item, Row):
+        return item
+    if isinstance(item, dict):
+        label = str(item.get("label", item.get("name", "?")))
+        value = item.get("ns", item.get("value"))
+        text = item.get("text")
+        ratio = item.get("ratio")
+        if text is None:
+            text = "-" if value is None else f"{value:.0f} ns"
+            if ratio is not None:
+                text += f" {ratio:.2f}x"
+        return Row(T_DECO, label, str(item.get("column", "ns/op")),
+                   None if value is None else float(value), str(text))
+    label, value, *rest = item
+    return Row(T_DECO, str(label), "ns/op", float(value),
+               f"{value:.0f} ns" + (f" {rest[0]}" if rest else ""))
+
+
+def _goals(r: _Runner) -> None:
+    get: dict[tuple[str, str, str], float] = {
+        (x.table, x.label, x.column): x.value for x in r.rows if x.value is not None
+    }
+    s = r.scale
+    name = FC_C if any(x.column == FC_C and x.value is not None for x in r.rows) else FC_PY
+    lru_hit = HIT_LABEL.format("LRUCache", s.hit_n)
+    lfu_hit = HIT_LABEL.format("LFUCache", s.hit_n)
+    ttl_hit = HIT_LABEL.format("TTLCache", s.hit_n)
+    lru_ev = EVICT_LABEL.format("LRUCache", s.evict_n)
+    lfu_ev = EVICT_LABEL.format("LFUCache", s.evict_n)
+    goals = [
+        ("LRU hit / dict", (T_OPS, lru_hit, name), (T_OPS, lru_hit, DICT), 1.3),
+        ("LRU insert+evict / cachebox", (T_OPS, lru_ev, name), (T_OPS, lru_ev, "cachebox"), 1.0),
+        ("LFU hit / dict", (T_OPS, lfu_hit, name), (T_OPS, lfu_hit, DICT), 1.3),
+        ("LFU insert+evict / LRU's", (T_OPS, lfu_ev, name), (T_OPS, lru_ev, name), 1.5),
+        ("TTL hit / dict", (T_OPS, ttl_hit, name), (T_OPS, ttl_hit, DICT), 1.5),
+        ("Zipf ns/request / cachebox", (T_ZIPF, f"{name} LRU", "ns/request"),
+         (T_ZIPF, "cachebox LRU", "ns/request"), 1.0),
+    ]
+    for what, num, den, target in goals:
+        label = f"{what} ({name})"
+        if num in get and den in get:
+            ratio = get[num] / get[den]
+            r.add(T_GOALS, label, "measured", ratio, f"{ratio:.2f}x")
+            r.add(T_GOALS, label, "goal", target, f"<= {target:.1f}x")
+            r.add(T_GOALS, label, "met", float(ratio <= target), "yes" if ratio <= target
+                  else "no")
+        else:
+            r.add(T_GOALS, label, "measured", None, "not measured")
+
+
+def run(quick: bool = False, progress: Callable[[str], None] | None = None, *,
+        full: bool = False, decorators: bool = True) -> list[Row]:
+    """Measure everything and return the result cells in display order.
+
+    ``quick``: small sizes, a few seconds. ``full``: more repeats and a 10,000,000-entry
+    size row. ``progress(message)`` is called before each measurement.
+    """
+    if quick and full:
+        raise ValueError("quick and full are exclusive")
+    r = _Runner(QUICK if quick else FULL if full else DEFAULT, progress)
+    cons = contenders()
+    _ops_table(r, cons)
+    _sizes_table(r, cons)
+    _zipf_table(r, cons)
+    _ttl_table(r, cons)
+    if decorators:
+        _decorator_rows(r, quick)
+    _goals(r)
+    return r.rows
+
+
+def format_rows(rows: Iterable[Row]) -> str:
+    """Lay the cells out as one text table per ``table``, in the order they came.
+
+    Rows in the ``"note"`` column are printed under their table as ``label: text``.
+    """
+    tables: dict[str, dict[str, dict[str, str]]] = {}
+    columns: dict[str, list[str]] = {}
+    notes: dict[str, list[str]] = {}
+    for x in rows:
+        body = tables.setdefault(x.table, {})
+        cols = columns.setdefault(x.table, [])
+        if x.column == NOTE:
+            line = f"{x.label}: {x.text}"
+            if line not in notes.setdefault(x.table, []):
+                notes[x.table].append(line)
+            continue
+        body.setdefault(x.label, {})[x.column] = x.text
+        if x.column not in cols:
+            cols.append(x.column)
+    out: list[str] = []
+    for title, body in tables.items():
+        out.append(f"## {title}")
+        cols = columns[title]
+        if body:
+            first = max(len(label) for label in body)
+            widths = [max([len(c)] + [len(cells.get(c, "")) for cells in body.values()])
+                      for c in cols]
+            pairs = list(zip(cols, widths, strict=True))
+            out.append("  ".join([" " * first, *(c.rjust(w) for c, w in pairs)]))
+            for label, cells in body.items():
+                out.append("  ".join([label.ljust(first),
+                                      *(cells.get(c, "").rjust(w) for c, w in pairs)]))
+        out.extend(f"  ({line})" for line in notes.get(title, []))
+        out.append("")
+    return "\n".join(out)
