@@ -1,0 +1,25 @@
+"""The pure-Python twin of the compiled core ``fastcache._core``: the same classes and constants,
+the same behaviour (docs/core-spec.md). ``fastcache._impl`` falls back to it when the extension
+cannot be imported, and ``FASTCACHE_PURE_PYTHON=1`` selects it.
+"""
+
+from __future__ import annotations
+
+from .._types import DELETED, EVICTED, EXPIRED, REPLACED, CacheStats
+from .caches import Cache, FIFOCache, LFUCache, LRUCache, RRCache
+from .timed import TLRUCache, TTLCache
+
+__all__ = [
+    "DELETED",
+    "EVICTED",
+    "EXPIRED",
+    "REPLACED",
+    "Cache",
+    "CacheStats",
+    "FIFOCache",
+    "LFUCache",
+    "LRUCache",
+    "RRCache",
+    "TLRUCache",
+    "TTLCache",
+]

@@ -1,0 +1,867 @@
+"""Pure-Python twin of the compiled cache core: ``Cache``, ``FIFOCache``, ``LRUCache``, ``RRCache``
+and ``LFUCache`` (the timed caches are in ``timed.py``).
+
+The behaviour is the contract in docs/core-spec.md; this module is its executable reference.
+
+How it is built:
+
+1. Storage is one ``dict`` (``Cache``, ``RRCache``, ``LFUCache``) or ``OrderedDict`` (``LRUCache``,
+   ``FIFOCache``) of key -> value, whose order *is* the eviction order where the policy allows
+   (``move_to_end`` is O(1) in C). Sizes live in a second dict only when ``getsizeof`` is not the
+   default (as cachetools).
+2. LFU is the O(1) frequency-bucket list of Shah, Mitra and Matani (2010): a doubly linked list of
+   buckets in increasing frequency, each an ``OrderedDict`` of keys in the order they reached that
+   frequency, so ties go to the least recently used key.
+3. Threads: writes hold an ``RLock``; reads of keys of exact type ``int``/``str``/``bytes``/
+   ``float`` are lock-free (one C dict operation each, atomic under the GIL), because an
+   uncontended lock costs more than the read itself. Reads of other keys take the lock, so that a
+   key whose ``__eq__`` mutates the same cache is seen (below). Hit/miss counters are
+   ``itertools.count`` objects, whose ``next()`` is atomic.
+4. Reentrancy: ``_depth`` counts the operations of this cache on the current thread's stack (it
+   is only written under the lock). A mutation made while another operation is in progress
+   (from a key's ``__eq__``/``__hash__``, a value's ``__del__``, ``getsizeof``) counts as a
+   restart of that operation's lookup (the ``dict`` restarts it); after ``_MAX_RESTARTS`` of them
+   the mutation raises ``RuntimeError("cache changed during lookup")``, which propagates out of
+   the comparison to the outer operation.
+5. Removed keys and values are kept referenced by locals until the structure is consistent again,
+   so a ``__del__`` that touches the cache sees a consistent cache; the listener ``on_evict`` and
+   ``__missing__`` run after the lock is released.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import math
+import operator
+import random
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .._types import DELETED, EVICTED, EXPIRED, REPLACED, CacheStats
+
+__all__ = [
+    "DELETED",
+    "EVICTED",
+    "EXPIRED",
+    "REPLACED",
+    "Cache",
+    "CacheStats",
+    "FIFOCache",
+    "LFUCache",
+    "LRUCache",
+    "RRCache",
+]
+
+MISSING: Any = object()
+#: Key types whose ``__hash__``/``__eq__`` never run Python code: reads of them need no lock.
+PLAIN = frozenset({int, str, bytes, float})
+_MAX_RESTARTS = 100
+
+Note = tuple[Any, Any, str]
+
+
+def check_maxsize(maxsize: Any) -> Any:
+    """Validate ``maxsize``: an ``int`` >= 0 (not ``bool``) or ``math.inf``."""
+    if isinstance(maxsize, bool):
+        raise TypeError("maxsize must be an int or math.inf, not bool")
+    if isinstance(maxsize, float):
+        if maxsize != maxsize or maxsize < 0:
+            raise ValueError("maxsize must be non-negative")
+        if maxsize == math.inf:
+            return maxsize
+        raise TypeError(f"maxsize must be an int or math.inf, not {maxsize!r}")
+    try:
+        n = operator.index(maxsize)
+    except TypeError:
+        raise TypeError(
+            f"maxsize must be an int or math.inf, not {type(maxsize).__name__}"
+        ) from None
+    if n < 0:
+        raise ValueError("maxsize must be non-negative")
+    return n
+
+
+def check_callable(value: Any, name: str, optional: bool = True) -> Any:
+    """Raise ``TypeError`` unless ``value`` is callable (or ``None`` when ``optional``)."""
+    if value is None and optional:
+        return None
+    if not callable(value):
+        raise TypeError(f"{name} must be callable{' or None' if optional else ''}, "
+                        f"not {type(value).__name__}")
+    return value
+
+
+def check_size(size: Any) -> int:
+    """Validate a value size returned by ``getsizeof``."""
+    if not isinstance(size, int):
+        raise TypeError(f"value size must be an int, not {type(size).__name__}")
+    if size < 0:
+        raise ValueError("value size must be non-negative")
+    return size
+
+
+def count_value(counter: itertools.count[int]) -> int:
+    """The next value of an ``itertools.count`` without advancing it."""
+    return int(repr(counter)[6:-1])
+
+
+def default_getsizeof(value: Any) -> int:
+    """Return the size of a cache element's value (always 1)."""
+    return 1
+
+
+class _GetSizeOf:
+    """``getsizeof``: the static default, or the function given to the constructor."""
+
+    def __get__(self, obj: Any, owner: Any = None) -> Callable[[Any], int]:
+        if obj is not None:
+            fn: Callable[[Any], int] | None = obj._sizefn
+            if fn is not None:
+                return fn
+        return default_getsizeof
+
+
+def _restarts_exhausted() -> RuntimeError:
+    return RuntimeError("cache changed during lookup")
+
+
+class Cache:
+    """Mutable mapping with a maximum size; evicts in insertion order (cachetools' ``Cache``)."""
+
+    __slots__ = (
+        "_churn", "_currsize", "_data", "_depth", "_evictions", "_expirations", "_hits",
+        "_lock", "_maxsize", "_misses", "_on_evict", "_own_popitem", "_pinned", "_sized",
+        "_sizefn", "_sizes", "_stats",
+    )
+
+    getsizeof: Any = _GetSizeOf()
+    _ordered = False  # the storage is an OrderedDict
+
+    def __init__(self, maxsize: Any, getsizeof: Callable[[Any], int] | None = None, *,
+                 on_evict: Callable[[Any, Any, str], object] | None = None,
+                 stats: bool = False) -> None:
+        self._setup(maxsize, getsizeof, on_evict, stats)
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _setup(self, maxsize: Any, getsizeof: Any, on_evict: Any, stats: Any) -> None:
+        self._maxsize = check_maxsize(maxsize)
+        self._sizefn = check_callable(getsizeof, "getsizeof")
+        self._on_evict = check_callable(on_evict, "on_evict")
+        cls_sizeof = type(self).getsizeof
+        self._sized = getsizeof is not None or cls_sizeof is not default_getsizeof
+        self._sizes: dict[Any, int] | None = {} if self._sized else None
+        self._data: Any = collections.OrderedDict() if self._ordered else {}
+        self._currsize: Any = 0
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._churn = 0
+        self._pinned: Any = MISSING
+        self._own_popitem = type(self).popitem in _OWN_POPITEMS
+        self._stats = bool(stats)
+        self._reset_counters()
+        self._p_init()
+
+    def _reset_counters(self) -> None:
+        self._hits = itertools.count()
+        self._misses = itertools.count()
+        self._evictions = 0
+        self._expirations = 0
+
+    # -- policy hooks (overridden per policy) -------------------------------------------------
+
+    def _p_init(self) -> None:
+        pass
+
+    def _p_link(self, key: Any) -> None:
+        """A new key was stored (as the newest entry)."""
+
+    def _p_touch(self, key: Any) -> None:
+        """An access (a hit of ``c[k]``/``get``)."""
+
+    def _p_replace(self, key: Any) -> None:
+        """``c[k] = v`` over an existing key."""
+
+    def _p_unlink(self, key: Any) -> None:
+        """A key was removed from the storage."""
+
+    def _p_first(self) -> Any:
+        """The key the policy evicts next, never ``self._pinned``."""
+        pinned = self._pinned
+        for key in self._data:
+            if pinned is MISSING or not (key is pinned or key == pinned):
+                return key
+        raise KeyError(f"{type(self).__name__} is empty")
+
+    def _p_order(self) -> list[Any]:
+        """The keys in eviction order."""
+        return list(self._data)
+
+    def _p_clear(self) -> None:
+        pass
+
+    def _p_check(self) -> None:
+        pass
+
+    def _p_state(self) -> Any:
+        return None
+
+    def _p_restore(self, extra: Any) -> None:
+        pass
+
+    # -- locking ------------------------------------------------------------------------------
+
+    def _enter(self, mutating: bool) -> int:
+        """Acquire the lock and account for reentrancy; return the depth to restore."""
+        self._lock.acquire()
+        depth = self._depth
+        if depth:
+            if mutating:
+                self._churn += 1
+                if self._churn > _MAX_RESTARTS:
+                    self._lock.release()
+                    raise _restarts_exhausted()
+        else:
+            self._churn = 0
+        self._depth = depth + 1
+        return depth
+
+    def _leave(self, depth: int) -> None:
+        self._depth = depth
+        self._lock.release()
+
+    def _notify(self, notes: list[Note] | None) -> None:
+        """Deliver ``notes`` to the listener; the first exception is raised after all ran."""
+        callback = self._on_evict
+        if callback is None or not notes:
+            return
+        error: BaseException | None = None
+        for key, value, cause in notes:
+            try:
+                callback(key, value, cause)
+            except Exception as exc:
+                if error is None:
+                    error = exc
+        if error is not None:
+            raise error
+
+    # -- internal structure updates (lock held) -----------------------------------------------
+
+    def _discard(self, key: Any) -> Any:
+        """Remove ``key`` and return its value, or ``MISSING`` if absent."""
+        value = self._data.pop(key, MISSING)
+        if value is not MISSING:
+            sizes = self._sizes
+            self._currsize -= 1 if sizes is None else sizes.pop(key)
+            self._p_unlink(key)
+        return value
+
+    def _evict_one(self) -> tuple[Any, Any]:
+        key = self._p_first()
+        return key, self._discard(key)
+
+    def _size_of(self, value: Any) -> int:
+        fn = self._sizefn
+        size = check_size(fn(value) if fn is not None else self.getsizeof(value))
+        if size > self._maxsize:
+            raise ValueError("value too large")
+        return size
+
+    def _make_room(self, size: int, pinned: Any, delta: int, notes: list[Note]) -> None:
+        """Evict with ``popitem()`` until an entry of ``size`` fits (``delta`` if ``pinned``
+        is stored and stays)."""
+        data = self._data
+        maxsize = self._maxsize
+        self._pinned = pinned
+        try:
+            while True:
+                cur = self._currsize
+                if pinned is not MISSING and pinned in data:
+                    if cur + delta <= maxsize:
+                        return
+                elif cur + size <= maxsize:
+                    return
+                if self._own_popitem:
+                    key, value = self._evict_one()
+                else:
+                    count = len(data)
+                    key, value = self.popitem()
+                    if len(data) >= count and self._currsize >= cur:
+                        raise RuntimeError("popitem() did not remove an item")
+                notes.append((key, value, EVICTED))
+                self._evictions += 1
+        finally:
+            self._pinned = MISSING
+
+    def _store(self, key: Any, value: Any, size: int, notes: list[Note]) -> None:
+        """``c[key] = value`` with the lock held; appends listener notes."""
+        data = self._data
+        old = data.get(key, MISSING)
+        if old is MISSING:
+            if self._currsize + size > self._maxsize:
+                self._make_room(size, MISSING, 0, notes)
+            data[key] = value
+            sizes = self._sizes
+            if sizes is not None:
+                sizes[key] = size
+            self._currsize += size
+            self._p_link(key)
+            return
+        sizes = self._sizes
+        oldsize = 1 if sizes is None else sizes[key]
+        self._p_replace(key)
+        if self._currsize - oldsize + size > self._maxsize:
+            self._make_room(size, key, size - oldsize, notes)
+            if key not in data:  # a popitem() override evicted it: store it anew
+                self._store(key, value, size, notes)
+                return
+        data[key] = value
+        if sizes is not None:
+            sizes[key] = size
+        self._currsize += size - oldsize
+        notes.append((key, old, REPLACED))
+
+    # -- mapping operations -------------------------------------------------------------------
+
+    def __getitem__(self, key: Any) -> Any:
+        if type(key) in PLAIN:
+            value = self._data.get(key, MISSING)
+            if value is not MISSING:
+                self._p_touch(key)
+        else:
+            value = self._locked_lookup(key)
+        if value is MISSING:
+            if self._stats:
+                next(self._misses)
+            return self.__missing__(key)
+        if self._stats:
+            next(self._hits)
+        return value
+
+    def _lookup(self, key: Any) -> Any:
+        """The value (an access) or ``MISSING``; lock held or key plain."""
+        value = self._data.get(key, MISSING)
+        if value is not MISSING:
+            self._p_touch(key)
+        return value
+
+    def _locked_lookup(self, key: Any) -> Any:
+        depth = self._enter(False)
+        try:
+            return self._lookup(key)
+        finally:
+            self._leave(depth)
+
+    def __missing__(self, key: Any) -> Any:
+        raise KeyError(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        size = self._size_of(value) if self._sized else 1
+        if size > self._maxsize:
+            raise ValueError("value too large")
+        notes: list[Note] = []
+        depth = self._enter(True)
+        try:
+            self._store(key, value, size, notes)
+        finally:
+            self._leave(depth)
+        if notes and self._on_evict is not None:
+            self._notify(notes)
+
+    def __delitem__(self, key: Any) -> None:
+        depth = self._enter(True)
+        try:
+            value = self._discard(key)
+        finally:
+            self._leave(depth)
+        if value is MISSING:
+            raise KeyError(key)
+        if self._on_evict is not None:
+            self._on_evict(key, value, DELETED)
+
+    def __contains__(self, key: Any) -> bool:
+        if type(key) in PLAIN:
+            return key in self._data
+        depth = self._enter(False)
+        try:
+            return key in self._data
+        finally:
+            self._leave(depth)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Any]:
+        depth = self._enter(False)
+        try:
+            keys = self._p_order()
+        finally:
+            self._leave(depth)
+        return self._iter_live(keys)
+
+    def _iter_live(self, keys: list[Any]) -> Iterator[Any]:
+        for key in keys:
+            if key in self:
+                yield key
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (an access) if present, else ``default``."""
+        if type(key) in PLAIN:
+            value = self._lookup(key)
+        else:
+            value = self._locked_lookup(key)
+        if value is MISSING:
+            if self._stats:
+                next(self._misses)
+            return default
+        if self._stats:
+            next(self._hits)
+        return value
+
+    def peek(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` without counting an access, else ``default``."""
+        depth = self._enter(False)
+        try:
+            value = self._data.get(key, MISSING)
+        finally:
+            self._leave(depth)
+        return default if value is MISSING else value
+
+    def pop(self, key: Any, default: Any = MISSING) -> Any:
+        """Remove ``key`` and return its value; ``default`` (or ``KeyError``) if absent."""
+        depth = self._enter(True)
+        try:
+            value = self._discard(key)
+        finally:
+            self._leave(depth)
+        if value is MISSING:
+            if default is MISSING:
+                raise KeyError(key)
+            return default
+        if self._on_evict is not None:
+            self._on_evict(key, value, DELETED)
+        return value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (an access) if present, else store and return ``default``."""
+        value = self._locked_lookup(key)
+        if value is MISSING:
+            self[key] = value = default
+        return value
+
+    def popitem(self) -> tuple[Any, Any]:
+        """Remove and return the ``(key, value)`` pair the policy evicts next."""
+        depth = self._enter(False)
+        try:
+            return self._evict_one()
+        finally:
+            self._leave(depth)
+
+    def clear(self) -> None:
+        """Remove every entry (no listener calls)."""
+        depth = self._enter(True)
+        try:
+            old = self._data  # dropped after the structure is consistent again
+            self._data = collections.OrderedDict() if self._ordered else {}
+            if self._sizes is not None:
+                self._sizes = {}
+            self._currsize = 0
+            self._p_clear()
+        finally:
+            self._leave(depth)
+        del old
+
+    @property
+    def maxsize(self) -> Any:
+        """The maximum size of the cache."""
+        return self._maxsize
+
+    @property
+    def currsize(self) -> Any:
+        """The current size of the cache (the sum of the entries' sizes)."""
+        return self._currsize
+
+    def stats(self) -> CacheStats:
+        """The counters of a cache created with ``stats=True``."""
+        if not self._stats:
+            raise RuntimeError("stats not enabled")
+        return CacheStats(count_value(self._hits), count_value(self._misses),
+                          self._evictions, self._expirations)
+
+    def reset_stats(self) -> None:
+        """Zero the counters."""
+        if not self._stats:
+            raise RuntimeError("stats not enabled")
+        self._reset_counters()
+
+    def _items_snapshot(self) -> dict[Any, Any]:
+        depth = self._enter(False)
+        try:
+            data = self._data
+            return {key: data[key] for key in self._p_order()}
+        finally:
+            self._leave(depth)
+
+    def __repr__(self) -> str:
+        items = self._items_snapshot()
+        return f"{type(self).__name__}({items!r}, maxsize={self._maxsize!r}, " \
+               f"currsize={self.currsize!r})"
+
+    # -- pickle / copy ------------------------------------------------------------------------
+
+    def _params(self) -> dict[str, Any]:
+        return {"maxsize": self._maxsize, "getsizeof": self._sizefn,
+                "on_evict": self._on_evict, "stats": self._stats}
+
+    def __getstate__(self) -> Any:
+        depth = self._enter(False)
+        try:
+            sizes = self._sizes
+            data = self._data
+            entries = [(key, data[key], 1 if sizes is None else sizes[key])
+                       for key in self._p_order()]
+            counters = (count_value(self._hits), count_value(self._misses),
+                        self._evictions, self._expirations)
+            extra = self._p_state()
+        finally:
+            self._leave(depth)
+        return (self._params(), entries, counters, extra, getattr(self, "__dict__", None))
+
+    def __setstate__(self, state: Any) -> None:
+        params, entries, counters, extra, user_dict = state
+        self._setup_from(params)
+        data = self._data
+        sizes = self._sizes
+        for key, value, size in entries:
+            data[key] = value
+            if sizes is not None:
+                sizes[key] = size
+            self._currsize += size
+        self._hits = itertools.count(counters[0])
+        self._misses = itertools.count(counters[1])
+        self._evictions, self._expirations = counters[2], counters[3]
+        self._p_restore((entries, extra))
+        if user_dict:
+            self.__dict__.update(user_dict)
+
+    def _setup_from(self, params: dict[str, Any]) -> None:
+        self._setup(params["maxsize"], params["getsizeof"], params["on_evict"],
+                    params["stats"])
+
+    # -- debugging ----------------------------------------------------------------------------
+
+    def _check(self) -> None:
+        """Verify the internal invariants; raise ``AssertionError`` if one is broken."""
+        data = self._data
+        sizes = self._sizes
+        if sizes is None:
+            _require(self._currsize == len(data), "currsize != len(data)")
+            _require(len(data) <= self._maxsize, "len above maxsize")
+        else:
+            _require(sizes.keys() == data.keys(), "sizes and data disagree")
+            _require(sum(sizes.values()) == self._currsize, "sizes do not add up")
+        _require(self._currsize <= self._maxsize, "currsize above maxsize")
+        _require(self._depth == 0, "depth not restored")
+        _require(self._pinned is MISSING, "pinned key left set")
+        self._p_check()
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise AssertionError(message)
+
+
+class FIFOCache(Cache):
+    """First In First Out cache: evicts the entry inserted (or replaced) first."""
+
+    __slots__ = ()
+    _ordered = True
+
+    def _p_replace(self, key: Any) -> None:
+        self._data.move_to_end(key)
+
+    def _p_first(self) -> Any:
+        try:
+            return next(iter(self._data))
+        except StopIteration:
+            raise KeyError(f"{type(self).__name__} is empty") from None
+
+    def _evict_one(self) -> tuple[Any, Any]:
+        if not self._data:
+            raise KeyError(f"{type(self).__name__} is empty")
+        key, value = self._data.popitem(last=False)
+        sizes = self._sizes
+        self._currsize -= 1 if sizes is None else sizes.pop(key)
+        return key, value
+
+
+class LRUCache(FIFOCache):
+    """Least Recently Used cache."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if type(key) in PLAIN:
+            data = self._data
+            value = data.get(key, MISSING)
+            if value is not MISSING:
+                try:
+                    data.move_to_end(key)
+                except KeyError:  # removed meanwhile by another thread
+                    pass
+                if self._stats:
+                    next(self._hits)
+                return value
+        else:
+            value = self._locked_lookup(key)
+            if value is not MISSING:
+                if self._stats:
+                    next(self._hits)
+                return value
+        if self._stats:
+            next(self._misses)
+        return self.__missing__(key)
+
+    def _lookup(self, key: Any) -> Any:
+        data = self._data
+        value = data.get(key, MISSING)
+        if value is not MISSING:
+            try:
+                data.move_to_end(key)
+            except KeyError:  # removed meanwhile by another thread
+                pass
+        return value
+
+    def _p_touch(self, key: Any) -> None:
+        self._data.move_to_end(key)
+
+
+class RRCache(Cache):
+    """Random Replacement cache: evicts ``choice(keys)``."""
+
+    __slots__ = ("_choice", "_index", "_keys")
+    _choice: Callable[[Any], Any]
+
+    def __init__(self, maxsize: Any, choice: Callable[[Any], Any] = random.choice,
+                 getsizeof: Callable[[Any], int] | None = None, *,
+                 on_evict: Callable[[Any, Any, str], object] | None = None,
+                 stats: bool = False) -> None:
+        self._choice = check_callable(choice, "choice", optional=False)
+        self._setup(maxsize, getsizeof, on_evict, stats)
+
+    @property
+    def choice(self) -> Callable[[Any], Any]:
+        """The ``choice`` function used by the cache."""
+        return self._choice
+
+    def _p_init(self) -> None:
+        self._index: dict[Any, int] = {}
+        self._keys: list[Any] = []
+
+    def _p_link(self, key: Any) -> None:
+        self._index[key] = len(self._keys)
+        self._keys.append(key)
+
+    def _p_unlink(self, key: Any) -> None:
+        keys = self._keys
+        index = self._index.pop(key)
+        last = keys.pop()
+        if index != len(keys):
+            keys[index] = last
+            self._index[last] = index
+
+    def _p_first(self) -> Any:
+        keys = self._keys
+        if not keys:
+            raise KeyError(f"{type(self).__name__} is empty")
+        key = self._choice(keys)
+        if key not in self._index:
+            raise KeyError(f"choice() returned {key!r}, which is not a key of the cache")
+        return key
+
+    def _make_room(self, size: int, pinned: Any, delta: int, notes: list[Note]) -> None:
+        if pinned is MISSING:
+            super()._make_room(size, pinned, delta, notes)
+            return
+        self._p_unlink(pinned)  # hidden from choice() while making room for it
+        try:
+            super()._make_room(size, pinned, delta, notes)
+        finally:
+            if pinned in self._data:
+                self._p_link(pinned)
+
+    def _p_clear(self) -> None:
+        self._p_init()
+
+    def _p_check(self) -> None:
+        _require(len(self._keys) == len(self._data), "keys list length")
+        _require(all(self._index[k] == i for i, k in enumerate(self._keys)), "index")
+        _require(self._index.keys() == self._data.keys(), "index and data disagree")
+
+    def _params(self) -> dict[str, Any]:
+        params = super()._params()
+        params["choice"] = None if self._choice == random.choice else self._choice
+        return params
+
+    def _setup_from(self, params: dict[str, Any]) -> None:
+        choice = params["choice"]
+        self._choice = random.choice if choice is None else choice
+        super()._setup_from(params)
+
+    def _p_state(self) -> Any:
+        return list(self._keys)
+
+    def _p_restore(self, extra: Any) -> None:
+        self._keys = list(extra[1])
+        self._index = {key: i for i, key in enumerate(self._keys)}
+
+
+class _Bucket:
+    """The keys used ``count`` times, least recently used first."""
+
+    __slots__ = ("count", "keys", "next", "prev")
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.keys: collections.OrderedDict[Any, None] = collections.OrderedDict()
+        self.next: _Bucket = self
+        self.prev: _Bucket = self
+
+
+class LFUCache(Cache):
+    """Least Frequently Used cache; ties go to the least recently used entry."""
+
+    __slots__ = ("_buckets", "_root")
+
+    def _p_init(self) -> None:
+        self._root = _Bucket(0)  # sentinel: root.next has the lowest count
+        self._buckets: dict[Any, _Bucket] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._locked_lookup(key)
+        if value is MISSING:
+            if self._stats:
+                next(self._misses)
+            return self.__missing__(key)
+        if self._stats:
+            next(self._hits)
+        return value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (an access) if present, else ``default``."""
+        value = self._locked_lookup(key)
+        if value is MISSING:
+            if self._stats:
+                next(self._misses)
+            return default
+        if self._stats:
+            next(self._hits)
+        return value
+
+    def _p_link(self, key: Any) -> None:
+        root = self._root
+        bucket = root.next
+        if bucket.count != 1:
+            bucket = _Bucket(1)
+            bucket.prev = root
+            bucket.next = root.next
+            root.next.prev = bucket
+            root.next = bucket
+        bucket.keys[key] = None
+        self._buckets[key] = bucket
+
+    def _p_touch(self, key: Any) -> None:
+        bucket = self._buckets[key]
+        nxt = bucket.next
+        count = bucket.count + 1
+        if nxt.count != count:
+            if len(bucket.keys) == 1:
+                bucket.count = count
+                return
+            new = _Bucket(count)
+            new.prev = bucket
+            new.next = nxt
+            nxt.prev = new
+            bucket.next = new
+            nxt = new
+        nxt.keys[key] = None
+        del bucket.keys[key]
+        if not bucket.keys:
+            bucket.prev.next = nxt
+            nxt.prev = bucket.prev
+        self._buckets[key] = nxt
+
+    _p_replace = _p_touch
+
+    def _p_unlink(self, key: Any) -> None:
+        bucket = self._buckets.pop(key)
+        del bucket.keys[key]
+        if not bucket.keys:
+            bucket.prev.next = bucket.next
+            bucket.next.prev = bucket.prev
+
+    def _p_first(self) -> Any:
+        root = self._root
+        bucket = root.next
+        pinned = self._pinned
+        while bucket is not root:
+            for key in bucket.keys:
+                if pinned is MISSING or not (key is pinned or key == pinned):
+                    return key
+            bucket = bucket.next
+        raise KeyError(f"{type(self).__name__} is empty")
+
+    def _p_order(self) -> list[Any]:
+        keys: list[Any] = []
+        root = self._root
+        bucket = root.next
+        while bucket is not root:
+            keys.extend(bucket.keys)
+            bucket = bucket.next
+        return keys
+
+    def _p_clear(self) -> None:
+        self._p_init()
+
+    def _p_check(self) -> None:
+        root = self._root
+        bucket = root.next
+        seen = 0
+        last = 0
+        while bucket is not root:
+            _require(bucket.next.prev is bucket, "bucket links")
+            _require(bucket.count > last, "bucket counts not increasing")
+            _require(len(bucket.keys) > 0, "empty bucket kept")
+            for key in bucket.keys:
+                _require(self._buckets[key] is bucket, "key in the wrong bucket")
+            seen += len(bucket.keys)
+            last = bucket.count
+            bucket = bucket.next
+        _require(seen == len(self._data) == len(self._buckets), "bucket population")
+
+    def frequency(self, key: Any) -> int:
+        """How many times ``key`` was used (stored or accessed) since it was inserted."""
+        return self._buckets[key].count
+
+    def _p_state(self) -> Any:
+        return [self._buckets[key].count for key in self._p_order()]
+
+    def _p_restore(self, extra: Any) -> None:
+        entries, counts = extra
+        root = self._root
+        for (key, _value, _size), count in zip(entries, counts, strict=True):
+            bucket = root.prev
+            if bucket.count != count:
+                bucket = _Bucket(count)
+                bucket.next = root
+                bucket.prev = root.prev
+                root.prev.next = bucket
+                root.prev = bucket
+            bucket.keys[key] = None
+            self._buckets[key] = bucket
+
+
+#: ``popitem`` implementations of this package: eviction may bypass them (no override).
+_OWN_POPITEMS: set[Any] = {Cache.popitem}

@@ -1,0 +1,414 @@
+"""Pure-Python twin of the timed caches: ``TTLCache`` and ``TLRUCache``.
+
+Entries are kept in LRU order in an ``OrderedDict``; each has its own deadline. Deadlines live
+in a binary heap of ``[deadline, seq, key]`` entries (``seq`` breaks ties in scheduling order,
+so keys are never compared): scheduling is O(log n) even with per-item TTLs, and ``expire()``
+costs O(log n) per expired entry. A replaced or removed entry's heap item is marked dead
+(``key`` slot set to ``_DEAD``) and skipped; the heap is compacted when more than half of it is
+dead. Expiry is exact: an access compares the entry's own deadline with ``timer()``. Every
+operation calls the timer at most once (iteration: once per key reached).
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .._types import DELETED, EXPIRED, REPLACED
+from .caches import _OWN_POPITEMS, MISSING, PLAIN, Cache, Note, _require, check_callable
+
+__all__ = ["TLRUCache", "TTLCache"]
+
+_DEAD: Any = object()
+_COMPACT_MIN = 64
+
+
+def check_time(value: Any, what: str = "timer") -> Any:
+    """Validate a time (the timer's result, ``expire(time)``, a deadline from ``ttu``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must return a real number (int or float), "
+                        f"not {type(value).__name__}")
+    if value != value:
+        raise ValueError(f"{what} returned NaN")
+    return value
+
+
+def check_ttl(ttl: Any) -> Any:
+    """Validate a time to live: a real number > 0 (``math.inf`` allowed)."""
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+        raise TypeError(f"ttl must be a real number (int or float), not {type(ttl).__name__}")
+    if not ttl > 0:
+        raise ValueError("ttl must be positive")
+    return ttl
+
+
+class _TimedCache(Cache):
+    """LRU order plus a deadline per entry."""
+
+    __slots__ = ("_dead", "_deadline", "_exp", "_heap", "_seq", "_timer")
+    _ordered = True
+    _timer: Callable[[], Any]
+
+    def _p_init(self) -> None:
+        self._exp: dict[Any, list[Any]] = {}
+        self._heap: list[list[Any]] = []
+        self._seq = 0
+        self._dead = 0
+        self._deadline: Any = None
+
+    @property
+    def timer(self) -> Callable[[], Any]:
+        """The timer function used by the cache."""
+        return self._timer
+
+    def _now(self) -> Any:
+        now = self._timer()
+        if (type(now) is float and now == now) or type(now) is int:
+            return now
+        return check_time(now)
+
+    # -- the deadline heap (lock held) --------------------------------------------------------
+
+    def _schedule(self, key: Any, deadline: Any) -> None:
+        old = self._exp.get(key)
+        entry = [deadline, self._seq, key]
+        self._seq += 1
+        self._exp[key] = entry
+        heapq.heappush(self._heap, entry)
+        if old is not None:
+            self._bury(old)
+
+    def _bury(self, entry: list[Any]) -> None:
+        entry[2] = _DEAD
+        self._dead += 1
+        heap = self._heap
+        if self._dead > _COMPACT_MIN and self._dead * 2 > len(heap):
+            heap[:] = [e for e in heap if e[2] is not _DEAD]
+            heapq.heapify(heap)
+            self._dead = 0
+
+    def _expire_into(self, now: Any, notes: list[Note]) -> None:
+        heap = self._heap
+        while heap:
+            entry = heap[0]
+            key = entry[2]
+            if key is _DEAD:
+                heapq.heappop(heap)
+                self._dead -= 1
+                continue
+            if now < entry[0]:
+                break
+            value = self._discard(key)  # buries entry: popped as dead next round
+            notes.append((key, value, EXPIRED))
+            self._expirations += 1
+
+    # -- policy hooks -------------------------------------------------------------------------
+
+    def _p_link(self, key: Any) -> None:
+        self._schedule(key, self._deadline)
+
+    def _p_replace(self, key: Any) -> None:
+        self._data.move_to_end(key)
+        self._schedule(key, self._deadline)
+
+    def _p_touch(self, key: Any) -> None:
+        self._data.move_to_end(key)
+
+    def _p_unlink(self, key: Any) -> None:
+        self._bury(self._exp.pop(key))
+
+    def _p_first(self) -> Any:
+        try:
+            return next(iter(self._data))
+        except StopIteration:
+            raise KeyError(f"{type(self).__name__} is empty") from None
+
+    def _p_clear(self) -> None:
+        self._p_init()
+
+    def _p_check(self) -> None:
+        exp = self._exp
+        _require(exp.keys() == self._data.keys(), "deadlines and data disagree")
+        live = [e for e in self._heap if e[2] is not _DEAD]
+        _require(len(live) == len(exp), "live heap entries")
+        _require(len(self._heap) - len(live) == self._dead, "dead count")
+        _require(all(exp[e[2]] is e for e in live), "heap entry not the key's")
+        heap = self._heap
+        _require(all(not heap[i] < heap[(i - 1) // 2] for i in range(1, len(heap))),
+                 "heap property")
+
+    def _p_state(self) -> Any:
+        return [self._exp[key][:2] for key in self._data]
+
+    def _p_restore(self, extra: Any) -> None:
+        entries, deadlines = extra
+        exp = self._exp
+        heap = self._heap
+        for (key, _value, _size), (deadline, seq) in zip(entries, deadlines, strict=True):
+            entry = [deadline, seq, key]
+            exp[key] = entry
+            heap.append(entry)
+            self._seq = max(self._seq, seq + 1)
+        heapq.heapify(heap)
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def _lookup(self, key: Any) -> Any:
+        entry = self._exp.get(key)
+        if entry is None:
+            return MISSING
+        data = self._data
+        try:
+            data.move_to_end(key)  # an access even when expired, as cachetools
+        except KeyError:  # removed meanwhile by another thread
+            return MISSING
+        if self._now() < entry[0]:
+            return data.get(key, MISSING)
+        return MISSING
+
+    def __getitem__(self, key: Any) -> Any:
+        if type(key) in PLAIN:
+            value = self._lookup(key)
+        else:
+            value = self._locked_lookup(key)
+        if value is MISSING:
+            if self._stats:
+                next(self._misses)
+            return self.__missing__(key)
+        if self._stats:
+            next(self._hits)
+        return value
+
+    def _live(self, key: Any) -> Any:
+        """The entry's value if present and not expired (no access), else ``MISSING``."""
+        entry = self._exp.get(key)
+        if entry is None or not self._now() < entry[0]:
+            return MISSING
+        return self._data.get(key, MISSING)
+
+    def __contains__(self, key: Any) -> bool:
+        if type(key) in PLAIN:
+            return self._live(key) is not MISSING
+        depth = self._enter(False)
+        try:
+            return self._live(key) is not MISSING
+        finally:
+            self._leave(depth)
+
+    def peek(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` without counting an access, else ``default``."""
+        depth = self._enter(False)
+        try:
+            value = self._live(key)
+        finally:
+            self._leave(depth)
+        return default if value is MISSING else value
+
+    def _write(self, key: Any, value: Any, size: int, now: Any, deadline: Any) -> None:
+        notes: list[Note] = []
+        depth = self._enter(True)
+        try:
+            self._expire_into(now, notes)
+            if now < deadline:
+                self._deadline = deadline
+                self._store(key, value, size, notes)
+            else:  # dead on arrival: the write removes the key and stores nothing
+                old = self._discard(key)
+                if old is not MISSING:
+                    notes.append((key, old, REPLACED))
+        finally:
+            self._leave(depth)
+        if notes and self._on_evict is not None:
+            self._notify(notes)
+
+    def __delitem__(self, key: Any) -> None:
+        depth = self._enter(True)
+        expired = False
+        try:
+            entry = self._exp.get(key)
+            if entry is None:
+                value = MISSING
+            else:
+                expired = not self._now() < entry[0]
+                value = self._discard(key)
+                if expired:
+                    self._expirations += 1
+        finally:
+            self._leave(depth)
+        if value is MISSING:
+            raise KeyError(key)
+        if self._on_evict is not None:
+            self._on_evict(key, value, EXPIRED if expired else DELETED)
+        if expired:
+            raise KeyError(key)
+
+    def pop(self, key: Any, default: Any = MISSING) -> Any:
+        """Remove ``key`` and return its value; ``default`` (or ``KeyError``) if absent or
+        expired."""
+        depth = self._enter(True)
+        try:
+            value = self._live(key)
+            if value is not MISSING:
+                self._discard(key)
+        finally:
+            self._leave(depth)
+        if value is MISSING:
+            if default is MISSING:
+                raise KeyError(key)
+            return default
+        if self._on_evict is not None:
+            self._on_evict(key, value, DELETED)
+        return value
+
+    def popitem(self) -> tuple[Any, Any]:
+        """Remove and return the least recently used ``(key, value)`` pair not expired."""
+        notes: list[Note] = []
+        now = self._now()
+        depth = self._enter(False)
+        try:
+            self._expire_into(now, notes)
+            try:
+                pair = self._evict_one()
+            except KeyError:
+                pair = None
+        finally:
+            self._leave(depth)
+        self._notify(notes)
+        if pair is None:
+            raise KeyError(f"{type(self).__name__} is empty")
+        return pair
+
+    def expire(self, time: Any = None) -> list[tuple[Any, Any]]:
+        """Remove the entries whose deadline is ``<= time`` (default ``timer()``); return the
+        removed ``(key, value)`` pairs in deadline order."""
+        now = self._now() if time is None else check_time(time, "expire(time)")
+        notes: list[Note] = []
+        depth = self._enter(True)
+        try:
+            self._expire_into(now, notes)
+        finally:
+            self._leave(depth)
+        self._notify(notes)
+        return [(key, value) for key, value, _cause in notes]
+
+    def __len__(self) -> int:
+        self.expire()
+        return len(self._data)
+
+    @property
+    def currsize(self) -> Any:
+        """The current size of the cache (expired entries are removed first)."""
+        self.expire()
+        return self._currsize
+
+    def __repr__(self) -> str:
+        self.expire()
+        return super().__repr__()
+
+    def remaining_ttl(self, key: Any) -> Any:
+        """``deadline - now`` for a live entry (no access); ``KeyError`` if absent or
+        expired."""
+        depth = self._enter(False)
+        try:
+            entry = self._exp.get(key)
+            if entry is not None:
+                now = self._now()
+                if now < entry[0]:
+                    return entry[0] - now
+        finally:
+            self._leave(depth)
+        raise KeyError(key)
+
+    def _params(self) -> dict[str, Any]:
+        params = super()._params()
+        params["timer"] = self._timer
+        return params
+
+
+class TTLCache(_TimedCache):
+    """LRU cache whose entries expire ``ttl`` timer units after they were written."""
+
+    __slots__ = ("_ttl",)
+
+    def __init__(self, maxsize: Any, ttl: Any, timer: Callable[[], Any] = time.monotonic,
+                 getsizeof: Callable[[Any], int] | None = None, *,
+                 on_evict: Callable[[Any, Any, str], object] | None = None,
+                 stats: bool = False) -> None:
+        self._ttl = check_ttl(ttl)
+        self._timer = check_callable(timer, "timer", optional=False)
+        self._setup(maxsize, getsizeof, on_evict, stats)
+
+    @property
+    def ttl(self) -> Any:
+        """The cache's time to live."""
+        return self._ttl
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._set(key, value, self._ttl)
+
+    def set(self, key: Any, value: Any, ttl: Any = None) -> None:
+        """``c[key] = value`` with its own time to live (``None``: the cache's ``ttl``)."""
+        self._set(key, value, self._ttl if ttl is None else check_ttl(ttl))
+
+    def _set(self, key: Any, value: Any, ttl: Any) -> None:
+        hash(key)
+        size = self._size_of(value) if self._sized else 1
+        if size > self._maxsize:
+            raise ValueError("value too large")
+        now = self._now()
+        self._write(key, value, size, now, now + ttl)
+
+    def _params(self) -> dict[str, Any]:
+        params = super()._params()
+        params["ttl"] = self._ttl
+        return params
+
+    def _setup_from(self, params: dict[str, Any]) -> None:
+        self._ttl = params["ttl"]
+        self._timer = params["timer"]
+        super()._setup_from(params)
+
+
+class TLRUCache(_TimedCache):
+    """LRU cache whose entries expire at ``ttu(key, value, now)``."""
+
+    __slots__ = ("_ttu",)
+    _ttu: Callable[[Any, Any, Any], Any]
+
+    def __init__(self, maxsize: Any, ttu: Callable[[Any, Any, Any], Any],
+                 timer: Callable[[], Any] = time.monotonic,
+                 getsizeof: Callable[[Any], int] | None = None, *,
+                 on_evict: Callable[[Any, Any, str], object] | None = None,
+                 stats: bool = False) -> None:
+        self._ttu = check_callable(ttu, "ttu", optional=False)
+        self._timer = check_callable(timer, "timer", optional=False)
+        self._setup(maxsize, getsizeof, on_evict, stats)
+
+    @property
+    def ttu(self) -> Callable[[Any, Any, Any], Any]:
+        """The time-to-use function used by the cache."""
+        return self._ttu
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        hash(key)
+        size = self._size_of(value) if self._sized else 1
+        if size > self._maxsize:
+            raise ValueError("value too large")
+        now = self._now()
+        deadline = check_time(self._ttu(key, value, now), "ttu")
+        self._write(key, value, size, now, deadline)
+
+    def _params(self) -> dict[str, Any]:
+        params = super()._params()
+        params["ttu"] = self._ttu
+        return params
+
+    def _setup_from(self, params: dict[str, Any]) -> None:
+        self._ttu = params["ttu"]
+        self._timer = params["timer"]
+        super()._setup_from(params)
+
+
+_OWN_POPITEMS.add(_TimedCache.popitem)
