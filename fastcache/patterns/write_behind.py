@@ -1,0 +1,636 @@
+"""Write-behind: the cache is written at once, the source later, in batches.
+
+How it holds its promises:
+
+- **Bounded queue, backpressure.** Pending writes live in an ordered ``dict`` of at most
+  ``max_pending`` distinct keys. When it is full a writer blocks (``on_full="block"``,
+  optionally at most ``put_timeout`` seconds) or gets :class:`QueueFullError` at once
+  (``on_full="raise"``); in both cases nothing was written anywhere.
+- **Coalescing.** A key already pending has its value replaced in place: repeated writes
+  of one key cost one source write, of the last value.
+- **Batches** of up to ``batch_size`` keys are written with ``set_many`` / ``delete_many``
+  when that many are pending or ``flush_interval`` seconds after the worker woke up.
+- **Order per key.** One worker writes one batch at a time; a key written again while its
+  batch is in flight waits in the queue for the next batch; writers of one key are
+  serialised (cache write and enqueue happen under that key's lock).
+- **Retries.** A failed batch is retried up to ``max_retries`` times after
+  ``min(max_backoff, backoff * 2**n)`` seconds scaled by a random factor in [0.5, 1]
+  (exponential backoff, "equal jitter"). Keys rewritten meanwhile are dropped from the
+  retry: their newer value is queued behind.
+- **Nothing silently dropped.** What still cannot be written goes to
+  ``on_error(key, value, exc)`` (``value`` is :data:`TOMBSTONE` for a delete); the default
+  logs it at ERROR level on the ``fastcache.patterns`` logger.
+- **Reads see pending writes**: ``get`` looks in the queue and the batch in flight before
+  the cache and the source.
+- **flush()** waits until every write made before the call reached the source (or the
+  error callback). **close()** flushes and stops the worker; an ``atexit`` hook closes
+  instances still open when the interpreter exits normally, bounded by ``exit_timeout``
+  seconds, after which what is left goes to ``on_error`` with a ``TimeoutError``.
+
+:class:`AsyncWriteBehind` is the same over an ``AsyncBackend`` and an ``AsyncDataSource``
+with a worker task; it flushes when its loop cancels the worker (``asyncio.run`` does at
+its end), bounded by ``exit_timeout`` too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import itertools
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..backends import MISSING
+from ..sources import (
+    async_source_delete_many,
+    async_source_set_many,
+    source_delete_many,
+    source_set_many,
+)
+from ._common import (
+    KeyLocks,
+    check_backend,
+    check_key,
+    check_positive_int,
+    check_source,
+    check_ttl,
+)
+from .readwrite import AsyncReadThrough, ReadThrough
+
+__all__ = ["TOMBSTONE", "AsyncWriteBehind", "QueueFullError", "WriteBehind"]
+
+log = logging.getLogger("fastcache.patterns")
+
+
+class _Tombstone:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "TOMBSTONE"
+
+
+#: The value a pending delete carries (what ``on_error`` receives for a failed delete).
+TOMBSTONE: Any = _Tombstone()
+
+ErrorCallback = Callable[[str, Any, BaseException], object]
+
+
+class QueueFullError(Exception):
+    """The write-behind queue is full (``on_full="raise"``, or ``put_timeout`` expired)."""
+
+
+def _log_error(key: str, value: Any, exc: BaseException) -> None:
+    log.error("write-behind could not write key %r: %r", key, exc)
+
+
+class _Entry:
+    __slots__ = ("seq", "value")
+
+    def __init__(self, value: Any, seq: int) -> None:
+        self.value = value
+        self.seq = seq  # sequence number of the first write not yet in the source
+
+
+class _State:
+    """The queue, shared by the sync and async classes; every method is called with the
+    owner's lock held (or from the event loop's thread)."""
+
+    def __init__(
+        self,
+        backend: Any,
+        source: Any,
+        ttl: float | None,
+        max_pending: int,
+        on_full: str,
+        put_timeout: float | None,
+        batch_size: int,
+        flush_interval: float,
+        max_retries: int,
+        backoff: float,
+        max_backoff: float,
+        on_error: ErrorCallback | None,
+        exit_timeout: float,
+    ) -> None:
+        check_backend(backend)
+        check_source(source)
+        if on_full not in ("block", "raise"):
+            raise ValueError(f"on_full must be 'block' or 'raise', got {on_full!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+            raise TypeError("max_retries must be an int")
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if on_error is not None and not callable(on_error):
+            raise TypeError("on_error must be callable")
+        self.backend = backend
+        self.source = source
+        self.ttl = check_ttl(ttl)
+        self.max_pending = check_positive_int(max_pending, "max_pending")
+        self.on_full = on_full
+        self.put_timeout = check_ttl(put_timeout, "put_timeout")
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.flush_interval = float(check_ttl(flush_interval, "flush_interval") or 0)
+        self.max_retries = max_retries
+        self.backoff = float(check_ttl(backoff, "backoff") or 0)
+        self.max_backoff = float(check_ttl(max_backoff, "max_backoff") or 0)
+        self.on_error: ErrorCallback = on_error if on_error is not None else _log_error
+        self.exit_timeout = float(check_ttl(exit_timeout, "exit_timeout") or 0)
+        self._pending: dict[str, _Entry] = {}
+        self._inflight: dict[str, Any] = {}
+        self._inflight_seq: int | None = None
+        self._inflight_reported = False
+        self._seq = 0
+        self._reserved = 0
+        self._flush_requests = 0
+        self._closing = False
+        self._closed = False
+        self._abort = False
+        self.errors = 0  # values handed to on_error
+
+    # -- queue operations (lock held) -------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise RuntimeError("write-behind cache is closed")
+
+    def _full(self) -> bool:
+        return len(self._pending) + self._reserved >= self.max_pending
+
+    def _insert(self, key: str, value: Any) -> None:
+        self._seq += 1
+        entry = self._pending.get(key)
+        if entry is None:
+            self._pending[key] = _Entry(value, self._seq)
+        else:
+            entry.value = value
+
+    def _peek(self, key: str) -> Any:
+        """The pending or in-flight value of ``key``, else MISSING (safe without the lock:
+        a batch is published in ``_inflight`` before it leaves ``_pending``)."""
+        entry = self._pending.get(key)
+        if entry is not None:
+            return entry.value
+        return self._inflight.get(key, MISSING)
+
+    def _want_batch_now(self) -> bool:
+        return (
+            len(self._pending) >= self.batch_size
+            or self._flush_requests > 0
+            or self._closing
+            or self._full()
+        )
+
+    def _take_batch(self) -> dict[str, Any]:
+        keys = list(itertools.islice(self._pending, self.batch_size))
+        batch = {k: self._pending[k].value for k in keys}
+        self._inflight_seq = self._pending[keys[0]].seq
+        self._inflight_reported = False
+        self._inflight = batch
+        for k in keys:
+            del self._pending[k]
+        return batch
+
+    def _batch_done(self) -> None:
+        self._inflight = {}
+        self._inflight_seq = None
+
+    def _forget_inflight(self, part: dict[str, Any]) -> None:
+        """``part`` goes to the error callback: whoever reports the rest of the batch
+        (``close`` on a timeout) must not report it again."""
+        for k in part:
+            self._inflight.pop(k, None)
+
+    def _done_through(self, target: int) -> bool:
+        if self._pending and next(iter(self._pending.values())).seq <= target:
+            return False
+        return self._inflight_seq is None or self._inflight_seq > target
+
+    def _superseded(self, part: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in part.items() if k not in self._pending}
+
+    def _delay(self, attempt: int) -> float:
+        base: float = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
+        return base * random.uniform(0.5, 1.0)
+
+    def _report(self, items: dict[str, Any], exc: BaseException) -> None:
+        for key, value in items.items():
+            self.errors += 1
+            try:
+                self.on_error(key, value, exc)
+            except Exception:
+                log.exception("write-behind on_error callback failed for key %r", key)
+
+    def _drain_pending(self) -> dict[str, Any]:
+        left = {k: e.value for k, e in self._pending.items()}
+        self._pending.clear()
+        return left
+
+    @property
+    def pending(self) -> int:
+        """How many keys wait to be written (not counting the batch in flight)."""
+        return len(self._pending)
+
+    @staticmethod
+    def _split(batch: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        sets = {k: v for k, v in batch.items() if v is not TOMBSTONE}
+        dels = {k: v for k, v in batch.items() if v is TOMBSTONE}
+        return sets, dels
+
+
+class WriteBehind(_State):
+    """Write-behind over a ``Backend`` and a ``DataSource`` (see the module docstring).
+
+    ``get(key, default)`` / ``set(key, value)`` / ``delete(key)`` / ``flush(timeout)`` /
+    ``close(timeout)``; also a context manager. ``negative_ttl`` as in ``CacheAside`` for
+    reads that miss the cache and the source.
+    """
+
+    def __init__(
+        self,
+        backend: Any,
+        source: Any,
+        *,
+        ttl: float | None = None,
+        negative_ttl: float | None = None,
+        max_pending: int = 10_000,
+        on_full: str = "block",
+        put_timeout: float | None = None,
+        batch_size: int = 100,
+        flush_interval: float = 0.05,
+        max_retries: int = 8,
+        backoff: float = 0.05,
+        max_backoff: float = 2.0,
+        on_error: ErrorCallback | None = None,
+        exit_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(
+            backend, source, ttl, max_pending, on_full, put_timeout, batch_size,
+            flush_interval, max_retries, backoff, max_backoff, on_error, exit_timeout,
+        )  # fmt: skip
+        self._reader = ReadThrough(backend, source.get, ttl=ttl, negative_ttl=negative_ttl)
+        self._cond = threading.Condition(threading.Lock())
+        self._key_locks = [threading.Lock() for _ in range(64)]
+        self._abort_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fastcache-write-behind",
+                                        daemon=True)  # fmt: skip
+        self._thread.start()
+        atexit.register(self._close_at_exit)
+
+    # -- the public API ---------------------------------------------------------------
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The latest written value (pending writes included), else the cache, else the
+        source (filling the cache), else ``default``."""
+        value = self._peek(check_key(key))
+        if value is MISSING:
+            return self._reader.get(key, default)
+        return default if value is TOMBSTONE else value
+
+    def set(self, key: str, value: Any) -> None:
+        """Write ``value`` to the cache now and queue it for the source."""
+        self._write(check_key(key), value)
+
+    def delete(self, key: str) -> None:
+        """Delete ``key`` from the cache now and queue the delete for the source."""
+        self._write(check_key(key), TOMBSTONE)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every write made before this call reached the source or the error
+        callback; ``TimeoutError`` if that takes longer than ``timeout`` seconds."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("flush() called from the write-behind worker (on_error?)")
+        with self._cond:
+            target = self._seq
+            self._flush_requests += 1
+            self._cond.notify_all()
+            try:
+                done = self._cond.wait_for(lambda: self._done_through(target), timeout)
+            finally:
+                self._flush_requests -= 1
+        if not done:
+            raise TimeoutError(f"write-behind flush did not finish in {timeout} s")
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush, stop the worker and refuse further writes. If ``timeout`` seconds pass
+        first, what is still unwritten goes to ``on_error`` with a ``TimeoutError``."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closing = True
+            self._cond.notify_all()
+        atexit.unregister(self._close_at_exit)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            exc = TimeoutError(f"write-behind close timed out after {timeout} s")
+            with self._cond:
+                self._abort = True
+                left = self._drain_pending()
+                self._cond.notify_all()
+            self._abort_event.set()
+            self._report(left, exc)
+            self._thread.join(1.0)
+            with self._cond:
+                stuck = {} if self._inflight_reported else dict(self._inflight)
+                self._inflight_reported = True
+            self._report(stuck, exc)  # the worker is stuck inside a source call
+        with self._cond:
+            self._closed = True
+
+    def __enter__(self) -> WriteBehind:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------------
+
+    def _close_at_exit(self) -> None:
+        self.close(self.exit_timeout)
+
+    def _write(self, key: str, value: Any) -> None:
+        with self._key_locks[hash(key) & 63]:
+            with self._cond:
+                self._check_open()
+                reserved = key not in self._pending
+                if reserved:
+                    self._wait_room()
+                    self._reserved += 1
+            try:
+                with self._reader._gens.lock(key):  # no reader fill slips in between
+                    self._reader._gens.bump(key)
+                    if value is TOMBSTONE:
+                        self.backend.delete(key)
+                    else:
+                        self.backend.set(key, value, ttl=self.ttl)
+            finally:
+                with self._cond:
+                    if reserved:
+                        self._reserved -= 1
+                    self._cond.notify_all()
+            with self._cond:
+                self._insert(key, value)
+                self._cond.notify_all()
+
+    def _wait_room(self) -> None:
+        if not self._full():
+            return
+        if self.on_full == "raise":
+            raise QueueFullError(f"write-behind queue full ({self.max_pending} keys)")
+        ok = self._cond.wait_for(lambda: self._closing or not self._full(), self.put_timeout)
+        self._check_open()
+        if not ok:
+            raise QueueFullError(f"write-behind queue still full after {self.put_timeout} s")
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending or self._closing)
+                if not self._pending:
+                    if self._reserved == 0:
+                        return
+                    self._cond.wait(0.01)
+                    continue
+                deadline = time.monotonic() + self.flush_interval
+                while not self._want_batch_now():
+                    wait = deadline - time.monotonic()
+                    if wait <= 0:
+                        break
+                    self._cond.wait(wait)
+                if self._abort or not self._pending:
+                    continue
+                batch = self._take_batch()
+                self._cond.notify_all()
+            try:
+                for part in self._split(batch):
+                    self._write_part(part)
+            except BaseException as exc:  # a bug or a signal: still report, keep working
+                log.exception("write-behind worker error")
+                with self._cond:
+                    unreported = {} if self._inflight_reported else dict(self._inflight)
+                    self._inflight_reported = True
+                self._report(unreported, exc)
+            with self._cond:
+                self._batch_done()
+                self._cond.notify_all()
+
+    def _write_part(self, part: dict[str, Any]) -> None:
+        attempt = 0
+        while part:
+            try:
+                if next(iter(part.values())) is TOMBSTONE:
+                    source_delete_many(self.source, part)
+                else:
+                    source_set_many(self.source, part)
+                return
+            except Exception as exc:
+                attempt += 1
+                with self._cond:
+                    part = self._superseded(part)
+                    give_up = self._abort or attempt > self.max_retries
+                    if give_up:
+                        if self._inflight_reported:  # close() reported it already
+                            return
+                        self._forget_inflight(part)
+                if give_up:
+                    self._report(part, exc)
+                    return
+                self._abort_event.wait(self._delay(attempt))
+
+
+class AsyncWriteBehind(_State):
+    """:class:`WriteBehind` for asyncio: an ``AsyncBackend``, an ``AsyncDataSource`` and a
+    worker task on the running loop (create it inside the loop). ``flush``/``close`` are
+    coroutines; when the loop cancels the worker (``asyncio.run`` does at its end) the
+    worker first writes what is pending, for at most ``exit_timeout`` seconds."""
+
+    def __init__(
+        self,
+        backend: Any,
+        source: Any,
+        *,
+        ttl: float | None = None,
+        negative_ttl: float | None = None,
+        max_pending: int = 10_000,
+        on_full: str = "block",
+        put_timeout: float | None = None,
+        batch_size: int = 100,
+        flush_interval: float = 0.05,
+        max_retries: int = 8,
+        backoff: float = 0.05,
+        max_backoff: float = 2.0,
+        on_error: ErrorCallback | None = None,
+        exit_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(
+            backend, source, ttl, max_pending, on_full, put_timeout, batch_size,
+            flush_interval, max_retries, backoff, max_backoff, on_error, exit_timeout,
+        )  # fmt: skip
+        self._reader = AsyncReadThrough(backend, source.get, ttl=ttl, negative_ttl=negative_ttl)
+        self._cond = asyncio.Condition()
+        self._key_locks = KeyLocks()
+        self._task = asyncio.get_running_loop().create_task(self._run_guarded())
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """The latest written value (pending writes included), else the cache, else the
+        source (filling the cache), else ``default``."""
+        value = self._peek(check_key(key))
+        if value is MISSING:
+            return await self._reader.get(key, default)
+        return default if value is TOMBSTONE else value
+
+    async def set(self, key: str, value: Any) -> None:
+        """Write ``value`` to the cache now and queue it for the source."""
+        await self._write(check_key(key), value)
+
+    async def delete(self, key: str) -> None:
+        """Delete ``key`` from the cache now and queue the delete for the source."""
+        await self._write(check_key(key), TOMBSTONE)
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Wait until every write made before this call reached the source or the error
+        callback; ``TimeoutError`` after ``timeout`` seconds."""
+        async with self._cond:
+            target = self._seq
+            self._flush_requests += 1
+            self._cond.notify_all()
+            try:
+                await asyncio.wait_for(
+                    self._cond.wait_for(lambda: self._done_through(target)), timeout
+                )
+            except asyncio.TimeoutError:
+                raise TimeoutError(f"write-behind flush did not finish in {timeout} s") from None
+            finally:
+                self._flush_requests -= 1
+
+    async def close(self, timeout: float | None = None) -> None:
+        """Flush, stop the worker and refuse further writes; after ``timeout`` seconds
+        what is left goes to ``on_error`` with a ``TimeoutError``."""
+        if self._closed:
+            return
+        async with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        if not done:
+            self._abort = True
+            self._task.cancel()
+            await asyncio.wait({self._task})
+        self._closed = True
+
+    async def __aenter__(self) -> AsyncWriteBehind:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _write(self, key: str, value: Any) -> None:
+        async with self._key_locks.hold(key):
+            async with self._cond:
+                self._check_open()
+                reserved = key not in self._pending
+                if reserved:
+                    await self._wait_room()
+                    self._reserved += 1
+            try:
+                async with self._reader._fill_locks.hold(key):
+                    self._reader._gens.bump(key)
+                    if value is TOMBSTONE:
+                        await self.backend.delete(key)
+                    else:
+                        await self.backend.set(key, value, ttl=self.ttl)
+            finally:
+                if reserved:
+                    self._reserved -= 1
+            async with self._cond:
+                self._insert(key, value)
+                self._cond.notify_all()
+
+    async def _wait_room(self) -> None:
+        if not self._full():
+            return
+        if self.on_full == "raise":
+            raise QueueFullError(f"write-behind queue full ({self.max_pending} keys)")
+        try:
+            await asyncio.wait_for(
+                self._cond.wait_for(lambda: self._closing or not self._full()),
+                self.put_timeout,
+            )
+        except asyncio.TimeoutError:
+            raise QueueFullError(
+                f"write-behind queue still full after {self.put_timeout} s"
+            ) from None
+        self._check_open()
+
+    async def _run_guarded(self) -> None:
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            # the loop is shutting down (or close() timed out): write what we can, bounded
+            self._closing = True
+            exc = TimeoutError("write-behind stopped before this write reached the source")
+            if not self._abort:
+                try:
+                    await asyncio.wait_for(self._drain(), self.exit_timeout)
+                except (asyncio.TimeoutError, asyncio.CancelledError):
+                    pass
+            self._report(self._drain_pending(), exc)
+            if self._inflight and not self._inflight_reported:
+                self._inflight_reported = True
+                self._report(dict(self._inflight), exc)
+            raise
+
+    async def _drain(self) -> None:
+        if self._inflight:  # the batch the cancellation interrupted, before newer values
+            await self._write_batch(dict(self._inflight))
+        while self._pending:
+            await self._write_batch(self._take_batch())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            async with self._cond:
+                await self._cond.wait_for(lambda: bool(self._pending) or self._closing)
+                idle = not self._pending
+                if idle and self._reserved == 0:
+                    return
+            if idle:  # closing, a writer still holds a reservation: let it insert
+                await asyncio.sleep(0.01)
+                continue
+            async with self._cond:
+                deadline = loop.time() + self.flush_interval
+                while not self._want_batch_now():
+                    left = deadline - loop.time()
+                    if left <= 0:
+                        break
+                    try:
+                        await asyncio.wait_for(self._cond.wait(), left)
+                    except asyncio.TimeoutError:
+                        break
+                batch = self._take_batch()
+                self._cond.notify_all()
+            await self._write_batch(batch)
+            async with self._cond:
+                self._cond.notify_all()
+
+    async def _write_batch(self, batch: dict[str, Any]) -> None:
+        for part in self._split(batch):
+            attempt = 0
+            while part:
+                try:
+                    if next(iter(part.values())) is TOMBSTONE:
+                        await async_source_delete_many(self.source, part)
+                    else:
+                        await async_source_set_many(self.source, part)
+                    break
+                except Exception as exc:
+                    attempt += 1
+                    part = self._superseded(part)
+                    if attempt > self.max_retries:
+                        self._forget_inflight(part)
+                        self._report(part, exc)
+                        break
+                    await asyncio.sleep(self._delay(attempt))
+        self._batch_done()
