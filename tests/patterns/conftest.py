@@ -3,13 +3,17 @@ in-process backend."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fastcache.backends import MemoryBackend
 from fastcache.sources import SQLSource
+
+from .helpers import fast_commits
 
 
 @pytest.fixture()
@@ -21,6 +25,7 @@ def db_path(tmp_path: Path) -> str:
 def source(db_path: str) -> Iterator[SQLSource]:
     """A key/value SQLSource on a sqlite3 file (JSON values)."""
     src = SQLSource.sqlite(db_path, "kv")
+    fast_commits(src)
     yield src
     src.close()
 
@@ -28,3 +33,32 @@ def source(db_path: str) -> Iterator[SQLSource]:
 @pytest.fixture()
 def memory() -> MemoryBackend:
     return MemoryBackend(maxsize=100_000)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A sync backend: in-process, or a real redis-server (own key prefix per test)."""
+    if request.param == "memory":
+        yield MemoryBackend(maxsize=100_000)
+        return
+    from fastcache.backends import RedisBackend
+
+    server = request.getfixturevalue("redis_server")
+    b = RedisBackend(server.url, prefix=f"t-{uuid.uuid4().hex[:12]}")
+    yield b
+    b.clear()
+    b.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def async_backend_factory(request: pytest.FixtureRequest) -> Callable[[], Any]:
+    """Builds an async backend inside the running loop (Redis clients bind to a loop)."""
+    if request.param == "memory":
+        from fastcache.backends import AsyncMemoryBackend
+
+        return lambda: AsyncMemoryBackend(maxsize=100_000)
+    from fastcache.backends import AsyncRedisBackend
+
+    server = request.getfixturevalue("redis_server")
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    return lambda: AsyncRedisBackend(server.url, prefix=prefix)

@@ -76,7 +76,7 @@ class FlakySource:
 
 
 class SlowSource:
-    """Wraps a source; every ``get`` sleeps ``delay`` seconds and is counted per key."""
+    """Wraps a source; every ``get`` reads, then sleeps ``delay`` seconds, and is counted per key."""
 
     def __init__(self, inner: Any, delay: float) -> None:
         self.inner = inner
@@ -87,8 +87,9 @@ class SlowSource:
     def get(self, key: str) -> object:
         with self._lock:
             self.loads[key] = self.loads.get(key, 0) + 1
-        time.sleep(self.delay)
-        return self.inner.get(key)
+        value = self.inner.get(key)
+        time.sleep(self.delay)  # the answer travels back slowly: it may be stale on arrival
+        return value
 
     def set(self, key: str, value: Any) -> None:
         self.inner.set(key, value)
@@ -104,3 +105,10 @@ def read_table(db_path: str, table: str = "kv") -> dict[str, str]:
         return dict(conn.execute(f"SELECT key, value FROM {table}").fetchall())
     finally:
         conn.close()
+
+
+def fast_commits(source: Any) -> None:
+    """WAL journal, no fsync per commit: the tests check logic, not durability on power loss
+    (and the shared test machine's disk makes each fsync cost ~10 ms)."""
+    source.connection.execute("PRAGMA journal_mode=WAL")
+    source.connection.execute("PRAGMA synchronous=OFF")
