@@ -73,6 +73,8 @@ class _Store:
     def __init__(self, maxsize: float) -> None:
         self.maxsize = maxsize
         self.map: dict[Any, list[Any]] = {}
+        # not len(): the builtin may itself be a cached function (CPython test_functools)
+        self.count = self.map.__len__
 
     def get(self, key: Any, missing: Any) -> Any:
         raise NotImplementedError
@@ -81,7 +83,7 @@ class _Store:
         raise NotImplementedError
 
     def size(self) -> int:
-        return len(self.map)
+        return self.count()
 
     def clear(self) -> None:
         self.map.clear()
@@ -129,7 +131,7 @@ class _LRUStore(_Store):
     def put(self, key: Any, value: Any) -> None:
         if key in self.map:  # stored meanwhile (recursion, another thread): keep it
             return
-        if len(self.map) >= self.maxsize:
+        if self.count() >= self.maxsize:
             oldest = self.root[_NEXT]
             self.unlink(oldest)
             del self.map[oldest[_KEY]]
@@ -191,7 +193,7 @@ class _TTLStore(_LRUStore):
 
     def size(self) -> int:
         self.expire(self.timer())
-        return len(self.map)
+        return self.count()
 
     def clear(self) -> None:
         super().clear()
@@ -224,7 +226,7 @@ class _LFUStore(_Store):
     def put(self, key: Any, value: Any) -> None:
         if key in self.map:
             return
-        if len(self.map) >= self.maxsize:
+        if self.count() >= self.maxsize:
             bucket = self.buckets[self.minfreq]
             victim, _ = bucket.popitem(last=False)
             if not bucket:

@@ -1,0 +1,1304 @@
+/*
+ * wrapper.c: the compiled call wrapper of fastcache's memoizing decorators
+ * (module fastcache._cwrapper). The pure-Python twin, fastcache/_py/wrapper.py, is the
+ * reference; fastcache/decorators.py chooses between them and does everything that is not
+ * on the hot path (argument checks, update_wrapper, cache_parameters).
+ *
+ *   _lru_cache_wrapper(user_function, maxsize, typed, cache_info_type, *,
+ *                      policy="lru", ttl=None, timer=None, single_flight=False)
+ *
+ * How it differs from the Python twin (behaviour is the same):
+ *  1. Calls use vectorcall: no argument tuple is built on a hit. The key of a call is never
+ *     built on a hit either: the arguments are hashed in place (the same xxHash combination
+ *     as tuple.__hash__ over the flat key args + [mark, name, value]... + [types]) and
+ *     compared element by element with the stored key. A key object is made on a miss only.
+ *  2. A single positional argument of exact type int or str (typed=False) is stored as its
+ *     own key: a hit allocates nothing. It hashes as the 1-tuple, so f(3) and f(3.0) share
+ *     an entry as in the twin (functools keeps them apart).
+ *  3. Storage: our own open-addressing table rather than a dict of link objects, because a
+ *     dict cannot be probed without a key object (point 1). Entries are a dense array with
+ *     32-bit list links (LRU/FIFO/LFU/TTL bookkeeping lives in the entry); the index is a
+ *     power-of-two array of entry numbers, linear probing, Fibonacci-hashed home slot, load
+ *     <= 1/2, deletion by backward shift (no tombstones, so constant churn never degrades).
+ *     LFU: O(1) frequency buckets (Shah, Mitra, Matani 2010) threaded through the list.
+ *     TTL: LRU order plus a write-order list; with one ttl per wrapper, write order is
+ *     deadline order, so expiry pops exactly the expired entries from its head.
+ *  4. time.monotonic as the TTL timer is read with clock_gettime directly.
+ *
+ * Reentrancy rules:
+ *  - Each argument is hashed once per call (a miss reuses the hash for the insert).
+ *  - Comparing keys may run __eq__, which may change this table. Every structural change
+ *    bumps `version`; a lookup that sees it change during a comparison starts again
+ *    (RuntimeError after MAX_RESTARTS). Entry pointers are never kept across Python code;
+ *    only entry numbers, and only while the version is unchanged.
+ *  - User objects (evicted or expired keys and values) are decref'd only after the
+ *    structure is consistent and the operation is complete (struct deferred).
+ *  - Exceptions are never cached; an error from __hash__/__eq__ propagates.
+ *  - Recursion: Py_EnterRecursiveCall around the user call, plus a check of the remaining
+ *    C stack (Linux), so a deep memoised recursion raises RecursionError, never crashes.
+ *  - Single flight: threads missing the same key wait for the one computing it (on a
+ *    threading.Event made only when a second thread arrives); the owner thread re-entering
+ *    for its own key does not wait.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
+typedef int32_t idx_t;
+#define NIL ((idx_t)-1)
+#define NOT_FOUND ((idx_t)-1)
+#define LOOKUP_ERROR ((idx_t)-2)
+#define MAX_RESTARTS 100
+#define MAX_ENTRIES ((Py_ssize_t)0x3FFFFFFF)
+#define MIN_SLOTS 8
+#define STACK_MARGIN (256 * 1024)
+
+enum { POLICY_LRU = 0, POLICY_FIFO = 1, POLICY_LFU = 2, POLICY_TTL = 3 };
+
+/* the same constants as Objects/tupleobject.c */
+#if SIZEOF_PY_UHASH_T > 4
+#define XXPRIME_1 ((Py_uhash_t)11400714785074694791ULL)
+#define XXPRIME_2 ((Py_uhash_t)14029467366897019727ULL)
+#define XXPRIME_5 ((Py_uhash_t)2870177450012600261ULL)
+#define XXROTATE(x) ((x << 31) | (x >> 33))
+#else
+#define XXPRIME_1 ((Py_uhash_t)2654435761UL)
+#define XXPRIME_2 ((Py_uhash_t)2246822519UL)
+#define XXPRIME_5 ((Py_uhash_t)374761393UL)
+#define XXROTATE(x) ((x << 13) | (x >> 19))
+#endif
+
+typedef struct {
+    Py_hash_t hash;
+    PyObject *key;      /* the argument itself (single) or the flat key tuple; NULL: free */
+    PyObject *value;
+    double deadline;    /* TTL */
+    idx_t prev, next;   /* policy list: head is evicted first; `next` links the free list */
+    idx_t wprev, wnext; /* TTL: write order */
+    idx_t bucket;       /* LFU: frequency bucket */
+    int32_t single;
+} entry_t;
+
+typedef struct {
+    int64_t freq;
+    idx_t tail;         /* most recent entry of this frequency (its group ends here) */
+    idx_t count;        /* entries in the group; next free bucket when free */
+} bucket_t;
+
+/* One in-flight computation (single flight). */
+typedef struct flight {
+    struct flight *next;
+    Py_hash_t hash;
+    PyObject *key;      /* strong */
+    void *owner;        /* thread token (its thread-state dict), compared only */
+    int single;         /* key is the single argument itself */
+    PyObject *event;    /* threading.Event, made when a second thread waits; strong */
+} flight_t;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *func;
+    PyObject *cache_info_type;
+    PyObject *maxsize_obj;
+    PyObject *timer;
+    PyObject *dict;
+    PyObject *weakreflist;
+    Py_ssize_t maxsize;     /* bounded: evict beyond this */
+    int bounded, typed, policy, fast_monotonic, single_flight;
+    double ttl;
+    Py_ssize_t hits, misses;
+    /* table */
+    entry_t *entries;
+    idx_t *index;
+    bucket_t *buckets;
+    Py_ssize_t cap, top, len;
+    idx_t free_head, bucket_free, bucket_top;
+    size_t mask;
+    int shift;
+    uint64_t version;
+    idx_t head, tail, whead, wtail;
+    flight_t *flights;
+} wrapper_t;
+
+static PyObject *kwd_mark;          /* separates args from keyword items in a key */
+static PyObject *monotonic_func;    /* time.monotonic */
+static PyObject *event_type;        /* threading.Event */
+static idx_t empty_index[MIN_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1};
+
+/* ---------------------------------------------------------------------------------- */
+/* deferred decrefs: user objects released only once an operation is complete */
+
+typedef struct {
+    PyObject *small[4];
+    int n;
+    PyObject *list;
+} deferred_t;
+
+static void
+defer(deferred_t *d, PyObject *obj)     /* steals obj */
+{
+    if (d->n < 4) {
+        d->small[d->n++] = obj;
+        return;
+    }
+    if (d->list == NULL) {
+        d->list = PyList_New(0);
+    }
+    if (d->list == NULL || PyList_Append(d->list, obj) < 0) {
+        /* out of memory: keep the object alive rather than risk a decref mid-update */
+        PyErr_Clear();
+        return;
+    }
+    Py_DECREF(obj);   /* the list holds it now */
+}
+
+static void
+flush(deferred_t *d)
+{
+    PyObject *exc_type, *exc_value, *exc_tb;
+    if (d->n == 0 && d->list == NULL) {
+        return;
+    }
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    for (int i = 0; i < d->n; i++) {
+        Py_DECREF(d->small[i]);
+    }
+    d->n = 0;
+    Py_CLEAR(d->list);
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* the key of a call, never materialised on a hit */
+
+typedef struct {
+    PyObject *const *args;   /* positional args then keyword values (vectorcall layout) */
+    PyObject *kwnames;
+    Py_ssize_t nargs, nkw, len;
+    PyObject *single;        /* the argument that is its own key, or NULL */
+} vkey_t;
+
+static inline PyObject *
+vk_item(const vkey_t *vk, Py_ssize_t i)
+{
+    Py_ssize_t n = vk->nargs, k = vk->nkw;
+    if (i < n) {
+        return vk->args[i];
+    }
+    i -= n;
+    if (k) {
+        if (i == 0) {
+            return kwd_mark;
+        }
+        i -= 1;
+        if (i < 2 * k) {
+            return (i & 1) ? vk->args[n + i / 2] : PyTuple_GET_ITEM(vk->kwnames, i / 2);
+        }
+        i -= 2 * k;
+    }
+    return (PyObject *)Py_TYPE(vk->args[i]);   /* typed: types of args, then of kw values */
+}
+
+static Py_hash_t
+vk_hash(const vkey_t *vk)
+{
+    Py_uhash_t acc = XXPRIME_5;
+    for (Py_ssize_t i = 0; i < vk->len; i++) {
+        Py_uhash_t lane = (Py_uhash_t)PyObject_Hash(vk_item(vk, i));
+        if (lane == (Py_uhash_t)-1) {
+            return -1;
+        }
+        acc += lane * XXPRIME_2;
+        acc = XXROTATE(acc);
+        acc *= XXPRIME_1;
+    }
+    acc += (Py_uhash_t)vk->len ^ (XXPRIME_5 ^ 3527539UL);
+    if (acc == (Py_uhash_t)-1) {
+        return 1546275796;
+    }
+    return (Py_hash_t)acc;
+}
+
+/* 1 equal, 0 not, -1 error. May run Python code. */
+static int
+vk_equal(const vkey_t *vk, PyObject *stored, int stored_single)
+{
+    Py_ssize_t slen = stored_single ? 1 : PyTuple_GET_SIZE(stored);
+    if (slen != vk->len) {
+        return 0;
+    }
+    if (stored_single) {
+        return PyObject_RichCompareBool(vk_item(vk, 0), stored, Py_EQ);
+    }
+    for (Py_ssize_t i = 0; i < slen; i++) {
+        PyObject *a = vk_item(vk, i), *b = PyTuple_GET_ITEM(stored, i);
+        if (a == b) {
+            continue;
+        }
+        int r = PyObject_RichCompareBool(a, b, Py_EQ);
+        if (r <= 0) {
+            return r;
+        }
+    }
+    return 1;
+}
+
+static PyObject *
+vk_materialise(const vkey_t *vk)
+{
+    if (vk->single) {
+        Py_INCREF(vk->single);
+        return vk->single;
+    }
+    PyObject *t = PyTuple_New(vk->len);
+    if (t == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < vk->len; i++) {
+        PyObject *o = vk_item(vk, i);
+        Py_INCREF(o);
+        PyTuple_SET_ITEM(t, i, o);
+    }
+    return t;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* the table */
+
+static inline size_t
+home(const wrapper_t *w, Py_hash_t h)
+{
+    return (size_t)(((uint64_t)h * 0x9E3779B97F4A7C15ULL) >> w->shift);
+}
+
+static idx_t
+lookup(wrapper_t *w, const vkey_t *vk, Py_hash_t h)
+{
+    int restarts = 0;
+restart:;
+    uint64_t version = w->version;
+    size_t i = home(w, h);
+    for (;;) {
+        idx_t ix = w->index[i];
+        if (ix < 0) {
+            return NOT_FOUND;
+        }
+        entry_t *e = &w->entries[ix];
+        if (e->hash == h) {
+            PyObject *stored = e->key;
+            if (stored == vk->single) {
+                return ix;
+            }
+            if (vk->single && e->single && Py_TYPE(stored) == Py_TYPE(vk->single)) {
+                /* exact int or str on both sides: no Python code runs */
+                int r = PyObject_RichCompareBool(stored, vk->single, Py_EQ);
+                if (r < 0) {
+                    return LOOKUP_ERROR;
+                }
+                if (r) {
+                    return ix;
+                }
+            }
+            else {
+                Py_INCREF(stored);
+                int r = vk_equal(vk, stored, e->single);
+                Py_DECREF(stored);
+                if (r < 0) {
+                    return LOOKUP_ERROR;
+                }
+                if (w->version != version) {
+                    if (++restarts > MAX_RESTARTS) {
+                        PyErr_SetString(PyExc_RuntimeError, "cache changed during lookup");
+                        return LOOKUP_ERROR;
+                    }
+                    goto restart;
+                }
+                if (r) {
+                    return ix;
+                }
+            }
+        }
+        i = (i + 1) & w->mask;
+    }
+}
+
+static void
+index_put(wrapper_t *w, idx_t ix)
+{
+    size_t i = home(w, w->entries[ix].hash);
+    while (w->index[i] >= 0) {
+        i = (i + 1) & w->mask;
+    }
+    w->index[i] = ix;
+}
+
+static void
+index_remove(wrapper_t *w, idx_t ix)
+{
+    size_t i = home(w, w->entries[ix].hash);
+    while (w->index[i] != ix) {
+        i = (i + 1) & w->mask;
+    }
+    /* backward shift: move later members of the run into the hole when their home allows */
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & w->mask;
+        idx_t jx = w->index[j];
+        if (jx < 0) {
+            break;
+        }
+        size_t k = home(w, w->entries[jx].hash);
+        int stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+        if (stays) {
+            continue;
+        }
+        w->index[i] = jx;
+        i = j;
+    }
+    w->index[i] = NIL;
+}
+
+static int
+resize_index(wrapper_t *w, size_t nslots)
+{
+    idx_t *index = PyMem_Malloc(nslots * sizeof(idx_t));
+    if (index == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(index, 0xff, nslots * sizeof(idx_t));
+    if (w->index != empty_index) {
+        PyMem_Free(w->index);
+    }
+    w->index = index;
+    w->mask = nslots - 1;
+    int bits = 0;
+    while (((size_t)1 << bits) < nslots) {
+        bits++;
+    }
+    w->shift = 64 - bits;
+    for (idx_t ix = 0; ix < (idx_t)w->top; ix++) {
+        if (w->entries[ix].key != NULL) {
+            index_put(w, ix);
+        }
+    }
+    w->version++;
+    return 0;
+}
+
+/* Room for one more entry: grow the entry array (and the index) when needed. */
+static int
+reserve(wrapper_t *w)
+{
+    if (w->free_head != NIL || w->top < w->cap) {
+        return 0;
+    }
+    Py_ssize_t limit = w->bounded ? w->maxsize : MAX_ENTRIES;
+    if (limit > MAX_ENTRIES) {
+        limit = MAX_ENTRIES;
+    }
+    if (w->cap >= limit) {
+        PyErr_SetString(PyExc_OverflowError, "cache is too large");
+        return -1;
+    }
+    Py_ssize_t cap = w->cap ? w->cap * 2 : 8;
+    if (cap > limit) {
+        cap = limit;
+    }
+    entry_t *entries = PyMem_Realloc(w->entries, (size_t)cap * sizeof(entry_t));
+    if (entries == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    w->entries = entries;
+    if (w->policy == POLICY_LFU) {
+        bucket_t *buckets = PyMem_Realloc(w->buckets, (size_t)cap * sizeof(bucket_t));
+        if (buckets == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->buckets = buckets;
+    }
+    w->cap = cap;
+    w->version++;
+    size_t nslots = w->mask + 1;
+    if (w->index == empty_index || nslots < (size_t)cap * 2) {
+        while (nslots < (size_t)cap * 2) {
+            nslots *= 2;
+        }
+        if (resize_index(w, nslots) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --- policy lists -------------------------------------------------------------------- */
+
+static inline void
+list_unlink(wrapper_t *w, idx_t ix)
+{
+    entry_t *e = &w->entries[ix];
+    if (e->prev != NIL) w->entries[e->prev].next = e->next; else w->head = e->next;
+    if (e->next != NIL) w->entries[e->next].prev = e->prev; else w->tail = e->prev;
+}
+
+static inline void
+list_insert_after(wrapper_t *w, idx_t ix, idx_t after)  /* after == NIL: at the head */
+{
+    entry_t *e = &w->entries[ix];
+    e->prev = after;
+    e->next = (after == NIL) ? w->head : w->entries[after].next;
+    if (e->next != NIL) w->entries[e->next].prev = ix; else w->tail = ix;
+    if (after != NIL) w->entries[after].next = ix; else w->head = ix;
+}
+
+static inline void
+wlist_unlink(wrapper_t *w, idx_t ix)
+{
+    entry_t *e = &w->entries[ix];
+    if (e->wprev != NIL) w->entries[e->wprev].wnext = e->wnext; else w->whead = e->wnext;
+    if (e->wnext != NIL) w->entries[e->wnext].wprev = e->wprev; else w->wtail = e->wprev;
+}
+
+static inline void
+wlist_append(wrapper_t *w, idx_t ix)
+{
+    entry_t *e = &w->entries[ix];
+    e->wprev = w->wtail;
+    e->wnext = NIL;
+    if (w->wtail != NIL) w->entries[w->wtail].wnext = ix; else w->whead = ix;
+    w->wtail = ix;
+}
+
+static idx_t
+bucket_new(wrapper_t *w, int64_t freq)
+{
+    idx_t b;
+    if (w->bucket_free != NIL) {
+        b = w->bucket_free;
+        w->bucket_free = w->buckets[b].count;
+    }
+    else {
+        b = w->bucket_top++;   /* never more buckets than entries: within cap */
+    }
+    w->buckets[b].freq = freq;
+    w->buckets[b].tail = NIL;
+    w->buckets[b].count = 0;
+    return b;
+}
+
+static void
+bucket_free(wrapper_t *w, idx_t b)
+{
+    w->buckets[b].count = w->bucket_free;
+    w->bucket_free = b;
+}
+
+/* LFU: take entry ix out of its group (not out of the list). */
+static void
+lfu_leave(wrapper_t *w, idx_t ix)
+{
+    idx_t b = w->entries[ix].bucket;
+    bucket_t *bk = &w->buckets[b];
+    if (--bk->count == 0) {
+        bucket_free(w, b);
+    }
+    else if (bk->tail == ix) {
+        bk->tail = w->entries[ix].prev;   /* groups are contiguous: prev is in the group */
+    }
+}
+
+/* LFU hit: frequency + 1, becomes the most recent of its new group. */
+static void
+lfu_touch(wrapper_t *w, idx_t ix)
+{
+    entry_t *e = &w->entries[ix];
+    idx_t b = e->bucket;
+    int64_t freq = w->buckets[b].freq + 1;
+    idx_t last = w->buckets[b].tail;          /* last entry of the current group */
+    idx_t after_group = w->entries[last].next;
+    idx_t target = NIL;
+    if (after_group != NIL && w->buckets[w->entries[after_group].bucket].freq == freq) {
+        target = w->entries[after_group].bucket;
+    }
+    idx_t orig_prev = e->prev;
+    lfu_leave(w, ix);
+    list_unlink(w, ix);
+    idx_t after;
+    if (target != NIL) {
+        after = w->buckets[target].tail;
+    }
+    else {
+        /* new group right after what remains of the old one (or where the entry was) */
+        after = (last == ix) ? orig_prev : last;
+        target = bucket_new(w, freq);
+    }
+    list_insert_after(w, ix, after);
+    w->entries[ix].bucket = target;
+    w->buckets[target].count++;
+    w->buckets[target].tail = ix;
+}
+
+static void
+lfu_enter(wrapper_t *w, idx_t ix)    /* a new entry: frequency 1 */
+{
+    idx_t target = NIL, after = NIL;
+    if (w->head != NIL && w->buckets[w->entries[w->head].bucket].freq == 1) {
+        target = w->entries[w->head].bucket;
+        after = w->buckets[target].tail;
+    }
+    else {
+        target = bucket_new(w, 1);
+    }
+    list_insert_after(w, ix, after);
+    w->entries[ix].bucket = target;
+    w->buckets[target].count++;
+    w->buckets[target].tail = ix;
+}
+
+/* Remove entry ix entirely; its key and value go to `d`. */
+static void
+remove_entry(wrapper_t *w, idx_t ix, deferred_t *d)
+{
+    index_remove(w, ix);
+    if (w->bounded || w->policy == POLICY_TTL) {
+        if (w->policy == POLICY_LFU) {
+            lfu_leave(w, ix);
+        }
+        list_unlink(w, ix);
+        if (w->policy == POLICY_TTL) {
+            wlist_unlink(w, ix);
+        }
+    }
+    entry_t *e = &w->entries[ix];
+    PyObject *key = e->key, *value = e->value;
+    e->key = e->value = NULL;
+    e->next = w->free_head;
+    w->free_head = ix;
+    w->len--;
+    w->version++;
+    defer(d, key);      /* consistent again: defer may allocate (and so collect) */
+    defer(d, value);
+}
+
+/* A new entry for a key known to be absent. Steals key; borrows value. */
+static int
+insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, int single, PyObject *value,
+           double now, deferred_t *d)
+{
+    if (w->bounded && w->len >= w->maxsize && w->head != NIL) {
+        remove_entry(w, w->head, d);
+    }
+    if (reserve(w) < 0) {
+        Py_DECREF(key);
+        return -1;
+    }
+    idx_t ix;
+    if (w->free_head != NIL) {
+        ix = w->free_head;
+        w->free_head = w->entries[ix].next;
+    }
+    else {
+        ix = (idx_t)w->top++;
+    }
+    entry_t *e = &w->entries[ix];
+    e->hash = h;
+    e->key = key;
+    Py_INCREF(value);
+    e->value = value;
+    e->single = single;
+    e->deadline = now + w->ttl;
+    if (w->bounded || w->policy == POLICY_TTL) {
+        if (w->policy == POLICY_LFU) {
+            lfu_enter(w, ix);
+        }
+        else {
+            list_insert_after(w, ix, w->tail);
+        }
+        if (w->policy == POLICY_TTL) {
+            wlist_append(w, ix);
+        }
+    }
+    index_put(w, ix);
+    w->len++;
+    w->version++;
+    return 0;
+}
+
+static void
+expire(wrapper_t *w, double now, deferred_t *d)
+{
+    while (w->whead != NIL && !(now < w->entries[w->whead].deadline)) {
+        remove_entry(w, w->whead, d);
+    }
+}
+
+/* Detach everything (the table is empty and consistent afterwards), then release. */
+static void
+clear_table(wrapper_t *w)
+{
+    entry_t *entries = w->entries;
+    Py_ssize_t top = w->top;
+    if (w->index != empty_index) {
+        PyMem_Free(w->index);
+    }
+    PyMem_Free(w->buckets);
+    w->entries = NULL;
+    w->buckets = NULL;
+    w->index = empty_index;
+    w->mask = MIN_SLOTS - 1;
+    w->shift = 61;
+    w->cap = w->top = w->len = 0;
+    w->free_head = w->bucket_free = NIL;
+    w->bucket_top = 0;
+    w->head = w->tail = w->whead = w->wtail = NIL;
+    w->version++;
+    for (Py_ssize_t i = 0; i < top; i++) {
+        Py_XDECREF(entries[i].key);
+        Py_XDECREF(entries[i].value);
+    }
+    PyMem_Free(entries);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* time, recursion */
+
+static int
+get_now(wrapper_t *w, double *now)
+{
+    if (w->policy != POLICY_TTL) {
+        *now = 0.0;
+        return 0;
+    }
+    if (w->fast_monotonic) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        *now = (double)((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / 1e9;
+        return 0;
+    }
+    PyObject *t = PyObject_CallNoArgs(w->timer);
+    if (t == NULL) {
+        return -1;
+    }
+    if (!PyFloat_Check(t) && !PyLong_Check(t)) {
+        PyErr_Format(PyExc_TypeError, "timer must return a real number, not %.100s",
+                     Py_TYPE(t)->tp_name);
+        Py_DECREF(t);
+        return -1;
+    }
+    *now = PyFloat_AsDouble(t);
+    Py_DECREF(t);
+    return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+#if defined(__linux__)
+static _Thread_local uintptr_t stack_floor;
+
+static int
+stack_exhausted(void)
+{
+    char here;
+    if (stack_floor == 0) {
+        pthread_attr_t attr;
+        void *addr;
+        size_t size;
+        stack_floor = 1;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 2 * STACK_MARGIN) {
+                stack_floor = (uintptr_t)addr + STACK_MARGIN;
+            }
+            pthread_attr_destroy(&attr);
+        }
+    }
+    return (uintptr_t)&here < stack_floor;
+}
+#else
+static int stack_exhausted(void) { return 0; }
+#endif
+
+static PyObject *
+call_user(wrapper_t *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (stack_exhausted()) {
+        PyErr_SetString(PyExc_RecursionError,
+                        "maximum recursion depth exceeded (C stack) in a cached function");
+        return NULL;
+    }
+    if (Py_EnterRecursiveCall(" in a cached function")) {
+        return NULL;
+    }
+    PyObject *r = PyObject_Vectorcall(w->func, args, nargsf, kwnames);
+    Py_LeaveRecursiveCall();
+    return r;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* single flight */
+
+static flight_t *
+flight_find(wrapper_t *w, const vkey_t *vk, Py_hash_t h, int *err)
+{
+    int restarts = 0;
+restart:
+    for (flight_t *f = w->flights; f != NULL; f = f->next) {
+        if (f->hash != h) {
+            continue;
+        }
+        if (vk->single != NULL && f->key == vk->single) {
+            return f;
+        }
+        PyObject *key = f->key;
+        Py_INCREF(key);
+        uint64_t version = w->version;   /* flight_end bumps it: f is only used if unchanged */
+        int r = vk_equal(vk, key, f->single);
+        Py_DECREF(key);
+        if (r < 0) {
+            *err = 1;
+            return NULL;
+        }
+        if (w->version != version) {
+            if (++restarts > MAX_RESTARTS) {
+                PyErr_SetString(PyExc_RuntimeError, "cache changed during lookup");
+                *err = 1;
+                return NULL;
+            }
+            goto restart;
+        }
+        if (r) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static void
+flight_end(wrapper_t *w, flight_t *mine)
+{
+    flight_t **p = &w->flights;
+    while (*p != mine) {
+        p = &(*p)->next;
+    }
+    *p = mine->next;
+    w->version++;
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    if (mine->event != NULL) {
+        PyObject *r = PyObject_CallMethod(mine->event, "set", NULL);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(mine->event);
+        }
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(mine->event);
+    Py_DECREF(mine->key);
+    PyMem_Free(mine);
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* the call */
+
+static PyObject *
+hit_value(wrapper_t *w, idx_t ix)
+{
+    if (w->bounded) {
+        if (w->policy == POLICY_LFU) {
+            lfu_touch(w, ix);
+        }
+        else if (w->policy != POLICY_FIFO && ix != w->tail) {
+            list_unlink(w, ix);
+            list_insert_after(w, ix, w->tail);
+        }
+    }
+    w->hits++;
+    PyObject *v = w->entries[ix].value;
+    Py_INCREF(v);
+    return v;
+}
+
+static PyObject *
+wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    wrapper_t *w = (wrapper_t *)self;
+    vkey_t vk;
+    double now;
+    Py_hash_t h;
+    idx_t ix;
+
+    if (!w->bounded || w->maxsize > 0) {
+        vk.args = args;
+        vk.nargs = PyVectorcall_NARGS(nargsf);
+        vk.kwnames = kwnames;
+        vk.nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+        vk.single = NULL;
+        if (vk.nkw == 0 && vk.nargs == 1 && !w->typed) {
+            PyObject *a = args[0];
+            if (PyLong_CheckExact(a) || PyUnicode_CheckExact(a)) {
+                vk.single = a;
+            }
+        }
+        vk.len = vk.nargs + (vk.nkw ? 1 + 2 * vk.nkw : 0) + (w->typed ? vk.nargs + vk.nkw : 0);
+    }
+    else {
+        w->misses++;
+        return call_user(w, args, nargsf, kwnames);
+    }
+    if (vk.single) {
+        Py_uhash_t lane = (Py_uhash_t)PyObject_Hash(vk.single);
+        Py_uhash_t acc = XXPRIME_5 + lane * XXPRIME_2;
+        acc = XXROTATE(acc);
+        acc *= XXPRIME_1;
+        acc += (Py_uhash_t)1 ^ (XXPRIME_5 ^ 3527539UL);
+        h = (acc == (Py_uhash_t)-1) ? 1546275796 : (Py_hash_t)acc;
+    }
+    else {
+        h = vk_hash(&vk);
+        if (h == -1) {
+            return NULL;
+        }
+    }
+
+    flight_t *mine = NULL;
+    for (;;) {
+        if (get_now(w, &now) < 0) {
+            return NULL;
+        }
+        ix = lookup(w, &vk, h);
+        if (ix == LOOKUP_ERROR) {
+            return NULL;
+        }
+        if (ix >= 0 && (w->policy != POLICY_TTL || now < w->entries[ix].deadline)) {
+            return hit_value(w, ix);
+        }
+        if (!w->single_flight) {
+            break;
+        }
+        int err = 0;
+        flight_t *f = flight_find(w, &vk, h, &err);
+        if (err) {
+            return NULL;
+        }
+        void *me = (void *)PyThreadState_GetDict();
+        if (f == NULL) {
+            mine = PyMem_Malloc(sizeof(flight_t));
+            if (mine == NULL) {
+                PyErr_NoMemory();
+                return NULL;
+            }
+            mine->key = vk_materialise(&vk);
+            if (mine->key == NULL) {
+                PyMem_Free(mine);
+                return NULL;
+            }
+            mine->hash = h;
+            mine->single = vk.single != NULL;
+            mine->owner = me;
+            mine->event = NULL;
+            mine->next = w->flights;
+            w->flights = mine;
+            break;
+        }
+        if (f->owner == me) {
+            break;    /* recursion into a key this thread is computing: do not wait */
+        }
+        if (f->event == NULL) {
+            PyObject *ev = PyObject_CallNoArgs(event_type);
+            if (ev == NULL) {
+                return NULL;
+            }
+            /* making it ran Python code: f may have ended meanwhile */
+            flight_t *g;
+            for (g = w->flights; g != NULL && g != f; g = g->next) {
+            }
+            if (g == NULL) {
+                Py_DECREF(ev);
+                continue;
+            }
+            if (f->event == NULL) {
+                f->event = ev;
+            }
+            else {
+                Py_DECREF(ev);
+            }
+        }
+        PyObject *ev = f->event;
+        Py_INCREF(ev);
+        PyObject *r = PyObject_CallMethod(ev, "wait", NULL);
+        Py_DECREF(ev);
+        if (r == NULL) {
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+
+    w->misses++;
+    PyObject *result = call_user(w, args, nargsf, kwnames);
+    if (result == NULL) {
+        if (mine) {
+            flight_end(w, mine);
+        }
+        return NULL;
+    }
+
+    deferred_t d = {{NULL}, 0, NULL};
+    int failed = 0;
+    if (get_now(w, &now) < 0) {
+        failed = 1;
+    }
+    else {
+        if (w->policy == POLICY_TTL) {
+            expire(w, now, &d);
+        }
+        /* Everything that allocates Python objects (and so may run the collector, and
+           finalizers calling us again) happens before the last lookup: from it to the
+           insert no Python code runs, so "absent" stays true. */
+        PyObject *key = vk_materialise(&vk);
+        if (key != NULL && d.n > 0 && d.list == NULL) {
+            d.list = PyList_New(0);
+        }
+        if (key == NULL || (d.n > 0 && d.list == NULL)) {
+            Py_XDECREF(key);
+            failed = 1;
+        }
+        else {
+            ix = lookup(w, &vk, h);
+            if (ix == LOOKUP_ERROR) {
+                failed = 1;
+            }
+            else if (ix >= 0 && w->policy == POLICY_TTL && !(now < w->entries[ix].deadline)) {
+                remove_entry(w, ix, &d);   /* expired, not reclaimed (timer went back) */
+                ix = NOT_FOUND;
+            }
+            if (!failed && ix == NOT_FOUND) {
+                /* absent: nobody stored it meanwhile (recursion, another thread) */
+                if (insert_new(w, h, key, vk.single != NULL, result, now, &d) < 0) {
+                    failed = 1;
+                }
+            }
+            else {
+                Py_DECREF(key);
+            }
+        }
+    }
+    if (mine) {
+        flight_end(w, mine);
+    }
+    flush(&d);
+    if (failed) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    return result;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* the type */
+
+static PyTypeObject wrapper_type;
+
+static PyObject *
+wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"user_function", "maxsize", "typed", "cache_info_type",
+                             "policy", "ttl", "timer", "single_flight", NULL};
+    PyObject *func, *maxsize_obj, *cache_info_type, *ttl_obj = Py_None, *timer = Py_None;
+    int typed, single_flight = 0;
+    const char *policy = "lru";
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOpO|$sOOp:_lru_cache_wrapper", kwlist,
+                                     &func, &maxsize_obj, &typed, &cache_info_type,
+                                     &policy, &ttl_obj, &timer, &single_flight)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(func)) {
+        PyErr_SetString(PyExc_TypeError, "the first argument must be callable");
+        return NULL;
+    }
+    int pol;
+    if (strcmp(policy, "lru") == 0) pol = POLICY_LRU;
+    else if (strcmp(policy, "fifo") == 0) pol = POLICY_FIFO;
+    else if (strcmp(policy, "lfu") == 0) pol = POLICY_LFU;
+    else if (strcmp(policy, "ttl") == 0) pol = POLICY_TTL;
+    else {
+        PyErr_Format(PyExc_ValueError, "unknown policy '%s'", policy);
+        return NULL;
+    }
+    int bounded;
+    Py_ssize_t maxsize = 0;
+    if (maxsize_obj == Py_None) {
+        bounded = 0;
+    }
+    else if (PyIndex_Check(maxsize_obj)) {
+        bounded = 1;
+        maxsize = PyNumber_AsSsize_t(maxsize_obj, NULL);   /* clamps on overflow */
+        if (maxsize == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (maxsize < 0) {
+            maxsize = 0;
+        }
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError, "maxsize should be integer or None");
+        return NULL;
+    }
+    double ttl = 0.0;
+    if (pol == POLICY_TTL) {
+        if (ttl_obj == Py_None || timer == Py_None) {
+            PyErr_SetString(PyExc_TypeError, "the ttl policy needs ttl and timer");
+            return NULL;
+        }
+        ttl = PyFloat_AsDouble(ttl_obj);
+        if (ttl == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (!(ttl > 0)) {
+            PyErr_SetString(PyExc_ValueError, "ttl must be positive");
+            return NULL;
+        }
+        if (!PyCallable_Check(timer)) {
+            PyErr_SetString(PyExc_TypeError, "timer must be callable");
+            return NULL;
+        }
+    }
+    wrapper_t *w = (wrapper_t *)type->tp_alloc(type, 0);
+    if (w == NULL) {
+        return NULL;
+    }
+    w->vectorcall = wrapper_vectorcall;
+    Py_INCREF(func);
+    w->func = func;
+    Py_INCREF(cache_info_type);
+    w->cache_info_type = cache_info_type;
+    if (bounded) {
+        w->maxsize_obj = PyLong_FromSsize_t(maxsize);
+        if (w->maxsize_obj == NULL) {
+            Py_DECREF(w);
+            return NULL;
+        }
+    }
+    else {
+        Py_INCREF(Py_None);
+        w->maxsize_obj = Py_None;
+    }
+    if (pol == POLICY_TTL) {
+        Py_INCREF(timer);
+        w->timer = timer;
+        w->fast_monotonic = (timer == monotonic_func);
+    }
+    w->maxsize = maxsize;
+    w->bounded = bounded;
+    w->typed = typed;
+    w->policy = pol;
+    w->ttl = ttl;
+    w->single_flight = single_flight && (!bounded || maxsize > 0);
+    w->index = empty_index;
+    w->mask = MIN_SLOTS - 1;
+    w->shift = 61;
+    w->free_head = w->bucket_free = NIL;
+    w->head = w->tail = w->whead = w->wtail = NIL;
+    return (PyObject *)w;
+}
+
+static int
+wrapper_traverse(wrapper_t *w, visitproc visit, void *arg)
+{
+    Py_VISIT(w->func);
+    Py_VISIT(w->cache_info_type);
+    Py_VISIT(w->maxsize_obj);
+    Py_VISIT(w->timer);
+    Py_VISIT(w->dict);
+    for (Py_ssize_t i = 0; i < w->top; i++) {
+        Py_VISIT(w->entries[i].key);
+        Py_VISIT(w->entries[i].value);
+    }
+    for (flight_t *f = w->flights; f != NULL; f = f->next) {
+        Py_VISIT(f->key);
+        Py_VISIT(f->event);
+    }
+    return 0;
+}
+
+static int
+wrapper_clear(wrapper_t *w)
+{
+    clear_table(w);
+    Py_CLEAR(w->func);
+    Py_CLEAR(w->cache_info_type);
+    Py_CLEAR(w->maxsize_obj);
+    Py_CLEAR(w->timer);
+    Py_CLEAR(w->dict);
+    return 0;
+}
+
+static void
+wrapper_dealloc(wrapper_t *w)
+{
+    PyObject_GC_UnTrack(w);
+    if (w->weakreflist != NULL) {
+        PyObject_ClearWeakRefs((PyObject *)w);
+    }
+    wrapper_clear(w);
+    Py_TYPE(w)->tp_free((PyObject *)w);
+}
+
+static PyObject *
+wrapper_descr_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    if (obj == Py_None || obj == NULL) {
+        Py_INCREF(self);
+        return self;
+    }
+    return PyMethod_New(self, obj);
+}
+
+static PyObject *
+wrapper_cache_info(wrapper_t *w, PyObject *unused)
+{
+    if (w->policy == POLICY_TTL) {
+        double now;
+        deferred_t d = {{NULL}, 0, NULL};
+        if (get_now(w, &now) < 0) {
+            return NULL;
+        }
+        expire(w, now, &d);
+        flush(&d);
+    }
+    return PyObject_CallFunction(w->cache_info_type, "nnOn", w->hits, w->misses,
+                                 w->maxsize_obj, w->len);
+}
+
+static PyObject *
+wrapper_cache_clear(wrapper_t *w, PyObject *unused)
+{
+    w->hits = w->misses = 0;
+    clear_table(w);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+wrapper_reduce(PyObject *self, PyObject *unused)
+{
+    return PyObject_GetAttrString(self, "__qualname__");
+}
+
+static PyObject *
+wrapper_copy(PyObject *self, PyObject *unused)
+{
+    Py_INCREF(self);
+    return self;
+}
+
+static PyObject *
+wrapper_deepcopy(PyObject *self, PyObject *memo)
+{
+    Py_INCREF(self);
+    return self;
+}
+
+static PyMethodDef wrapper_methods[] = {
+    {"cache_info", (PyCFunction)wrapper_cache_info, METH_NOARGS,
+     "Report cache statistics: CacheInfo(hits, misses, maxsize, currsize)."},
+    {"cache_clear", (PyCFunction)wrapper_cache_clear, METH_NOARGS,
+     "Clear the cache and cache statistics."},
+    {"__reduce__", (PyCFunction)wrapper_reduce, METH_NOARGS, NULL},
+    {"__copy__", (PyCFunction)wrapper_copy, METH_NOARGS, NULL},
+    {"__deepcopy__", (PyCFunction)wrapper_deepcopy, METH_O, NULL},
+    {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef wrapper_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
+static PyMemberDef wrapper_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(wrapper_t, dict), READONLY, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(wrapper_t, weakreflist), READONLY, NULL},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(wrapper_t, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL}
+};
+
+PyDoc_STRVAR(wrapper_doc,
+"_lru_cache_wrapper(user_function, maxsize, typed, cache_info_type, *, policy='lru',\n"
+"                   ttl=None, timer=None, single_flight=False)\n\n"
+"Compiled call wrapper of fastcache's memoizing decorators.");
+
+static PyTypeObject wrapper_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastcache._cwrapper._lru_cache_wrapper",
+    .tp_basicsize = sizeof(wrapper_t),
+    .tp_dealloc = (destructor)wrapper_dealloc,
+    .tp_vectorcall_offset = offsetof(wrapper_t, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL
+                | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = wrapper_doc,
+    .tp_traverse = (traverseproc)wrapper_traverse,
+    .tp_clear = (inquiry)wrapper_clear,
+    .tp_weaklistoffset = offsetof(wrapper_t, weakreflist),
+    .tp_methods = wrapper_methods,
+    .tp_members = wrapper_members,
+    .tp_getset = wrapper_getset,
+    .tp_descr_get = wrapper_descr_get,
+    .tp_dictoffset = offsetof(wrapper_t, dict),
+    .tp_new = wrapper_new,
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "fastcache._cwrapper",
+    .m_doc = "Compiled call wrapper of fastcache's memoizing decorators (csrc/wrapper.c).",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__cwrapper(void)
+{
+    PyObject *m, *mod;
+    if (PyType_Ready(&wrapper_type) < 0) {
+        return NULL;
+    }
+    if (kwd_mark == NULL) {
+        kwd_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+        if (kwd_mark == NULL) {
+            return NULL;
+        }
+        mod = PyImport_ImportModule("time");
+        if (mod == NULL) {
+            return NULL;
+        }
+        monotonic_func = PyObject_GetAttrString(mod, "monotonic");
+        Py_DECREF(mod);
+        if (monotonic_func == NULL) {
+            return NULL;
+        }
+        mod = PyImport_ImportModule("threading");
+        if (mod == NULL) {
+            return NULL;
+        }
+        event_type = PyObject_GetAttrString(mod, "Event");
+        Py_DECREF(mod);
+        if (event_type == NULL) {
+            return NULL;
+        }
+    }
+    m = PyModule_Create(&module_def);
+    if (m == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&wrapper_type);
+    if (PyModule_AddObject(m, "_lru_cache_wrapper", (PyObject *)&wrapper_type) < 0) {
+        Py_DECREF(&wrapper_type);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
