@@ -540,10 +540,10 @@ def format_rows(rows: Iterable[Row]) -> str:
             widths = [max([len(c)] + [len(cells.get(c, "")) for cells in body.values()])
                       for c in cols]
             pairs = list(zip(cols, widths, strict=True))
-            out.append("  ".join([" " * first, *(c.rjust(w) for c, w in pairs)]))
+            out.append("  ".join([" " * first, *(c.rjust(w) for c, w in pairs)]).rstrip())
             for label, cells in body.items():
-                out.append("  ".join([label.ljust(first),
-                                      *(cells.get(c, "").rjust(w) for c, w in pairs)]))
+                out.append("  ".join([label.ljust(first), *(cells.get(c, "").rjust(w)
+                                                            for c, w in pairs)]).rstrip())
         out.extend(f"  ({line})" for line in notes.get(title, []))
         out.append("")
     return "\n".join(out)
