@@ -123,10 +123,6 @@ class _GetSizeOf:
         return default_getsizeof
 
 
-def _restarts_exhausted() -> RuntimeError:
-    return RuntimeError("cache changed during lookup")
-
-
 class Cache:
     """Mutable mapping with a maximum size; evicts in insertion order (cachetools' ``Cache``)."""
 
@@ -175,17 +171,14 @@ class Cache:
     def _p_init(self) -> None:
         pass
 
-    def _p_link(self, key: Any) -> None:
-        """A new key was stored (as the newest entry)."""
+    #: ``_p_link(key)``: a new key was stored (as the newest entry); ``None``: nothing to do.
+    _p_link: Callable[[Any], None] | None = None
 
-    def _p_touch(self, key: Any) -> None:
-        """An access (a hit of ``c[k]``/``get``)."""
+    #: ``_p_replace(key)``: ``c[k] = v`` over an existing key; ``None``: nothing to do.
+    _p_replace: Callable[[Any], None] | None = None
 
-    def _p_replace(self, key: Any) -> None:
-        """``c[k] = v`` over an existing key."""
-
-    def _p_unlink(self, key: Any) -> None:
-        """A key was removed from the storage."""
+    #: ``_p_unlink(key)``: a key was removed from the storage; ``None``: nothing to do.
+    _p_unlink: Callable[[Any], None] | None = None
 
     def _p_first(self) -> Any:
         """The key the policy evicts next, never ``self._pinned``."""
@@ -215,18 +208,24 @@ class Cache:
 
     def _enter(self, mutating: bool) -> int:
         """Acquire the lock and account for reentrancy; return the depth to restore."""
-        self._lock.acquire()
+        lock = self._lock
+        lock.acquire()
         depth = self._depth
         if depth:
             if mutating:
-                self._churn += 1
-                if self._churn > _MAX_RESTARTS:
-                    self._lock.release()
-                    raise _restarts_exhausted()
+                self._nested_write(lock)
         else:
             self._churn = 0
         self._depth = depth + 1
         return depth
+
+    def _nested_write(self, lock: Any) -> None:
+        """A mutation while another operation of this cache is in progress on this thread:
+        one more restart of that operation's lookup."""
+        self._churn += 1
+        if self._churn > _MAX_RESTARTS:
+            lock.release()
+            raise RuntimeError("cache changed during lookup")
 
     def _leave(self, depth: int) -> None:
         self._depth = depth
@@ -255,10 +254,20 @@ class Cache:
         if value is not MISSING:
             sizes = self._sizes
             self._currsize -= 1 if sizes is None else sizes.pop(key)
-            self._p_unlink(key)
+            unlink = self._p_unlink
+            if unlink is not None:
+                unlink(key)
         return value
 
     def _evict_one(self) -> tuple[Any, Any]:
+        data = self._data
+        if self._pinned is MISSING and data:  # the storage order is the eviction order
+            key = next(iter(data))
+        else:
+            key = self._p_first()
+        return key, self._discard(key)
+
+    def _evict_chosen(self) -> tuple[Any, Any]:
         key = self._p_first()
         return key, self._discard(key)
 
@@ -300,18 +309,30 @@ class Cache:
         data = self._data
         old = data.get(key, MISSING)
         if old is MISSING:
-            if self._currsize + size > self._maxsize:
-                self._make_room(size, MISSING, 0, notes)
+            maxsize = self._maxsize
+            if self._currsize + size > maxsize:
+                if self._own_popitem:
+                    evict = self._evict_one
+                    while self._currsize + size > maxsize:
+                        evicted, evalue = evict()
+                        notes.append((evicted, evalue, EVICTED))
+                        self._evictions += 1
+                else:
+                    self._make_room(size, MISSING, 0, notes)
             data[key] = value
             sizes = self._sizes
             if sizes is not None:
                 sizes[key] = size
             self._currsize += size
-            self._p_link(key)
+            link = self._p_link
+            if link is not None:
+                link(key)
             return
         sizes = self._sizes
         oldsize = 1 if sizes is None else sizes[key]
-        self._p_replace(key)
+        replace = self._p_replace
+        if replace is not None:
+            replace(key)
         if self._currsize - oldsize + size > self._maxsize:
             self._make_room(size, key, size - oldsize, notes)
             if key not in data:  # a popitem() override evicted it: store it anew
@@ -327,25 +348,37 @@ class Cache:
 
     def __getitem__(self, key: Any) -> Any:
         if type(key) in PLAIN:
-            value = self._data.get(key, MISSING)
-            if value is not MISSING:
-                self._p_touch(key)
+            try:
+                value = self._data[key]  # no access to record: no _lookup call
+            except KeyError:
+                value = MISSING
         else:
             value = self._locked_lookup(key)
-        if value is MISSING:
+        if value is not MISSING:
             if self._stats:
-                next(self._misses)
-            return self.__missing__(key)
+                next(self._hits)
+            return value
         if self._stats:
-            next(self._hits)
-        return value
+            next(self._misses)
+        return self.__missing__(key)
+
+    def _getitem_lookup(self, key: Any) -> Any:
+        """``__getitem__`` of the policies whose access goes through ``_lookup``."""
+        if type(key) in PLAIN:
+            value = self._lookup(key)
+        else:
+            value = self._locked_lookup(key)
+        if value is not MISSING:
+            if self._stats:
+                next(self._hits)
+            return value
+        if self._stats:
+            next(self._misses)
+        return self.__missing__(key)
 
     def _lookup(self, key: Any) -> Any:
         """The value (an access) or ``MISSING``; lock held or key plain."""
-        value = self._data.get(key, MISSING)
-        if value is not MISSING:
-            self._p_touch(key)
-        return value
+        return self._data.get(key, MISSING)
 
     def _locked_lookup(self, key: Any) -> Any:
         depth = self._enter(False)
@@ -358,9 +391,56 @@ class Cache:
         raise KeyError(key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        size = self._size_of(value) if self._sized else 1
-        if size > self._maxsize:
+        maxsize = self._maxsize
+        if self._sized or not self._own_popitem or maxsize < 1:
+            self._setitem_general(key, value)
+            return
+        # The common case, specialised: unit sizes (currsize == len), no popitem() override,
+        # so one eviction makes room. The lock and reentrancy accounting are _enter inlined.
+        lock = self._lock
+        lock.acquire()
+        depth = self._depth
+        if depth:
+            self._nested_write(lock)
+        else:
+            self._churn = 0
+        self._depth = depth + 1
+        evicted = None
+        try:
+            data = self._data
+            old = data.get(key, MISSING)
+            if old is MISSING:
+                if len(data) >= maxsize:
+                    evicted = self._evict_one()
+                    self._evictions += 1
+                data[key] = value
+                self._currsize += 1
+                link = self._p_link
+                if link is not None:
+                    link(key)
+            else:
+                replace = self._p_replace
+                if replace is not None:
+                    replace(key)
+                data[key] = value
+        finally:
+            self._depth = depth
+            lock.release()
+        callback = self._on_evict
+        if callback is not None:
+            if evicted is not None:
+                callback(evicted[0], evicted[1], EVICTED)
+            elif old is not MISSING:
+                callback(key, old, REPLACED)
+
+    def _setitem_general(self, key: Any, value: Any) -> None:
+        """``c[key] = value`` with sizes, a ``popitem()`` override, or ``maxsize == 0``."""
+        if self._sized:
+            size = self._size_of(value)
+        elif self._maxsize < 1:
             raise ValueError("value too large")
+        else:
+            size = 1
         notes: list[Note] = []
         depth = self._enter(True)
         try:
@@ -407,7 +487,21 @@ class Cache:
                 yield key
 
     def get(self, key: Any, default: Any = None) -> Any:
-        """The value for ``key`` (an access) if present, else ``default``."""
+        """The value for ``key`` if present, else ``default``."""
+        if type(key) in PLAIN:
+            value = self._data.get(key, MISSING)
+        else:
+            value = self._locked_lookup(key)
+        if value is MISSING:
+            if self._stats:
+                next(self._misses)
+            return default
+        if self._stats:
+            next(self._hits)
+        return value
+
+    def _get_lookup(self, key: Any, default: Any = None) -> Any:
+        """``get`` of the policies whose access goes through ``_lookup``."""
         if type(key) in PLAIN:
             value = self._lookup(key)
         else:
@@ -579,8 +673,10 @@ class FIFOCache(Cache):
     __slots__ = ()
     _ordered = True
 
-    def _p_replace(self, key: Any) -> None:
+    def _move_to_end(self, key: Any) -> None:
         self._data.move_to_end(key)
+
+    _p_replace = _move_to_end
 
     def _p_first(self) -> Any:
         try:
@@ -605,6 +701,29 @@ class LRUCache(FIFOCache):
     def __getitem__(self, key: Any) -> Any:
         if type(key) in PLAIN:
             data = self._data
+            try:
+                value = data[key]
+                data.move_to_end(key)
+            except KeyError:  # absent, or removed meanwhile by another thread
+                pass
+            else:
+                if self._stats:
+                    next(self._hits)
+                return value
+        else:
+            value = self._locked_lookup(key)
+            if value is not MISSING:
+                if self._stats:
+                    next(self._hits)
+                return value
+        if self._stats:
+            next(self._misses)
+        return self.__missing__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (an access) if present, else ``default``."""
+        if type(key) in PLAIN:
+            data = self._data
             value = data.get(key, MISSING)
             if value is not MISSING:
                 try:
@@ -622,7 +741,7 @@ class LRUCache(FIFOCache):
                 return value
         if self._stats:
             next(self._misses)
-        return self.__missing__(key)
+        return default
 
     def _lookup(self, key: Any) -> Any:
         data = self._data
@@ -634,8 +753,6 @@ class LRUCache(FIFOCache):
                 pass
         return value
 
-    def _p_touch(self, key: Any) -> None:
-        self._data.move_to_end(key)
 
 
 class RRCache(Cache):
@@ -660,17 +777,21 @@ class RRCache(Cache):
         self._index: dict[Any, int] = {}
         self._keys: list[Any] = []
 
-    def _p_link(self, key: Any) -> None:
+    def _link(self, key: Any) -> None:
         self._index[key] = len(self._keys)
         self._keys.append(key)
 
-    def _p_unlink(self, key: Any) -> None:
+    def _unlink(self, key: Any) -> None:
         keys = self._keys
         index = self._index.pop(key)
         last = keys.pop()
         if index != len(keys):
             keys[index] = last
             self._index[last] = index
+
+    _p_link = _link
+    _p_unlink = _unlink
+    _evict_one = Cache._evict_chosen
 
     def _p_first(self) -> Any:
         keys = self._keys
@@ -685,12 +806,12 @@ class RRCache(Cache):
         if pinned is MISSING:
             super()._make_room(size, pinned, delta, notes)
             return
-        self._p_unlink(pinned)  # hidden from choice() while making room for it
+        self._unlink(pinned)  # hidden from choice() while making room for it
         try:
             super()._make_room(size, pinned, delta, notes)
         finally:
             if pinned in self._data:
-                self._p_link(pinned)
+                self._link(pinned)
 
     def _p_clear(self) -> None:
         self._p_init()
@@ -733,34 +854,113 @@ class _Bucket:
 class LFUCache(Cache):
     """Least Frequently Used cache; ties go to the least recently used entry."""
 
-    __slots__ = ("_buckets", "_root")
+    # Hits of plain keys are lock-free: they append the key to ``_pending`` (a deque: append
+    # and popleft are atomic), and the frequency structure applies those accesses, in order,
+    # under the lock before it is next read or changed (Caffeine's read buffer).
+    __slots__ = ("_buckets", "_pending", "_root")
 
     def _p_init(self) -> None:
         self._root = _Bucket(0)  # sentinel: root.next has the lowest count
         self._buckets: dict[Any, _Bucket] = {}
+        self._pending: collections.deque[Any] = collections.deque()
 
-    def __getitem__(self, key: Any) -> Any:
-        value = self._locked_lookup(key)
-        if value is MISSING:
-            if self._stats:
-                next(self._misses)
-            return self.__missing__(key)
-        if self._stats:
-            next(self._hits)
+    def _lfu_lookup(self, key: Any) -> Any:
+        """The value (an access) or ``MISSING``."""
+        if type(key) not in PLAIN:
+            return self._locked_lookup(key)
+        value = self._data.get(key, MISSING)
+        if value is not MISSING:
+            pending = self._pending
+            pending.append(key)
+            if len(pending) > _PENDING_MAX:
+                lock = self._lock
+                lock.acquire()
+                try:
+                    self._drain()
+                finally:
+                    lock.release()
         return value
+
+    def _drain(self) -> None:
+        """Apply the pending accesses, in order (lock held): each moves its key to the bucket
+        of the next count, created if needed; a bucket left empty is unlinked."""
+        pending = self._pending
+        buckets = self._buckets
+        while pending:
+            key = pending.popleft()
+            bucket = buckets.get(key)
+            if bucket is None:  # removed since the access
+                continue
+            nxt = bucket.next
+            count = bucket.count + 1
+            if nxt.count != count:
+                if len(bucket.keys) == 1:
+                    bucket.count = count
+                    continue
+                new = _Bucket(count)
+                new.prev = bucket
+                new.next = nxt
+                nxt.prev = new
+                bucket.next = new
+                nxt = new
+            nxt.keys[key] = None
+            del bucket.keys[key]
+            if not bucket.keys:
+                bucket.prev.next = nxt
+                nxt.prev = bucket.prev
+            buckets[key] = nxt
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""
-        value = self._locked_lookup(key)
-        if value is MISSING:
+        value = self._lfu_lookup(key)
+        if value is not MISSING:
             if self._stats:
-                next(self._misses)
-            return default
+                next(self._hits)
+            return value
         if self._stats:
-            next(self._hits)
+            next(self._misses)
+        return default
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._lfu_lookup(key)
+        if value is not MISSING:
+            if self._stats:
+                next(self._hits)
+            return value
+        if self._stats:
+            next(self._misses)
+        return self.__missing__(key)
+
+    def _lookup(self, key: Any) -> Any:
+        value = self._data.get(key, MISSING)
+        if value is not MISSING:
+            self._p_touch(key)
         return value
 
-    def _p_link(self, key: Any) -> None:
+    def _evict_one(self) -> tuple[Any, Any]:
+        if self._pending:
+            self._drain()
+        if self._pinned is not MISSING:
+            return super()._evict_one()
+        root = self._root
+        bucket = root.next
+        if bucket is root:
+            raise KeyError(f"{type(self).__name__} is empty")
+        keys = bucket.keys
+        key = next(iter(keys))
+        value = self._data.pop(key)
+        sizes = self._sizes
+        self._currsize -= 1 if sizes is None else sizes.pop(key)
+        del self._buckets[key]
+        del keys[key]
+        if not keys:
+            root.next = bucket.next
+            bucket.next.prev = root
+        return key, value
+
+    def _link(self, key: Any) -> None:
+        if self._pending:
+            self._drain()
         root = self._root
         bucket = root.next
         if bucket.count != 1:
@@ -773,36 +973,26 @@ class LFUCache(Cache):
         self._buckets[key] = bucket
 
     def _p_touch(self, key: Any) -> None:
-        bucket = self._buckets[key]
-        nxt = bucket.next
-        count = bucket.count + 1
-        if nxt.count != count:
-            if len(bucket.keys) == 1:
-                bucket.count = count
-                return
-            new = _Bucket(count)
-            new.prev = bucket
-            new.next = nxt
-            nxt.prev = new
-            bucket.next = new
-            nxt = new
-        nxt.keys[key] = None
-        del bucket.keys[key]
-        if not bucket.keys:
-            bucket.prev.next = nxt
-            nxt.prev = bucket.prev
-        self._buckets[key] = nxt
+        self._pending.append(key)
+        self._drain()
 
     _p_replace = _p_touch
+    _p_link = _link
 
-    def _p_unlink(self, key: Any) -> None:
+    def _unlink(self, key: Any) -> None:
+        if self._pending:
+            self._drain()
         bucket = self._buckets.pop(key)
         del bucket.keys[key]
         if not bucket.keys:
             bucket.prev.next = bucket.next
             bucket.next.prev = bucket.prev
 
+    _p_unlink = _unlink
+
     def _p_first(self) -> Any:
+        if self._pending:
+            self._drain()
         root = self._root
         bucket = root.next
         pinned = self._pinned
@@ -814,6 +1004,8 @@ class LFUCache(Cache):
         raise KeyError(f"{type(self).__name__} is empty")
 
     def _p_order(self) -> list[Any]:
+        if self._pending:
+            self._drain()
         keys: list[Any] = []
         root = self._root
         bucket = root.next
@@ -826,6 +1018,8 @@ class LFUCache(Cache):
         self._p_init()
 
     def _p_check(self) -> None:
+        if self._pending:
+            self._drain()
         root = self._root
         bucket = root.next
         seen = 0
@@ -843,7 +1037,13 @@ class LFUCache(Cache):
 
     def frequency(self, key: Any) -> int:
         """How many times ``key`` was used (stored or accessed) since it was inserted."""
-        return self._buckets[key].count
+        depth = self._enter(False)
+        try:
+            if self._pending:
+                self._drain()
+            return self._buckets[key].count
+        finally:
+            self._leave(depth)
 
     def _p_state(self) -> Any:
         return [self._buckets[key].count for key in self._p_order()]
@@ -862,6 +1062,8 @@ class LFUCache(Cache):
             bucket.keys[key] = None
             self._buckets[key] = bucket
 
+
+_PENDING_MAX = 64
 
 #: ``popitem`` implementations of this package: eviction may bypass them (no override).
 _OWN_POPITEMS: set[Any] = {Cache.popitem}

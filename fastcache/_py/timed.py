@@ -106,18 +106,19 @@ class _TimedCache(Cache):
 
     # -- policy hooks -------------------------------------------------------------------------
 
-    def _p_link(self, key: Any) -> None:
+    def _link(self, key: Any) -> None:
         self._schedule(key, self._deadline)
+
+    _p_link = _link
 
     def _p_replace(self, key: Any) -> None:
         self._data.move_to_end(key)
         self._schedule(key, self._deadline)
 
-    def _p_touch(self, key: Any) -> None:
-        self._data.move_to_end(key)
-
-    def _p_unlink(self, key: Any) -> None:
+    def _unlink(self, key: Any) -> None:
         self._bury(self._exp.pop(key))
+
+    _p_unlink = _unlink
 
     def _p_first(self) -> Any:
         try:
@@ -155,6 +156,9 @@ class _TimedCache(Cache):
 
     # -- operations ---------------------------------------------------------------------------
 
+    __getitem__ = Cache._getitem_lookup
+    get = Cache._get_lookup
+
     def _lookup(self, key: Any) -> Any:
         entry = self._exp.get(key)
         if entry is None:
@@ -167,19 +171,6 @@ class _TimedCache(Cache):
         if self._now() < entry[0]:
             return data.get(key, MISSING)
         return MISSING
-
-    def __getitem__(self, key: Any) -> Any:
-        if type(key) in PLAIN:
-            value = self._lookup(key)
-        else:
-            value = self._locked_lookup(key)
-        if value is MISSING:
-            if self._stats:
-                next(self._misses)
-            return self.__missing__(key)
-        if self._stats:
-            next(self._hits)
-        return value
 
     def _live(self, key: Any) -> Any:
         """The entry's value if present and not expired (no access), else ``MISSING``."""
