@@ -76,7 +76,8 @@ class FlakySource:
 
 
 class SlowSource:
-    """Wraps a source; every ``get`` reads, then sleeps ``delay`` seconds, and is counted per key."""
+    """Wraps a source; every ``get`` reads, then sleeps ``delay`` seconds; loads are counted
+    per key."""
 
     def __init__(self, inner: Any, delay: float) -> None:
         self.inner = inner
