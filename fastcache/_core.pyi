@@ -7,6 +7,8 @@ These classes are not ``MutableMapping``s by themselves: ``fastcache.caches`` ad
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Generic, TypeVar, overload
 
+from typing_extensions import disjoint_base
+
 from ._types import CacheStats
 
 _KT = TypeVar("_KT")
@@ -20,8 +22,13 @@ EVICTED: Final = "evicted"
 EXPIRED: Final = "expired"
 REPLACED: Final = "replaced"
 DELETED: Final = "deleted"
+DEBUG: Final[int]  # 1 in a FASTCACHE_DEBUG=1 build (consistency checks after each operation)
 
+# Cache.set/expire/remaining_ttl exist at runtime on every class but raise AttributeError
+# except on TTLCache/TLRUCache (set: TTLCache only), so they are declared there.
+@disjoint_base
 class Cache(Generic[_KT, _VT]):
+    on_evict: _OnEvict[_KT, _VT] | None
     def __init__(
         self,
         maxsize: float,
@@ -85,6 +92,8 @@ class RRCache(Cache[_KT, _VT]):
         on_evict: _OnEvict[_KT, _VT] | None = None,
         stats: bool = False,
     ) -> None: ...
+    @property
+    def choice(self) -> Callable[[Sequence[_KT]], _KT]: ...
 
 class TTLCache(Cache[_KT, _VT]):
     def __init__(
@@ -97,8 +106,12 @@ class TTLCache(Cache[_KT, _VT]):
         on_evict: _OnEvict[_KT, _VT] | None = None,
         stats: bool = False,
     ) -> None: ...
+    @property
+    def ttl(self) -> float: ...
+    @property
+    def timer(self) -> _Timer: ...
     def set(self, key: _KT, value: _VT, ttl: float | None = None) -> None: ...
-    def expire(self, time: float | None = None) -> list[tuple[_KT, _VT]]: ...
+    def expire(self, time: float | None = None, /) -> list[tuple[_KT, _VT]]: ...
     def remaining_ttl(self, key: _KT, /) -> float: ...
 
 class TLRUCache(Cache[_KT, _VT]):
@@ -112,5 +125,9 @@ class TLRUCache(Cache[_KT, _VT]):
         on_evict: _OnEvict[_KT, _VT] | None = None,
         stats: bool = False,
     ) -> None: ...
-    def expire(self, time: float | None = None) -> list[tuple[_KT, _VT]]: ...
+    @property
+    def ttu(self) -> Callable[[_KT, _VT, float], float]: ...
+    @property
+    def timer(self) -> _Timer: ...
+    def expire(self, time: float | None = None, /) -> list[tuple[_KT, _VT]]: ...
     def remaining_ttl(self, key: _KT, /) -> float: ...
