@@ -46,7 +46,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from ..serializers import Serializer
-from ._remote import RemoteBase
+from ._remote import Namespace, RemoteBase
 from .base import MISSING, AsyncBackend, Backend, check_ttl
 from .failure import RAISE, CircuitBreaker, OnFailure
 
@@ -294,6 +294,22 @@ class AsyncMemcachedBackend(AsyncBackend):
                  max_workers: int = 4, **options: Any) -> None:
         self.sync = MemcachedBackend(servers, **options)
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="fastcache-memcached")
+        self._closed = False
+
+    @property
+    def namespace(self) -> Namespace:
+        """The key namespace (prefix and version)."""
+        return self.sync.namespace
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        """The circuit breaker."""
+        return self.sync.breaker
+
+    @property
+    def client(self) -> Any:
+        """The underlying pymemcache ``HashClient``."""
+        return self.sync.client
 
     async def _in_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
@@ -347,7 +363,10 @@ class AsyncMemcachedBackend(AsyncBackend):
         await self._in_thread(self.sync.clear)
 
     async def close(self) -> None:
-        """Close the connections and stop the thread pool."""
+        """Close the connections and stop the thread pool (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         await self._in_thread(self.sync.close)
         self._pool.shutdown(wait=False)
 

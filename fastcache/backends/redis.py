@@ -55,8 +55,7 @@ def _client_options(timeout: float, connect_timeout: float, retries: int,
 
     opts: dict[str, Any] = {"socket_timeout": timeout,
                             "socket_connect_timeout": connect_timeout}
-    if retry_class is not None:  # RedisCluster refuses a per-connection retry
-        opts["retry"] = retry_class(NoBackoff(), retries)
+    opts["retry"] = retry_class(NoBackoff(), retries)
     opts.update(options)
     return opts
 
@@ -142,8 +141,6 @@ class RedisBackend(_RedisCommon, Backend):
 
     @classmethod
     def _retry_class(cls) -> Any:
-        if cls._cluster:
-            return None
         from redis.retry import Retry
 
         return Retry
@@ -373,8 +370,6 @@ class AsyncRedisBackend(_RedisCommon, AsyncBackend):
 
     @classmethod
     def _retry_class(cls) -> Any:
-        if cls._cluster:
-            return None
         from redis.asyncio.retry import Retry
 
         return Retry
@@ -523,9 +518,11 @@ class AsyncRedisClusterBackend(AsyncRedisBackend):
         for node in self._client.get_primaries():
             cursor = 0
             while True:
-                cursor, keys = await self._client.execute_command(
+                # the SCAN reply callback maps the cursor by node: {name: cursor}
+                raw_cursor, keys = await self._client.execute_command(
                     "SCAN", cursor, "MATCH", match, "COUNT", _SCAN_COUNT, target_nodes=node)
-                cursor = int(cursor)
+                cursor = int(raw_cursor[node.name] if isinstance(raw_cursor, dict)
+                             else raw_cursor)
                 if keys:
                     await self._client.unlink(*keys)
                 if cursor == 0:
