@@ -234,15 +234,16 @@ vk_equal(const vkey_t *vk, PyObject *stored, int stored_single)
     if (slen != vk->len) {
         return 0;
     }
+    /* stored == probe, in this order, as a dict of functools' keys compares them */
     if (stored_single) {
-        return PyObject_RichCompareBool(vk_item(vk, 0), stored, Py_EQ);
+        return PyObject_RichCompareBool(stored, vk_item(vk, 0), Py_EQ);
     }
     for (Py_ssize_t i = 0; i < slen; i++) {
         PyObject *a = vk_item(vk, i), *b = PyTuple_GET_ITEM(stored, i);
         if (a == b) {
             continue;
         }
-        int r = PyObject_RichCompareBool(a, b, Py_EQ);
+        int r = PyObject_RichCompareBool(b, a, Py_EQ);
         if (r <= 0) {
             return r;
         }
@@ -712,8 +713,10 @@ stack_exhausted(void)
         size_t size;
         stack_floor = 1;
         if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 2 * STACK_MARGIN) {
-                stack_floor = (uintptr_t)addr + STACK_MARGIN;
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+                /* keep STACK_MARGIN (a quarter of a small stack) for what runs below us */
+                size_t margin = size / 4 < STACK_MARGIN ? size / 4 : STACK_MARGIN;
+                stack_floor = (uintptr_t)addr + margin;
             }
             pthread_attr_destroy(&attr);
         }

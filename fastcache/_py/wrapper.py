@@ -36,6 +36,44 @@ _KWD_MARK = object()
 _PREV, _NEXT, _KEY, _RESULT, _DEADLINE = 0, 1, 2, 3, 4
 
 
+def _stack_bytes() -> int:
+    """The C stack a thread can count on: threading.stack_size(), else RLIMIT_STACK."""
+    size = threading.stack_size()
+    if size:
+        return size
+    try:
+        import resource
+    except ImportError:  # Windows: 1 MiB by default
+        return 1 << 20
+    soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    return soft if soft > 0 else 8 << 20
+
+
+class _Depth(threading.local):
+    depth = 0
+
+
+# Calling the user function from a Python wrapper (f(*args, **kwds)) nests a C-level
+# interpreter frame per level (~350 bytes on 3.11), so a memoised recursion deep enough
+# would overflow the C stack however high sys.setrecursionlimit is. Allow one level per
+# KiB of stack (the compiled wrapper measures the stack itself).
+_MAX_DEPTH = max(_stack_bytes() // 1024, 1000)
+_tls = _Depth()
+
+
+def _call(user_function: Callable[..., Any], args: tuple[Any, ...],
+          kwds: dict[str, Any]) -> Any:
+    """``user_function(*args, **kwds)``, refusing to nest beyond what the C stack holds."""
+    tls = _tls
+    if tls.depth >= _MAX_DEPTH:
+        raise RecursionError("maximum recursion depth exceeded (C stack) in a cached function")
+    tls.depth += 1
+    try:
+        return user_function(*args, **kwds)
+    finally:
+        tls.depth -= 1
+
+
 class _HashedSeq(list[Any]):
     """A key that hashes its items once, however many dict lookups it goes through."""
 
@@ -297,7 +335,7 @@ def _lru_cache_wrapper(
             # No caching -- just a statistics update
             nonlocal misses
             misses += 1
-            return user_function(*args, **kwds)
+            return _call(user_function, args, kwds)
 
         def cache_info() -> Any:
             return cache_info_type(hits, misses, maxsize, 0)
@@ -328,7 +366,7 @@ def _lru_cache_wrapper(
                     hits += 1
                     return result
                 misses += 1
-            result = user_function(*args, **kwds)
+            result = _call(user_function, args, kwds)
             with lock:
                 put(key, result)
             return result
@@ -361,7 +399,7 @@ def _lru_cache_wrapper(
                     event = flight.event
                 event.wait()
             try:
-                result = user_function(*args, **kwds)
+                result = _call(user_function, args, kwds)
                 with lock:
                     put(key, result)
                 return result
