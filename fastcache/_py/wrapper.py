@@ -37,9 +37,10 @@ _PREV, _NEXT, _KEY, _RESULT, _DEADLINE = 0, 1, 2, 3, 4
 
 
 def _stack_bytes() -> int:
-    """The C stack a thread can count on: threading.stack_size(), else RLIMIT_STACK."""
+    """The C stack this thread can count on: threading.stack_size() (threads made after it
+    was set), else RLIMIT_STACK (the main thread, and glibc's default for threads)."""
     size = threading.stack_size()
-    if size:
+    if size and threading.current_thread() is not threading.main_thread():
         return size
     try:
         import resource
@@ -50,14 +51,19 @@ def _stack_bytes() -> int:
 
 
 class _Depth(threading.local):
-    depth = 0
+    """Per thread: how deep wrappers nest calls to user functions, and how deep they may.
+
+    Calling the user function from a Python wrapper (``f(*args, **kwds)``) nests a C-level
+    interpreter frame per level (~350 bytes on 3.11), so a memoised recursion deep enough
+    would overflow the C stack however high ``sys.setrecursionlimit`` is. Allow one level
+    per KiB of stack (the compiled wrapper measures the stack itself).
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.limit = max(_stack_bytes() // 1024, 200)
 
 
-# Calling the user function from a Python wrapper (f(*args, **kwds)) nests a C-level
-# interpreter frame per level (~350 bytes on 3.11), so a memoised recursion deep enough
-# would overflow the C stack however high sys.setrecursionlimit is. Allow one level per
-# KiB of stack (the compiled wrapper measures the stack itself).
-_MAX_DEPTH = max(_stack_bytes() // 1024, 1000)
 _tls = _Depth()
 
 
@@ -65,7 +71,7 @@ def _call(user_function: Callable[..., Any], args: tuple[Any, ...],
           kwds: dict[str, Any]) -> Any:
     """``user_function(*args, **kwds)``, refusing to nest beyond what the C stack holds."""
     tls = _tls
-    if tls.depth >= _MAX_DEPTH:
+    if tls.depth >= tls.limit:
         raise RecursionError("maximum recursion depth exceeded (C stack) in a cached function")
     tls.depth += 1
     try:
