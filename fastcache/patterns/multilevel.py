@@ -268,6 +268,13 @@ class VersionCheckInvalidator:
             self._thread.join(5)
 
 
+def _publish_failed(key: str, exc: Exception) -> None:
+    """A publish that fails does not fail the write (the source has the value): the usual
+    cause, the shared server being down, also breaks the other processes' subscriptions,
+    and they bypass their local levels until they are subscribed again."""
+    log.warning("could not publish the invalidation of %r: %r", key, exc)
+
+
 def _always_missing(key: str, default: object = MISSING) -> object:
     return default
 
@@ -396,7 +403,10 @@ class MultiLevelCache(_MultiBase):
             for lvl in reversed(levels):
                 lvl.backend.delete(key)
         if self.invalidator is not None:
-            self.invalidator.publish(key)
+            try:
+                self.invalidator.publish(key)
+            except Exception as exc:  # the write itself succeeded; see _publish_failed
+                _publish_failed(key, exc)
 
     def _remote_key(self, key: str | None) -> None:
         if key is None:
@@ -510,7 +520,10 @@ class AsyncMultiLevelCache(_MultiBase):
             for lvl in reversed(levels):
                 await lvl.backend.delete(key)
         if self.invalidator is not None:
-            await asyncio.to_thread(self.invalidator.publish, key)
+            try:
+                await asyncio.to_thread(self.invalidator.publish, key)
+            except Exception as exc:
+                _publish_failed(key, exc)
 
     async def _drop_local(self, key: str | None) -> None:
         if key is None:

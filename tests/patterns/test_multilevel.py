@@ -1,0 +1,314 @@
+"""MultiLevelCache: promotion, per-level TTLs, invalidation of every level, and
+cross-process invalidation of the in-process level through Redis (pub/sub, version check),
+with the staleness bound measured between two real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fastcache.backends import (
+    MISSING,
+    AsyncMemoryBackend,
+    AsyncRedisBackend,
+    MemoryBackend,
+    RedisBackend,
+)
+from fastcache.patterns import (
+    AsyncMultiLevelCache,
+    Level,
+    MultiLevelCache,
+    RedisInvalidator,
+    VersionCheckInvalidator,
+)
+from fastcache.sources import AsyncSourceAdapter, SQLSource
+
+from .helpers import SlowSource, fast_commits
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: The staleness bound the docs state for pub/sub invalidation between processes on one
+#: host (measured here on a loaded 2-core machine; typically about a millisecond).
+PUBSUB_BOUND = 0.25
+
+
+def wait_until(predicate: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
+
+
+@pytest.fixture()
+def l2(redis_server: Any) -> Any:
+    import uuid
+
+    b = RedisBackend(redis_server.url, prefix=f"ml-{uuid.uuid4().hex[:10]}")
+    yield b
+    b.clear()
+    b.close()
+
+
+def test_promotion_and_level_ttls(l2: Any, source: SQLSource) -> None:
+    slow = SlowSource(source, 0)
+    l1 = MemoryBackend()
+    ml = MultiLevelCache([Level(l1, ttl=0.3), Level(l2, ttl=60)], slow)
+    source.set("p:1", {"name": "lamp"})
+    assert ml.get("p:1") == {"name": "lamp"}
+    assert l1.get("p:1") == {"name": "lamp"} and l2.get("p:1") == {"name": "lamp"}
+    assert 0 < l1.ttl("p:1") <= 0.3 and 1 < l2.ttl("p:1") <= 60
+    time.sleep(0.35)  # L1 expired, L2 not: promoted again without the source
+    assert l1.get("p:1") is MISSING
+    assert ml.get("p:1") == {"name": "lamp"} and l1.get("p:1") == {"name": "lamp"}
+    assert slow.loads == {"p:1": 1}
+    assert ml.get("nope", "d") == "d" and l1.get("nope") is MISSING
+
+
+def test_writes_and_deletes_invalidate_every_level(l2: Any, source: SQLSource) -> None:
+    l1, l_mid = MemoryBackend(), MemoryBackend()
+    ml = MultiLevelCache([l1, Level(l_mid, ttl=10, local=True), Level(l2, ttl=60)], source)
+    source.set("k", 1)
+    assert ml.get("k") == 1
+    assert l1.get("k") == l_mid.get("k") == l2.get("k") == 1
+    ml.set("k", 2)
+    assert source.get("k") == 2
+    assert l1.get("k") is MISSING and l_mid.get("k") is MISSING and l2.get("k") is MISSING
+    assert ml.get("k") == 2
+    ml.delete("k")
+    assert source.get("k") is MISSING and ml.get("k") is None
+    assert all(b.get("k") is MISSING for b in (l1, l_mid, l2))
+
+
+def test_without_source_last_level_is_the_store(l2: Any) -> None:
+    l1 = MemoryBackend()
+    ml = MultiLevelCache([Level(l1, ttl=5), Level(l2)])
+    ml.set("s", "v")
+    assert l2.get("s") == "v" and l1.get("s") is MISSING
+    assert ml.get("s") == "v" and l1.get("s") == "v"
+    ml.delete("s")
+    assert ml.get("s") is None
+
+
+def test_negative_caching_and_single_flight(l2: Any, source: SQLSource) -> None:
+    slow = SlowSource(source, 0.1)
+    ml = MultiLevelCache([MemoryBackend(), l2], slow, negative_ttl=30)
+    source.set("hot", 1)
+    threads = [threading.Thread(target=ml.get, args=(k,)) for k in ["hot"] * 10 + ["x"] * 10]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert slow.loads == {"hot": 1, "x": 1}
+    assert ml.get("x", "none") == "none" and slow.loads["x"] == 1
+
+
+def test_bad_arguments(source: SQLSource) -> None:
+    with pytest.raises(ValueError, match="levels"):
+        MultiLevelCache([], source)
+    with pytest.raises(TypeError, match="Backend"):
+        MultiLevelCache([object()], source)
+    with pytest.raises(TypeError, match="DataSource"):
+        MultiLevelCache([MemoryBackend()], object())
+    with pytest.raises(ValueError):
+        Level(MemoryBackend(), ttl=-1)
+    with pytest.raises(TypeError):
+        RedisInvalidator(42)
+    with pytest.raises(TypeError, match="Backend"):
+        VersionCheckInvalidator(SlowSource(source, 0))  # type: ignore[arg-type]
+
+
+# -- across processes -----------------------------------------------------------------------
+
+READER = textwrap.dedent("""
+    import sys, time
+    from fastcache.backends import MemoryBackend, RedisBackend
+    from fastcache.patterns import Level, MultiLevelCache, RedisInvalidator
+    from fastcache.sources import SQLSource
+
+    url, prefix, db, mode = sys.argv[1:5]
+    inv = RedisInvalidator(url) if mode == "pubsub" else None
+    l2 = RedisBackend(url, prefix=prefix)
+    ml = MultiLevelCache([Level(MemoryBackend(), ttl=60), Level(l2, ttl=60)],
+                         SQLSource.sqlite(db, "kv"), invalidator=inv)
+    if inv is not None:
+        inv.subscribed.wait(10)
+    last = None
+    while True:
+        value = ml.get("k")
+        if value != last:
+            print(value, time.monotonic(), flush=True)
+            last = value
+        if value == "stop":
+            break
+        time.sleep(0.0005)
+""")
+
+
+def _reader(redis_url: str, prefix: str, db: str, mode: str) -> tuple[Any, queue.Queue[str]]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", READER, redis_url, prefix, db, mode],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return proc, lines
+
+
+def _next_value(lines: queue.Queue[str], timeout: float) -> tuple[str, float]:
+    value, at = lines.get(timeout=timeout).split()
+    return value, float(at)
+
+
+@pytest.mark.parametrize("mode", ["pubsub", "none"])
+def test_other_process_l1_stops_serving_old_value(redis_server: Any, db_path: str,
+                                                  mode: str) -> None:
+    """Process B reads "k" in a loop (served from its L1); process A (this one) updates it.
+    With pub/sub, B sees each new value within PUBSUB_BOUND of A's set() returning; without
+    an invalidator B keeps serving the old value from L1 (the control)."""
+    import uuid
+
+    prefix = f"xp-{uuid.uuid4().hex[:10]}"
+    src = SQLSource.sqlite(db_path, "kv")
+    fast_commits(src)
+    src.set("k", "v0")
+    l2 = RedisBackend(redis_server.url, prefix=prefix)
+    inv = RedisInvalidator(redis_server.url)
+    ml = MultiLevelCache([Level(MemoryBackend(), ttl=60), Level(l2, ttl=60)], src,
+                         invalidator=inv)
+    proc, lines = _reader(redis_server.url, prefix, db_path, mode)
+    try:
+        assert _next_value(lines, 20)[0] == "v0"
+        if mode == "none":
+            ml.set("k", "v1")
+            time.sleep(0.5)
+            assert lines.empty()  # still "v0" from B's L1: nothing told B
+            ml.set("k", "stop")
+            with pytest.raises(queue.Empty):
+                lines.get(timeout=0.5)
+            return
+        delays = []
+        for i in range(1, 21):
+            ml.set("k", f"v{i}")
+            done = time.monotonic()
+            value, seen = _next_value(lines, 5)
+            assert value == f"v{i}"
+            delays.append(seen - done)
+            time.sleep(0.02)
+        delays.sort()
+        print(f"\npub/sub staleness after set(): p50 {delays[10] * 1e3:.2f} ms, "
+              f"max {delays[-1] * 1e3:.2f} ms")
+        assert delays[-1] < PUBSUB_BOUND
+        ml.set("k", "stop")
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+        ml.close()
+        l2.clear()
+        l2.close()
+        src.close()
+
+
+def _two_caches(l2_url: str, prefix: str, src: Any, make_inv: Any) -> list[MultiLevelCache]:
+    """Two caches with their own L1, one shared L2: as two processes would have."""
+    return [
+        MultiLevelCache([Level(MemoryBackend(), ttl=60),
+                         Level(RedisBackend(l2_url, prefix=prefix, on_failure="degrade",
+                                            timeout=0.3, retries=0), ttl=60)],
+                        src, invalidator=make_inv())
+        for _ in range(2)
+    ]
+
+
+def test_version_check_bound(redis_server: Any, source: SQLSource) -> None:
+    counter = RedisBackend(redis_server.url, prefix="vc-test")
+    interval = 0.2
+    a, b = _two_caches(redis_server.url, "vc", source,
+                       lambda: VersionCheckInvalidator(counter, interval=interval))
+    source.set("k", "old")
+    assert b.get("k") == "old"
+    time.sleep(interval * 1.5)  # b has read the version once
+    a.set("k", "new")
+    done = time.monotonic()
+    wait_until(lambda: b.get("k") == "new", timeout=5)
+    assert time.monotonic() - done < interval + 0.2
+    for c in (a, b):
+        c.close()
+    counter.clear()
+    counter.close()
+
+
+def test_redis_down_bypasses_l1_then_recovers(private_redis_server: Any,
+                                              source: SQLSource) -> None:
+    url = private_redis_server.url
+    a, b = _two_caches(url, "down", source,
+                       lambda: RedisInvalidator(url, reconnect_delay=0.05))
+    for c in (a, b):
+        assert c.invalidator is not None
+        c.invalidator.subscribed.wait(5)  # type: ignore[attr-defined]
+    source.set("k", "v1")
+    assert b.get("k") == "v1"
+    private_redis_server.kill()
+    wait_until(lambda: not b.invalidator.subscribed.is_set())  # type: ignore[union-attr]
+    a.set("k", "v2")  # source written; L2 and the publish are lost with the server
+    assert b.get("k") == "v2"  # b no longer trusts its L1: reads the source
+    private_redis_server.restart()
+    wait_until(lambda: b.invalidator.subscribed.is_set(), 10)  # type: ignore[union-attr]
+    assert b.get("k") == "v2" and b.levels[0].backend.get("k") == "v2"  # L1 used again
+    a.set("k", "v3")
+    wait_until(lambda: b.get("k") == "v3")
+    for c in (a, b):
+        c.close()
+
+
+def test_async_multilevel(redis_server: Any, source: SQLSource) -> None:
+    import uuid
+
+    prefix = f"aml-{uuid.uuid4().hex[:10]}"
+    slow = SlowSource(source, 0.05)
+    source.set("k", "v0")
+
+    async def main() -> None:
+        caches = [
+            AsyncMultiLevelCache(
+                [Level(AsyncMemoryBackend(), ttl=60),
+                 Level(AsyncRedisBackend(redis_server.url, prefix=prefix), ttl=60)],
+                AsyncSourceAdapter(slow), invalidator=RedisInvalidator(redis_server.url))
+            for _ in range(2)
+        ]
+        a, b = caches
+        for c in caches:
+            await asyncio.to_thread(c.invalidator.subscribed.wait, 5)  # type: ignore[union-attr]
+        got = await asyncio.gather(*(b.get("k") for _ in range(30)))
+        assert got == ["v0"] * 30 and slow.loads == {"k": 1}
+        assert await b.levels[0].backend.get("k") == "v0"
+        await a.set("k", "v1")
+        done = time.monotonic()
+        while await b.get("k") != "v1":
+            assert time.monotonic() - done < PUBSUB_BOUND
+            await asyncio.sleep(0.001)
+        await a.delete("k")
+        assert await a.get("k") is None
+        for c in caches:
+            await c.close()
+            for lvl in c.levels:
+                await lvl.backend.close()
+
+    asyncio.run(main())
