@@ -163,6 +163,11 @@ class _LRUStore(_Store):
         link[_PREV] = last
         link[_NEXT] = root
 
+    def drop(self, link: list[Any]) -> None:
+        """Remove one entry (eviction, expiry)."""
+        self.unlink(link)
+        del self.map[link[_KEY]]
+
     def get(self, key: Any, missing: Any) -> Any:
         link = self.map.get(key)
         if link is None:
@@ -176,9 +181,7 @@ class _LRUStore(_Store):
         if key in self.map:  # stored meanwhile (recursion, another thread): keep it
             return
         if self.count() >= self.maxsize:
-            oldest = self.root[_NEXT]
-            self.unlink(oldest)
-            del self.map[oldest[_KEY]]
+            self.drop(self.root[_NEXT])
         link = [None, None, key, value, None]
         self.append(link)
         self.map[key] = link
@@ -209,15 +212,17 @@ class _TTLStore(_LRUStore):
         self.append(link)
         return link[_RESULT]
 
+    def drop(self, link: list[Any]) -> None:
+        super().drop(link)
+        del self.written[link[_KEY]]
+
     def expire(self, now: float) -> None:
         written = self.written
         while written:
             key, link = next(iter(written.items()))
             if now < link[_DEADLINE]:
                 break
-            written.popitem(last=False)
-            self.unlink(link)
-            del self.map[key]
+            self.drop(link)
 
     def put(self, key: Any, value: Any) -> None:
         now = self.timer()
@@ -226,10 +231,7 @@ class _TTLStore(_LRUStore):
         if link is not None:
             if now < link[_DEADLINE]:  # stored meanwhile and still live: keep it
                 return
-            # expired but not reclaimed (a timer that went backwards): replace it
-            self.unlink(link)
-            del self.map[link[_KEY]]
-            del self.written[link[_KEY]]
+            self.drop(link)  # expired, not reclaimed (a timer that went backwards)
         super().put(key, value)
         link = self.map[key]
         link[_DEADLINE] = now + self.ttl
