@@ -568,6 +568,11 @@ class Cache:
         del old
 
     @property
+    def on_evict(self) -> Callable[[Any, Any, str], object] | None:
+        """The listener called with ``(key, value, cause)`` when an entry leaves the cache."""
+        return self._on_evict
+
+    @property
     def maxsize(self) -> Any:
         """The maximum size of the cache."""
         return self._maxsize
