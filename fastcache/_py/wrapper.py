@@ -180,8 +180,10 @@ class _LRUStore(_Store):
     def put(self, key: Any, value: Any) -> None:
         if key in self.map:  # stored meanwhile (recursion, another thread): keep it
             return
+        victim = None  # released when we return: after the structure is consistent
         if self.count() >= self.maxsize:
-            self.drop(self.root[_NEXT])
+            victim = self.root[_NEXT]
+            self.drop(victim)
         link = [None, None, key, value, None]
         self.append(link)
         self.map[key] = link
@@ -216,17 +218,21 @@ class _TTLStore(_LRUStore):
         super().drop(link)
         del self.written[link[_KEY]]
 
-    def expire(self, now: float) -> None:
+    def expire(self, now: float) -> list[list[Any]]:
+        """Remove the expired entries; the caller releases them (returned) when done."""
         written = self.written
+        dead = []
         while written:
-            key, link = next(iter(written.items()))
+            link = next(iter(written.values()))
             if now < link[_DEADLINE]:
                 break
             self.drop(link)
+            dead.append(link)
+        return dead
 
     def put(self, key: Any, value: Any) -> None:
         now = self.timer()
-        self.expire(now)
+        dead = self.expire(now)  # noqa: F841  (released when we return)
         link = self.map.get(key)
         if link is not None:
             if now < link[_DEADLINE]:  # stored meanwhile and still live: keep it
@@ -238,8 +244,10 @@ class _TTLStore(_LRUStore):
         self.written[link[_KEY]] = link
 
     def size(self) -> int:
-        self.expire(self.timer())
-        return self.count()
+        dead = self.expire(self.timer())
+        size = self.count()
+        del dead
+        return size
 
     def clear(self) -> None:
         super().clear()
@@ -277,7 +285,7 @@ class _LFUStore(_Store):
             victim, _ = bucket.popitem(last=False)
             if not bucket:
                 del self.buckets[self.minfreq]
-            del self.map[victim]
+            dead = self.map.pop(victim)  # noqa: F841  (released when we return)
         link = [key, value, 1]
         self.map[key] = link
         self.buckets.setdefault(1, OrderedDict())[key] = link
