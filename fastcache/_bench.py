@@ -29,9 +29,6 @@ __all__ = ["Row", "contenders", "format_rows", "run"]
 # distinct, spread over the hash space, and cheap to build (no random.sample of millions).
 _MIX = 0x9E3779B97F4A7C15
 _MASK = (1 << 61) - 1
-# A prime that divides none of the sizes used: i -> keys[(i * _STEP) % n] visits every key
-# of a full cache in a scattered order.
-_STEP = 1_000_003
 
 DICT = "dict"
 FC_C = "fastcache (c)"
@@ -112,10 +109,17 @@ def make_keys(n: int, offset: int = 0) -> list[int]:
     return [(i * _MIX) & _MASK for i in range(offset, offset + n)]
 
 
-def scattered(keys: Sequence[int], ops: int) -> list[int]:
-    """``ops`` accesses visiting ``keys`` in a scattered order (each about equally often)."""
-    n = len(keys)
-    return [keys[(i * _STEP) % n] for i in range(ops)]
+def scattered(keys: Sequence[int], ops: int, seed: int = 3) -> list[int]:
+    """``ops`` accesses visiting ``keys`` in a random order, each about equally often.
+
+    (A random order, not a stride: a stride through keys inserted in order would walk a
+    dict's entry array sequentially, which the CPU prefetches, and flatter the dict.)
+    """
+    rng = random.Random(seed)
+    out: list[int] = []
+    while len(out) < ops:
+        out += rng.sample(keys, min(len(keys), ops - len(out)))
+    return out
 
 
 # The timed loops. The same function times every contender, so the loop overhead is equal.
@@ -421,42 +425,22 @@ def _ttl_table(r: _Runner, cons: list[Contender]) -> None:
 
 
 def _decorator_rows(r: _Runner, quick: bool) -> None:
-    """The decorators engineer's rows, imported lazily; a note when they are not there."""
-    r.say("decorators")
-    module = None
-    errors = []
-    for name in ("fastcache._bench_decorators", "bench.bench_decorators"):
-        try:
-            module = _import(name)
-            break
-        except ImportError as exc:
-            errors.append(f"{name}: {exc}")
-    rows_fn = getattr(module, "rows", None)
-    if rows_fn is None:
+    """``bench/bench_decorators.py``'s ``rows(quick)``: ``(label, ns per call, ratio)``.
+
+    Imported lazily from the checkout (``bench/`` is not installed with the wheel); when it
+    cannot be imported, or needs a peer that is not installed, the table says so.
+    """
+    r.say("decorators (bench/bench_decorators.py)")
+    try:
+        module = _import("bench.bench_decorators")
+        rows = module.rows(quick)
+    except ImportError as exc:
         r.add(T_DECO, "skipped", NOTE, None,
-              "decorator benchmark not importable: " + "; ".join(errors or ["no rows()"]))
+              f"bench/bench_decorators.py not importable here ({exc}); run from a checkout")
         return
-    for item in rows_fn(quick):
-        r.rows.append(_as_row(item))
-
-
-def _as_row(item: Any) -> Row:
-    if isinstance(item, Row):
-        return item
-    if isinstance(item, dict):
-        label = str(item.get("label", item.get("name", "?")))
-        value = item.get("ns", item.get("value"))
-        text = item.get("text")
-        ratio = item.get("ratio")
-        if text is None:
-            text = "-" if value is None else f"{value:.0f} ns"
-            if ratio is not None:
-                text += f" {ratio:.2f}x"
-        return Row(T_DECO, label, str(item.get("column", "ns/op")),
-                   None if value is None else float(value), str(text))
-    label, value, *rest = item
-    return Row(T_DECO, str(label), "ns/op", float(value),
-               f"{value:.0f} ns" + (f" {rest[0]}" if rest else ""))
+    for label, ns, ratio in rows:
+        r.add(T_DECO, label, "ns/call", ns, f"{ns:.0f}")
+        r.add(T_DECO, label, "ratio", ratio, f"{ratio:.2f}x")
 
 
 def _goals(r: _Runner) -> None:
@@ -506,8 +490,8 @@ def run(quick: bool = False, progress: Callable[[str], None] | None = None, *,
     _sizes_table(r, cons)
     _zipf_table(r, cons)
     _ttl_table(r, cons)
-    if decorators:
-        _decorator_rows(r, quick)
+    if decorators:  # their full mode alone takes about 40 s: only with --full
+        _decorator_rows(r, quick=not full)
     _goals(r)
     return r.rows
 
