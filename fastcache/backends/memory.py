@@ -6,8 +6,9 @@ Each entry is stored as ``(value, deadline)`` with ``deadline`` on the backend's
 reclaims expired memory without waiting for an access); with ``"lru"``/``"lfu"`` an expired
 entry is dropped when it is next touched, or evicted by the policy like any other.
 
-Values are stored by reference unless a ``serializer`` is given (then each value is encoded
-on ``set`` and decoded on ``get``, as a remote backend would: callers get copies).
+Values are stored by reference unless a ``serializer`` is given (e.g.
+``fastcache.serializers.MsgpackSerializer()``: then each value is encoded on ``set`` and
+decoded on ``get``, as a remote backend would, and callers get copies).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, Literal
 
+from ..serializers import Codec, Serializer
 from .base import MISSING, AsyncBackend, Backend, check_key, check_ttl
 
 __all__ = ["AsyncMemoryBackend", "MemoryBackend"]
@@ -36,7 +38,7 @@ class MemoryBackend(Backend):
 
     def __init__(self, maxsize: float = 10_000, policy: Policy = "lru", *,
                  timer: Callable[[], float] = time.monotonic,
-                 serializer: Any = None) -> None:
+                 serializer: Serializer | None = None) -> None:
         from .. import LFUCache, LRUCache, TTLCache
 
         if not callable(timer):
@@ -53,7 +55,7 @@ class MemoryBackend(Backend):
         else:
             raise ValueError(f"policy must be 'lru', 'lfu' or 'ttl', not {policy!r}")
         self._cache: Any = cache
-        self._serializer = serializer
+        self._codec = None if serializer is None else Codec(serializer)
         self._lock = threading.RLock()
 
     @property
@@ -78,14 +80,14 @@ class MemoryBackend(Backend):
             self._cache[key] = (value, deadline)
 
     def _encode(self, value: object) -> object:
-        return value if self._serializer is None else self._serializer.dumps(value)
+        return value if self._codec is None else self._codec.encode(value)
 
     def _decode(self, entry: _Entry | None, default: object) -> object:
         if entry is None:
             return default
-        if self._serializer is None:
+        if self._codec is None:
             return entry[0]
-        return self._serializer.loads(entry[0])
+        return self._codec.decode(entry[0])  # type: ignore[arg-type]
 
     # -- the protocol ----------------------------------------------------------------------
 
@@ -132,8 +134,9 @@ class MemoryBackend(Backend):
                 entry = self._live(check_key(key))
                 if entry is not None:
                     found[key] = entry[0]
-        if self._serializer is not None:
-            found = {k: self._serializer.loads(v) for k, v in found.items()}
+        if self._codec is not None:
+            decode = self._codec.decode
+            found = {k: decode(v) for k, v in found.items()}  # type: ignore[arg-type]
         return found
 
     def set_many(self, mapping: Mapping[str, object], ttl: float | None = None) -> None:
@@ -201,7 +204,7 @@ class AsyncMemoryBackend(AsyncBackend):
 
     def __init__(self, maxsize: float = 10_000, policy: Policy = "lru", *,
                  timer: Callable[[], float] = time.monotonic,
-                 serializer: Any = None) -> None:
+                 serializer: Serializer | None = None) -> None:
         self.sync = MemoryBackend(maxsize, policy, timer=timer, serializer=serializer)
 
     async def get(self, key: str, default: object = MISSING) -> object:

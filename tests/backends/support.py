@@ -28,3 +28,26 @@ class AsyncDriver:
             return self.loop.run_until_complete(attr(*args, **kwargs))
 
         return call
+
+
+class Clock:
+    """A settable timer for TTL and circuit-breaker tests."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Exploding:
+    """Unpickling this sets ``Exploding.loaded``: a test fails if it ever happens."""
+
+    loaded = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Exploding._trigger, ())
+
+    @staticmethod
+    def _trigger() -> None:
+        Exploding.loaded = True

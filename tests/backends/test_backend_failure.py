@@ -19,21 +19,14 @@ from fastcache.backends import (
     RedisBackend,
     RedisClusterBackend,
 )
+from tests.backends.support import Clock
 from tests.servers import MemcachedServers, RedisCluster, RedisServer
 
 FAST = {"timeout": 0.5, "connect_timeout": 0.5}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_circuit_breaker_states() -> None:
-    clock = FakeClock()
+    clock = Clock(100.0)
     br = CircuitBreaker(failure_threshold=3, reset_timeout=10, clock=clock)
     assert br.allow() and br.state == "closed"
     br.record_failure(OSError("1"))

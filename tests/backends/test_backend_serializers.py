@@ -18,6 +18,7 @@ from fastcache.serializers import (
     SerializationError,
     default_serializer,
 )
+from tests.backends.support import Exploding
 
 SAFE_VALUES: list[Any] = [
     None, True, False, 0, 1, -1, 2**64, -(2**100), 0.25, float("inf"), "", "\u00e9\U0001f600",
@@ -98,32 +99,20 @@ def test_signed_pickle_round_trip_and_rotation() -> None:
         Codec(old).decode(Codec(new).encode(value))
 
 
-class Boom:
-    loaded = False
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Boom._mark, ())
-
-    @staticmethod
-    def _mark() -> Boom:
-        Boom.loaded = True
-        return Boom()
-
-
 def test_unsigned_or_tampered_pickle_is_never_loaded(caplog: pytest.LogCaptureFixture) -> None:
     codec = Codec(PickleSerializer(SECRET))
-    Boom.loaded = False
-    unsigned = b"P" + pickle.dumps(Boom())
+    Exploding.loaded = False
+    unsigned = b"P" + pickle.dumps(Exploding())
     signed = bytearray(codec.encode("harmless"))
     signed[-3] ^= 0x01
-    forged = b"P" + b"\x00" * 32 + pickle.dumps(Boom())
+    forged = b"P" + b"\x00" * 32 + pickle.dumps(Exploding())
     for data in (unsigned, bytes(signed), forged, b"P", b"P" + b"\x00" * 31):
         with pytest.raises(SerializationError, match="signature"):
             codec.decode(data)
         with caplog.at_level(logging.WARNING, "fastcache.serializers"):
             assert codec.decode_or(data, "miss", "k") == "miss"
         assert "refused" in caplog.text
-    assert Boom.loaded is False
+    assert Exploding.loaded is False
 
 
 def test_safe_codec_refuses_pickles() -> None:
