@@ -507,10 +507,12 @@ def cached(
         def get_cache() -> MutableMapping[Any, Any]:
             return cache
 
+        # update_wrapper first, so that a wrapped wrapper's __dict__ cannot override ours
         if inspect.iscoroutinefunction(func):
             wrapper, async_counts, reset = make_async_wrapper(
                 func, lambda a, kw: key(*a, **kw), _mapping_get(cache), _mapping_put(cache),
                 guard)
+            functools.update_wrapper(wrapper, func)
 
             def cache_clear() -> None:
                 with guard if guard is not None else _NOLOCK:
@@ -526,8 +528,8 @@ def cached(
                 wrapper.cache_info = cache_info  # type: ignore[attr-defined]
         else:
             wrapper = _cached_call(func, get_cache, key, lock, condition, counts)
+            functools.update_wrapper(wrapper, func)
             _attach(wrapper, func, get_cache, guard, counts, info)
-        functools.update_wrapper(wrapper, func)
         wrapper.cache = cache  # type: ignore[attr-defined]
         wrapper.cache_key = key  # type: ignore[attr-defined]
         wrapper.cache_lock = lock  # type: ignore[attr-defined]
