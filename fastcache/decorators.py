@@ -74,17 +74,18 @@ if os.environ.get("FASTCACHE_PURE_PYTHON", "") not in ("", "0"):
     _wrapper_factory, WRAPPER_IMPLEMENTATION = _pywrapper._lru_cache_wrapper, "py"
 else:
     try:
-        from ._cwrapper import _lru_cache_wrapper as _wrapper_factory
+        from ._cwrapper import _lru_cache_wrapper as _compiled
     except ImportError:  # not compiled here: the twin is complete
         _wrapper_factory, WRAPPER_IMPLEMENTATION = _pywrapper._lru_cache_wrapper, "py"
     else:
-        WRAPPER_IMPLEMENTATION = "c"
+        _wrapper_factory, WRAPPER_IMPLEMENTATION = _compiled, "c"
 
 
 class CachedFunction(Protocol[P, R_co]):
     """What the decorators return: the function's own signature plus the cache methods."""
 
-    __wrapped__: Callable[P, R_co]
+    @property
+    def __wrapped__(self) -> Callable[P, R_co]: ...
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
@@ -177,6 +178,7 @@ def _decorate(
     single_flight: bool = False,
 ) -> Any:
     _check_callable(user_function, "the decorated object")
+    wrapper: Any
     if inspect.iscoroutinefunction(user_function):
         wrapper = _async_policy_wrapper(user_function, maxsize, typed, policy, ttl, timer)
     elif policy == "lru" and ttl is None and not single_flight:
@@ -294,8 +296,8 @@ def _mapping_decorator(make_cache: Callable[[int | None], MutableMapping[Any, An
 
     def decorating_function(user_function: Callable[..., Any]) -> Any:
         key = _keys.typedkey if typed else _keys.hashkey
-        wrapper = cached(make_cache(size), key=key, condition=threading.Condition(),
-                         info=True)(user_function)
+        wrapper: Any = cached(make_cache(size), key=key, condition=threading.Condition(),
+                              info=True)(user_function)
         wrapper.cache_parameters = lambda: {"maxsize": size, "typed": typed}
         return wrapper
 
@@ -316,7 +318,7 @@ def rr_cache(maxsize: Any = 128, choice: Callable[[Any], Any] = random.choice,
     def make(size: int | None) -> MutableMapping[Any, Any]:
         from .caches import RRCache
 
-        return RRCache(math.inf if size is None else size, choice)  # type: ignore[no-any-return]
+        return RRCache(math.inf if size is None else size, choice)
 
     return _mapping_decorator(make, maxsize, typed)
 
@@ -342,7 +344,7 @@ def tlru_cache(maxsize: Any = 128, ttu: Callable[[Any, Any, float], float] | Non
     def make(size: int | None) -> MutableMapping[Any, Any]:
         from .caches import TLRUCache
 
-        return TLRUCache(math.inf if size is None else size, ttu, timer)  # type: ignore[no-any-return]
+        return TLRUCache(math.inf if size is None else size, ttu, timer)
 
     return _mapping_decorator(make, maxsize, typed)
 
@@ -570,7 +572,7 @@ def _mapping_put(cache: MutableMapping[Any, Any]) -> Callable[[Any, Any], None]:
 class _BoundCachedMethod:
     """``obj.method`` of a ``cachedmethod``: calls through the instance's cache."""
 
-    def __init__(self, descriptor: _CachedMethod, obj: Any) -> None:
+    def __init__(self, descriptor: _CachedMethod[..., Any], obj: Any) -> None:
         d = descriptor
         self.__wrapped__ = d.method
         self.__obj = obj
@@ -647,7 +649,7 @@ class _CachedMethod(Generic[P, R]):
         self.condition = condition
         self.info = info
         self.attrname: str | None = None
-        functools.update_wrapper(self, method)  # type: ignore[arg-type]
+        functools.update_wrapper(self, method)
 
     def __set_name__(self, owner: type, name: str) -> None:
         if self.attrname is None:

@@ -340,31 +340,54 @@ def _lru_cache_wrapper(
     single_flight: bool = False,
 ) -> Callable[..., Any]:
     """Return the caching wrapper of ``user_function`` (no attributes copied yet)."""
+    if not callable(user_function):
+        raise TypeError("the first argument must be callable")
+    if maxsize is not None:
+        if not isinstance(maxsize, int):
+            raise TypeError("maxsize should be integer or None")
+        maxsize = max(maxsize, 0)
+    if maxsize == 0:
+        make_store(None, policy, ttl, timer)  # the same argument checks
+        return _uncached_wrapper(user_function, cache_info_type)
+    return _caching_wrapper(user_function, maxsize, typed, cache_info_type,
+                            make_store(maxsize, policy, ttl, timer), single_flight)
+
+
+def _uncached_wrapper(user_function: Callable[..., Any],
+                      cache_info_type: Callable[[int, int, int | None, int], Any],
+                      ) -> Callable[..., Any]:
+    """``maxsize == 0``: no caching, just a statistics update."""
+    misses = 0
+
+    def wrapper(*args: Any, **kwds: Any) -> Any:
+        nonlocal misses
+        misses += 1
+        return _call(user_function, args, kwds)
+
+    def cache_info() -> Any:
+        return cache_info_type(0, misses, 0, 0)
+
+    def cache_clear() -> None:
+        nonlocal misses
+        misses = 0
+
+    wrapper.cache_info = cache_info  # type: ignore[attr-defined]
+    wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _caching_wrapper(
+    user_function: Callable[..., Any],
+    maxsize: int | None,
+    typed: bool,
+    cache_info_type: Callable[[int, int, int | None, int], Any],
+    store: _Store,
+    single_flight: bool,
+) -> Callable[..., Any]:
     sentinel = object()
     make_key = _make_key
     hits = misses = 0
     lock = threading.RLock()  # reentrant: a key's __eq__ may call the wrapper again
-
-    if maxsize == 0:
-
-        def wrapper(*args: Any, **kwds: Any) -> Any:
-            # No caching -- just a statistics update
-            nonlocal misses
-            misses += 1
-            return _call(user_function, args, kwds)
-
-        def cache_info() -> Any:
-            return cache_info_type(hits, misses, maxsize, 0)
-
-        def cache_clear() -> None:
-            nonlocal hits, misses
-            hits = misses = 0
-
-        wrapper.cache_info = cache_info  # type: ignore[attr-defined]
-        wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
-        return wrapper
-
-    store = make_store(maxsize, policy, ttl, timer)
 
     get: Callable[[Any, Any], Any] = store.get
     if isinstance(store, _DictStore):

@@ -40,7 +40,7 @@ def test_eq_that_clears_the_cache(dec: ModuleType, maxsize: int | None) -> None:
     f(Key(1))
     assert f(Key(2, on_eq=f.cache_clear)) == 2
     assert f(Key(3, on_eq=f.cache_clear)) == 3
-    hits, misses, _, currsize = f.cache_info()
+    hits, _misses, _, currsize = f.cache_info()
     assert hits == 0 and currsize <= 1
 
 

@@ -372,7 +372,7 @@ def test_positional_and_keyword_are_distinct_calls(dec: ModuleType) -> None:
 
 
 def test_lru_cache_decoration(dec: ModuleType) -> None:
-    def f(zomg: "zomg_annotation") -> int:  # type: ignore[name-defined]  # noqa: F821
+    def f(zomg: zomg_annotation) -> int:  # type: ignore[name-defined]  # noqa: F821
         """f doc string"""
         return 42
 
@@ -411,7 +411,7 @@ def test_lru_cache_threaded(dec: ModuleType) -> None:
         start.set()
         for t in threads:
             t.join()
-        hits, misses, maxsize, currsize = f.cache_info()
+        hits, misses, _maxsize, currsize = f.cache_info()
         assert misses <= n or dec is IMPLS.get("c")  # functools: "XXX why not equal" for py
         if dec is IMPLS.get("c"):
             assert misses == n
