@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import time
 from types import TracebackType
+from typing import TypeVar
 
 __all__ = [
     "MemcachedServer",
@@ -35,6 +36,7 @@ __all__ = [
     "require_binary",
 ]
 
+_P = TypeVar("_P", bound="_Process")
 _START_TIMEOUT = 10.0
 _LOOPBACK = "127.0.0.1"
 
@@ -106,7 +108,7 @@ class _Process:
         """True while the child process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self) -> _Process:
+    def start(self: _P) -> _P:
         """Start the server and wait until it answers (ServerError after 10 s).
 
         A port picked automatically that another process grabbed meanwhile is replaced by a
@@ -121,7 +123,7 @@ class _Process:
                 self.port = free_port()
         raise AssertionError("unreachable")
 
-    def _start_once(self) -> _Process:
+    def _start_once(self: _P) -> _P:
         if self.running:
             return self
         argv = self._argv()
@@ -175,7 +177,7 @@ class _Process:
         self.stop()
         self._log.close()
 
-    def __enter__(self) -> _Process:
+    def __enter__(self: _P) -> _P:
         return self.start()
 
     def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
