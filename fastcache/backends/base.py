@@ -11,6 +11,7 @@ Conventions every backend follows (the contract suite in ``tests/backends`` chec
   ``KeyError(key)`` for an absent key (as ``TTLCache.remaining_ttl``).
 - ``incr``/``decr`` on an absent key start from 0 (as Redis ``INCRBY``) without expiry and
   keep an existing key's expiry; on a value that is not an ``int``: ``ValueError``.
+  (Memcached counters are the server's unsigned 64-bit ones: ``decr`` stops at 0.)
 - ``expire(key, ttl)`` (alias ``touch``) sets a new expiry on an existing key (``ttl=None``
   removes it) and returns whether the key existed.
 - ``clear()`` removes only this backend's namespace (prefix and version), never the server.
