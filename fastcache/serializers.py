@@ -305,6 +305,8 @@ class Codec:
     def decode_or(self, data: bytes, default: object, key: str) -> object:
         """``decode(data)``, or ``default`` with a logged warning if it cannot be trusted."""
         try:
+            if data[:1] == self._tag:  # the common case, without the call to decode()
+                return self._loads(data[1:])
             return self.decode(data)
         except SerializationError as e:
             log.warning("fastcache: value at %r refused, treated as a miss: %s", key, e)
