@@ -49,8 +49,8 @@ from typing import Any, TypeVar
 
 from ..serializers import Serializer
 from ._remote import Namespace, RemoteBase
-from .base import MISSING, AsyncBackend, Backend, check_ttl
-from .failure import RAISE, CircuitBreaker, OnFailure
+from .base import MISSING, AsyncBackend, Backend, BackendUnavailable, check_ttl
+from .failure import RAISE, CircuitBreaker, OnFailure, log
 
 __all__ = ["AsyncMemcachedBackend", "FastRendezvousHash", "MemcachedBackend"]
 
@@ -296,7 +296,10 @@ class MemcachedBackend(RemoteBase, Backend):
         encode = self.codec.encode
         items = {self._key(k): encode(v) for k, v in mapping.items()}
         if items:
-            self._run("set_many", None, self._client.set_many, items, exptime)
+            failed = self._run("set_many", None, self._client.set_many, items, exptime)
+            if failed:
+                log.warning("fastcache: %s: %d of %d keys not stored (failing server)",
+                            self._guard.name, len(failed), len(items))
 
     def incr(self, key: str, delta: int = 1) -> int:
         """memcached ``incr``/``decr`` (unsigned 64-bit; absent key: from 0, no expiry)."""
@@ -306,6 +309,9 @@ class MemcachedBackend(RemoteBase, Backend):
         fn = self._client.incr if delta >= 0 else self._client.decr
         for _ in range(10):
             value = self._run("incr", RAISE, fn, mkey, abs(delta))
+            if value is False:  # HashClient's stand-in while the server is being retried
+                raise BackendUnavailable(f"{self._guard.name}: the server holding {key!r} "
+                                         "is failing; counter not changed")
             if value is not None:
                 return int(value)
             start = max(delta, 0)

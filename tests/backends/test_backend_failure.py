@@ -185,8 +185,13 @@ def test_memcached_one_of_three_killed(private_memcached_servers: MemcachedServe
     dead = {k for k in data if _server_of(b, k) == victim.port}
     live = set(data) - dead
     assert dead and live
+    counter = next(f"c{i}" for i in range(100) if _server_of(b, f"c{i}") == victim.port)
+    b.set(counter, 5)
     victim.kill()
     killed_at = time.monotonic()
+    for _ in range(2):  # the failed call, then HashClient's stand-in while retrying
+        with pytest.raises(BackendUnavailable):
+            b.incr(counter)  # a counter never degrades to a made-up number
     # configured: 1 retry after 0.2 s, then the server leaves the ring
     limit = (1 + 1) * 0.2 + 2 * FAST["timeout"]
     errors = 0
