@@ -269,8 +269,14 @@ class MemcachedBackend(RemoteBase, Backend):
                 if (v := decode(data, MISSING, user := by_mkey[mkey])) is not MISSING}
 
     def _get_many(self, mkeys: list[str]) -> dict[str, bytes]:
-        # HashClient.get_many, minus its per-key key validation (our keys are safe by
-        # construction) and with one ring lookup per key
+        found: dict[str, bytes] = {}
+        for client, batch in self._batches(mkeys):
+            found.update(self._client._safely_run_func(client, _converse, {}, client, _get_cmd,
+                                                       batch))
+        return found
+
+    def _batches(self, mkeys: list[str]) -> list[tuple[Any, list[str]]]:
+        # HashClient's grouping, minus its per-key validation (our keys are safe already)
         hc = self._client
         if hc._dead_clients:
             hc._retry_dead()
@@ -284,11 +290,18 @@ class MemcachedBackend(RemoteBase, Backend):
             batch.append(k)
         if None in batches:
             raise _AllServersDown("All servers seem to be down right now")
-        found: dict[str, bytes] = {}
-        for node, batch in batches.items():
-            client = hc.clients[node]
-            found.update(hc._safely_run_func(client, _fetch_many, {}, client, batch))
-        return found
+        return [(hc.clients[node], batch) for node, batch in batches.items()]
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        """One batch of ``delete`` commands per server; how many keys existed."""
+        mkeys = list(dict.fromkeys(self._key(k) for k in keys))
+        if not mkeys:
+            return 0
+        return int(self._run("delete_many", 0, self._delete_many, mkeys))
+
+    def _delete_many(self, mkeys: list[str]) -> int:
+        return sum(self._client._safely_run_func(client, _converse, 0, client, _delete_cmd, batch)
+                   for client, batch in self._batches(mkeys))
 
     def set_many(self, mapping: Mapping[str, object], ttl: float | None = None) -> None:
         """One batch of ``set`` commands per server."""
@@ -358,57 +371,101 @@ class MemcachedBackend(RemoteBase, Backend):
 _RECV = 256 * 1024
 
 
-def _fetch_many(client: Any, mkeys: list[str]) -> dict[str, bytes]:
-    """One ``get k1 k2 ...`` to one server, the reply parsed in bulk.
+class _Reply:
+    """Buffered reader of one server reply (lines and data blocks), parsed with bytes.find."""
 
-    pymemcache's own ``get_many`` validates every key again and parses the reply line by line
-    in Python (~5 us per key); our keys are safe by construction and ``bytes.find`` does the
-    parsing.  Uses the client's pooled connection; any error closes it (as pymemcache does)
-    and propagates to HashClient's failure handling.
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+        self.pos = 0
+
+    def _fill(self, need: int) -> None:
+        from pymemcache.exceptions import (  # type: ignore[import-untyped]
+            MemcacheUnexpectedCloseError,
+        )
+
+        chunk = self.sock.recv(max(_RECV, need))
+        if not chunk:
+            raise MemcacheUnexpectedCloseError()
+        self.buf += chunk
+
+    def line(self) -> bytes:
+        """The next line, without its CRLF."""
+        end = self.buf.find(b"\r\n", self.pos)
+        while end < 0:
+            self._fill(0)
+            end = self.buf.find(b"\r\n", self.pos)
+        line = bytes(self.buf[self.pos:end])
+        self.pos = end + 2
+        return line
+
+    def block(self, size: int) -> bytes:
+        """The next ``size`` bytes of data and their CRLF."""
+        stop = self.pos + size
+        while len(self.buf) < stop + 2:
+            self._fill(stop + 2 - len(self.buf))
+        data = bytes(self.buf[self.pos:stop])
+        self.pos = stop + 2
+        return data
+
+
+def _unexpected(line: bytes) -> Exception:
+    from pymemcache import exceptions as x
+
+    error: Exception
+    if line.startswith(b"SERVER_ERROR"):
+        error = x.MemcacheServerError(line.decode(errors="replace"))
+    elif line.startswith(b"CLIENT_ERROR"):
+        error = x.MemcacheClientError(line.decode(errors="replace"))
+    else:
+        error = x.MemcacheUnknownError(line[:32])
+    return error
+
+
+def _get_cmd(reply: _Reply, mkeys: list[str]) -> dict[str, bytes]:
+    reply.sock.sendall(b"get " + " ".join(mkeys).encode("ascii") + b"\r\n")
+    found: dict[str, bytes] = {}
+    while True:
+        line = reply.line()
+        if line == b"END":
+            return found
+        if not line.startswith(b"VALUE "):
+            raise _unexpected(line)
+        key, _, size = line[6:].split()[:3]
+        found[key.decode("ascii")] = reply.block(int(size))
+
+
+def _delete_cmd(reply: _Reply, mkeys: list[str]) -> int:
+    reply.sock.sendall(b"".join(b"delete %s\r\n" % k.encode("ascii") for k in mkeys))
+    deleted = 0
+    for _ in mkeys:
+        line = reply.line()
+        if line == b"DELETED":
+            deleted += 1
+        elif line != b"NOT_FOUND":
+            raise _unexpected(line)
+    return deleted
+
+
+def _converse(client: Any, command: Callable[[_Reply, list[str]], _T], mkeys: list[str]) -> _T:
+    """Run one batched command on one server's (pooled) pymemcache connection.
+
+    pymemcache validates every key again and parses replies line by line in Python (~5 us a
+    key); our keys are safe by construction and ``bytes.find`` does the parsing.  Any error
+    closes the connection (as pymemcache does) and reaches HashClient's failure handling.
     """
     pool = getattr(client, "client_pool", None)
     if pool is None:
-        return _fetch_on(client, mkeys)
+        return _converse_on(client, command, mkeys)
     with pool.get_and_release(destroy_on_fail=True) as conn:
-        return _fetch_on(conn, mkeys)
+        return _converse_on(conn, command, mkeys)
 
 
-def _fetch_on(conn: Any, mkeys: list[str]) -> dict[str, bytes]:
-    from pymemcache import exceptions as x
-
+def _converse_on(conn: Any, command: Callable[[_Reply, list[str]], _T], mkeys: list[str]) -> _T:
     try:
         if conn.sock is None:
             conn._connect()
-        sock = conn.sock
-        sock.sendall(b"get " + " ".join(mkeys).encode("ascii") + b"\r\n")
-        buf = bytearray()
-        found: dict[str, bytes] = {}
-        pos = 0
-        while True:
-            end = buf.find(b"\r\n", pos)
-            while end < 0:
-                chunk = sock.recv(_RECV)
-                if not chunk:
-                    raise x.MemcacheUnexpectedCloseError()
-                buf += chunk
-                end = buf.find(b"\r\n", pos)
-            if buf.startswith(b"END", pos) and end == pos + 3:
-                return found
-            if not buf.startswith(b"VALUE ", pos):
-                line = bytes(buf[pos:end])
-                if line.startswith(b"SERVER_ERROR"):
-                    raise x.MemcacheServerError(line.decode(errors="replace"))
-                raise x.MemcacheUnknownError(line[:32])
-            header = bytes(buf[pos + 6:end]).split()
-            start = end + 2
-            stop = start + int(header[2])
-            while len(buf) < stop + 2:
-                chunk = sock.recv(max(_RECV, stop + 2 - len(buf)))
-                if not chunk:
-                    raise x.MemcacheUnexpectedCloseError()
-                buf += chunk
-            found[header[0].decode("ascii")] = bytes(buf[start:stop])
-            pos = stop + 2
+        return command(_Reply(conn.sock), mkeys)
     except Exception:
         conn.close()
         raise

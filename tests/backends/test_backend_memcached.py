@@ -42,6 +42,10 @@ def test_get_many_is_one_round_trip_per_server(memcached_servers: MemcachedServe
     sent.clear()
     b.set_many({k: -i for i, k in enumerate(keys)})
     assert all(v == 1 for v in sent.values()), sent
+    sent.clear()
+    assert b.delete_many([*keys, "absent"]) == 1000
+    assert all(v == 1 for v in sent.values()), sent
+    assert b.get_many(keys) == {}
     b.close()
 
 
