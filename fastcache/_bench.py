@@ -358,9 +358,11 @@ def _zipf_table(r: _Runner, cons: list[Contender]) -> None:
         r.add(T_ZIPF, label, "hit ratio", hr, f"{hr:.4f}")
         r.add(T_ZIPF, label, "ns/request", best, f"{best:.0f}")
     base = measured.get("cachebox")
-    for name, ns in measured.items():
-        text = f"{ns / base:.2f}x" if base else "cachebox not installed"
-        r.add(T_ZIPF, f"{name} LRU", "vs cachebox", ns / base if base else None, text)
+    if base is None:
+        r.add(T_ZIPF, "vs cachebox", NOTE, None, "cachebox not installed")
+    else:
+        for name, ns in measured.items():
+            r.add(T_ZIPF, f"{name} LRU", "vs cachebox", ns / base, f"{ns / base:.2f}x")
     r.add(T_ZIPF, "workload", NOTE, None, label_of)
 
 
