@@ -74,6 +74,8 @@ class Contender:
 
 @dataclass(frozen=True)
 class _Scale:
+    """The sizes, repeats and time budgets of one mode (QUICK, DEFAULT, FULL)."""
+
     hit_n: int
     hit_ops: int
     evict_n: int
@@ -91,13 +93,19 @@ class _Scale:
     fill_budget_s: float
 
 
-QUICK = _Scale(10_000, 20_000, 1_000, 5_000, (1_000, 100_000), 20_000,
-               100_000, 100_000, 1_000, 100_000, 20_000, 1, 3, 0.2, 2.0)
-DEFAULT = _Scale(100_000, 100_000, 10_000, 30_000, (1_000, 100_000, 1_000_000), 100_000,
-                 1_000_000, 1_000_000, 10_000, 1_000_000, 100_000, 1, 5, 0.8, 6.0)
-FULL = _Scale(100_000, 200_000, 10_000, 50_000,
-              (1_000, 100_000, 1_000_000, 10_000_000), 200_000,
-              1_000_000, 1_000_000, 10_000, 1_000_000, 1_000_000, 3, 9, 3.0, 60.0)
+QUICK = _Scale(hit_n=10_000, hit_ops=20_000, evict_n=1_000, evict_ops=5_000,
+               sizes=(1_000, 100_000), size_ops=20_000, zipf_keys=100_000,
+               zipf_requests=100_000, zipf_maxsize=1_000, ttl_n=100_000, ttl_n_twin=20_000,
+               zipf_runs=1, repeat=3, budget_s=0.2, fill_budget_s=2.0)
+DEFAULT = _Scale(hit_n=100_000, hit_ops=100_000, evict_n=10_000, evict_ops=30_000,
+                 sizes=(1_000, 100_000, 1_000_000), size_ops=100_000, zipf_keys=1_000_000,
+                 zipf_requests=1_000_000, zipf_maxsize=10_000, ttl_n=1_000_000,
+                 ttl_n_twin=50_000, zipf_runs=1, repeat=5, budget_s=0.8, fill_budget_s=4.0)
+FULL = _Scale(hit_n=100_000, hit_ops=200_000, evict_n=10_000, evict_ops=50_000,
+              sizes=(1_000, 100_000, 1_000_000, 10_000_000), size_ops=200_000,
+              zipf_keys=1_000_000, zipf_requests=1_000_000, zipf_maxsize=10_000,
+              ttl_n=1_000_000, ttl_n_twin=1_000_000, zipf_runs=3, repeat=9, budget_s=3.0,
+              fill_budget_s=60.0)
 
 HIT_LABEL = "{} hit, {:,} full: c[k]"
 EVICT_LABEL = "{} insert+evict, {:,} full"
