@@ -1,7 +1,8 @@
 """Decorator call costs, each as a ratio to a baseline measured in the same run.
 
-    python bench/bench_decorators.py            # full run (~40 s)
+    python bench/bench_decorators.py            # full run (~50 s)
     python bench/bench_decorators.py --quick    # fewer repeats (~10 s)
+    python bench/bench_decorators.py --threads  # 8 threads x 100k mixed calls (check)
 
 ``rows(quick)`` returns ``(label, ns per call, ratio)`` rows for ``python -m fastcache
 bench``; the ratio is against ``functools.lru_cache`` doing the same calls, except the
@@ -27,36 +28,40 @@ if __package__ in (None, ""):
 import fastcache.decorators as fd
 
 
-def _ns(stmt: str, env: dict[str, Any], number: int, repeat: int) -> float:
-    """Best-of-``repeat`` cost of one ``stmt`` in ns, minus the empty loop's."""
-    timer = timeit.Timer(stmt, globals=env)
-    best = min(timer.repeat(repeat=repeat, number=number)) / number
-    return best * 1e9
+def _one(x: int) -> int:
+    return x
 
 
-def _hit(deco: Callable[[Callable[..., Any]], Any], stmt: str, number: int, repeat: int,
-         nargs: int = 1) -> float:
-    if nargs == 1:
-        def one(x: int) -> int:
-            return x
-        f = deco(one)
-    else:
-        def three(a: int, b: int, c: int = 0) -> int:
-            return a + b + c
-        f = deco(three)
+def _three(a: int, b: int, c: int = 0) -> int:
+    return a + b + c
+
+
+def _hit_case(deco: Callable[[Callable[..., Any]], Any], stmt: str) -> tuple[str, dict[str, Any]]:
+    """A hit: ``stmt`` calling ``f`` = ``deco`` over a trivial function, warmed once."""
+    f = deco(_three if "c=" in stmt else _one)
     env = {"f": f}
-    exec(stmt, env)  # warm: the first call is a miss
-    return _ns(stmt, env, number, repeat)
+    exec(stmt, env)  # the first call is a miss
+    return stmt, env
 
 
-def _miss(deco: Callable[[Callable[..., Any]], Any], number: int, repeat: int) -> float:
-    def one(x: int) -> int:
-        return x
-    f = deco(one)
+def _miss_case(deco: Callable[[Callable[..., Any]], Any]) -> tuple[str, dict[str, Any]]:
+    """Always a new key, into a full cache of 1000 (every call evicts)."""
+    f = deco(_one)
     for i in range(1000):
         f(i)
-    env = {"f": f, "nxt": itertools.count(10**6).__next__}
-    return _ns("f(nxt())", env, number, repeat)
+    return "f(nxt())", {"f": f, "nxt": itertools.count(10**6).__next__}
+
+
+def _measure(cases: dict[str, tuple[str, dict[str, Any]]], number: int,
+             repeat: int) -> dict[str, float]:
+    """ns per call of each case; repeats interleave the cases (a shared, noisy machine
+    slows them alike), each case's best repeat counts."""
+    best = dict.fromkeys(cases, float("inf"))
+    timers = {name: timeit.Timer(stmt, globals=env) for name, (stmt, env) in cases.items()}
+    for _ in range(repeat):
+        for name, timer in timers.items():
+            best[name] = min(best[name], timer.timeit(number) / number * 1e9)
+    return best
 
 
 def rows(quick: bool) -> list[tuple[str, float, float]]:
@@ -65,44 +70,51 @@ def rows(quick: bool) -> list[tuple[str, float, float]]:
     import cachetools
     import cachetools.func
 
-    number, repeat = (20_000, 3) if quick else (200_000, 7)
-    out: list[tuple[str, float, float]] = []
+    from fastcache import LRUCache
+
+    number, repeat = (20_000, 5) if quick else (100_000, 15)
     one, three = "f(5)", "f(1, 2, c=3)"
-
-    base1 = _hit(functools.lru_cache(maxsize=128), one, number, repeat)
-    ours1 = _hit(fd.lru_cache(maxsize=128), one, number, repeat)
-    out.append(("lru_cache hit, one int arg (vs functools)", ours1, ours1 / base1))
-
-    base3 = _hit(functools.lru_cache(maxsize=128), three, number, repeat, nargs=3)
-    ours3 = _hit(fd.lru_cache(maxsize=128), three, number, repeat, nargs=3)
-    out.append(("lru_cache hit, 2 pos + 1 kw (vs functools)", ours3, ours3 / base3))
-
-    basem = _miss(functools.lru_cache(maxsize=1000), number, repeat)
-    oursm = _miss(fd.lru_cache(maxsize=1000), number, repeat)
-    out.append(("lru_cache miss + eviction, 1000 full (vs functools)", oursm, oursm / basem))
-
+    lru = fd.lru_cache(maxsize=128)
+    cases = {
+        "functools 1": _hit_case(functools.lru_cache(maxsize=128), one),
+        "ours 1": _hit_case(lru, one),
+        "functools 3": _hit_case(functools.lru_cache(maxsize=128), three),
+        "ours 3": _hit_case(lru, three),
+        "functools miss": _miss_case(functools.lru_cache(maxsize=1000)),
+        "ours miss": _miss_case(fd.lru_cache(maxsize=1000)),
+        "cachebox": _hit_case(cachebox.cached(cachebox.LRUCache(128)), one),
+    }
     family: list[tuple[str, Any, Any]] = [
         ("ttl_cache", fd.ttl_cache(maxsize=128, ttl=600), cachetools.func.ttl_cache(128, 600)),
         ("lfu_cache", fd.lfu_cache(maxsize=128), cachetools.func.lfu_cache(128)),
         ("fifo_cache", fd.fifo_cache(maxsize=128), cachetools.func.fifo_cache(128)),
         ("rr_cache", fd.rr_cache(maxsize=128), cachetools.func.rr_cache(128)),
-        ("lru_cache", fd.lru_cache(maxsize=128), cachetools.func.lru_cache(128)),
+        ("lru_cache", lru, cachetools.func.lru_cache(128)),
+        ("cached(LRUCache(128))", fd.cached(LRUCache(128)),
+         cachetools.cached(cachetools.LRUCache(128))),
     ]
     for name, ours_deco, peer_deco in family:
-        ours = _hit(ours_deco, one, number, repeat)
-        if name in ("ttl_cache", "lfu_cache"):
-            out.append((f"{name} hit, one int arg (vs functools lru hit)", ours, ours / base1))
-        peer = _hit(peer_deco, one, number, repeat)
-        out.append((f"{name} hit (vs cachetools.func.{name})", ours, ours / peer))
+        cases["ours " + name] = _hit_case(ours_deco, one)
+        cases["cachetools " + name] = _hit_case(peer_deco, one)
+    t = _measure(cases, number, repeat)
 
-    from fastcache import LRUCache
-
-    ours_c = _hit(fd.cached(LRUCache(128)), one, number, repeat)
-    peer_c = _hit(cachetools.cached(cachetools.LRUCache(128)), one, number, repeat)
-    out.append(("cached(LRUCache) hit (vs cachetools.cached)", ours_c, ours_c / peer_c))
-    box = _hit(cachebox.cached(cachebox.LRUCache(128)), one, number, repeat)
-    out.append(("lru_cache hit (vs cachebox.cached(LRUCache))", ours1, ours1 / box))
-    out.append(("cached(LRUCache) hit (vs cachebox.cached)", ours_c, ours_c / box))
+    out: list[tuple[str, float, float]] = [
+        ("lru_cache hit, one int arg (vs functools)", t["ours 1"],
+         t["ours 1"] / t["functools 1"]),
+        ("lru_cache hit, 2 pos + 1 kw (vs functools)", t["ours 3"],
+         t["ours 3"] / t["functools 3"]),
+        ("lru_cache miss + eviction, full 1000 (vs functools)", t["ours miss"],
+         t["ours miss"] / t["functools miss"]),
+    ]
+    for name in ("ttl_cache", "lfu_cache"):
+        ours = t["ours " + name]
+        out.append((f"{name} hit (vs functools lru_cache hit)", ours, ours / t["functools 1"]))
+    for name, _, _ in family:
+        ours = t["ours " + name]
+        out.append((f"{name} hit (vs cachetools)", ours, ours / t["cachetools " + name]))
+    for name, _, _ in family:
+        ours = t["ours " + name]
+        out.append((f"{name} hit (vs cachebox.cached(LRUCache))", ours, ours / t["cachebox"]))
     return out
 
 

@@ -16,10 +16,12 @@
  *     own key: a hit allocates nothing. It hashes as the 1-tuple, so f(3) and f(3.0) share
  *     an entry as in the twin (functools keeps them apart).
  *  3. Storage: our own open-addressing table rather than a dict of link objects, because a
- *     dict cannot be probed without a key object (point 1). Entries are a dense array with
- *     32-bit list links (LRU/FIFO/LFU/TTL bookkeeping lives in the entry); the index is a
- *     power-of-two array of entry numbers, linear probing, Fibonacci-hashed home slot, load
- *     <= 1/2, deletion by backward shift (no tombstones, so constant churn never degrades).
+ *     dict cannot be probed without a key object (point 1). Entries are a dense array of
+ *     {hash, key, value, 32-bit prev/next} (32 bytes; TTL and LFU add a parallel 24-byte
+ *     record); the index is a power-of-two array of entry numbers (12-24 bytes per entry),
+ *     linear probing, Fibonacci-hashed home slot, load <= 1/3, deletion by backward shift
+ *     (no tombstones, so constant churn never degrades). ~50 bytes per entry in all,
+ *     where functools' dict of link objects takes ~150.
  *     LFU: O(1) frequency buckets (Shah, Mitra, Matani 2010) threaded through the list.
  *     TTL: LRU order plus a write-order list; with one ttl per wrapper, write order is
  *     deadline order, so expiry pops exactly the expired entries from its head.
@@ -74,16 +76,22 @@ enum { POLICY_LRU = 0, POLICY_FIFO = 1, POLICY_LFU = 2, POLICY_TTL = 3 };
 #define XXROTATE(x) ((x << 13) | (x >> 19))
 #endif
 
+/* 32 bytes per entry (+ 8 of index); TTL and LFU add an extra_t (24 bytes). */
 typedef struct {
     Py_hash_t hash;
-    PyObject *key;      /* the argument itself (single) or the flat key tuple; NULL: free */
+    PyObject *key;      /* the argument itself (an exact int or str: "single") or the flat
+                           key tuple (an exact tuple); NULL: a free entry */
     PyObject *value;
-    double deadline;    /* TTL */
     idx_t prev, next;   /* policy list: head is evicted first; `next` links the free list */
+} entry_t;
+
+typedef struct {
+    double deadline;    /* TTL */
     idx_t wprev, wnext; /* TTL: write order */
     idx_t bucket;       /* LFU: frequency bucket */
-    int32_t single;
-} entry_t;
+} extra_t;
+
+#define IS_SINGLE(key) (!PyTuple_CheckExact(key))
 
 typedef struct {
     int64_t freq;
@@ -116,6 +124,7 @@ typedef struct {
     Py_ssize_t hits, misses;
     /* table */
     entry_t *entries;
+    extra_t *extra;         /* TTL, LFU: parallel to entries */
     idx_t *index;
     bucket_t *buckets;
     Py_ssize_t cap, top, len;
@@ -125,11 +134,15 @@ typedef struct {
     uint64_t version;
     idx_t head, tail, whead, wtail;
     flight_t *flights;
+    /* mapping mode (cached(cache, key, lock)): the table above stays empty */
+    PyObject *cache, *key, *lock;
+    int fast_hashkey;
 } wrapper_t;
 
 static PyObject *kwd_mark;          /* separates args from keyword items in a key */
 static PyObject *monotonic_func;    /* time.monotonic */
 static PyObject *event_type;        /* threading.Event */
+static PyObject *str_enter, *str_exit, *str_setdefault, *str_clear;
 static idx_t empty_index[MIN_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 /* ---------------------------------------------------------------------------------- */
@@ -166,13 +179,18 @@ flush(deferred_t *d)
     if (d->n == 0 && d->list == NULL) {
         return;
     }
-    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    int pending = PyErr_Occurred() != NULL;   /* a finalizer must not see or eat it */
+    if (pending) {
+        PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    }
     for (int i = 0; i < d->n; i++) {
         Py_DECREF(d->small[i]);
     }
     d->n = 0;
     Py_CLEAR(d->list);
-    PyErr_Restore(exc_type, exc_value, exc_tb);
+    if (pending) {
+        PyErr_Restore(exc_type, exc_value, exc_tb);
+    }
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -297,7 +315,7 @@ restart:;
             if (stored == vk->single) {
                 return ix;
             }
-            if (vk->single && e->single && Py_TYPE(stored) == Py_TYPE(vk->single)) {
+            if (vk->single && Py_TYPE(stored) == Py_TYPE(vk->single)) {
                 /* exact int or str on both sides: no Python code runs */
                 int r = PyObject_RichCompareBool(stored, vk->single, Py_EQ);
                 if (r < 0) {
@@ -309,7 +327,7 @@ restart:;
             }
             else {
                 Py_INCREF(stored);
-                int r = vk_equal(vk, stored, e->single);
+                int r = vk_equal(vk, stored, IS_SINGLE(stored));
                 Py_DECREF(stored);
                 if (r < 0) {
                     return LOOKUP_ERROR;
@@ -419,6 +437,14 @@ reserve(wrapper_t *w)
         return -1;
     }
     w->entries = entries;
+    if (w->policy == POLICY_LFU || w->policy == POLICY_TTL) {
+        extra_t *extra = PyMem_Realloc(w->extra, (size_t)cap * sizeof(extra_t));
+        if (extra == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->extra = extra;
+    }
     if (w->policy == POLICY_LFU) {
         bucket_t *buckets = PyMem_Realloc(w->buckets, (size_t)cap * sizeof(bucket_t));
         if (buckets == NULL) {
@@ -429,9 +455,10 @@ reserve(wrapper_t *w)
     }
     w->cap = cap;
     w->version++;
+    /* load <= 1/3: short probe runs, cheap backward-shift deletes (4-8 bytes per entry) */
     size_t nslots = w->mask + 1;
-    if (w->index == empty_index || nslots < (size_t)cap * 2) {
-        while (nslots < (size_t)cap * 2) {
+    if (w->index == empty_index || nslots < (size_t)cap * 3) {
+        while (nslots < (size_t)cap * 3) {
             nslots *= 2;
         }
         if (resize_index(w, nslots) < 0) {
@@ -464,18 +491,18 @@ list_insert_after(wrapper_t *w, idx_t ix, idx_t after)  /* after == NIL: at the 
 static inline void
 wlist_unlink(wrapper_t *w, idx_t ix)
 {
-    entry_t *e = &w->entries[ix];
-    if (e->wprev != NIL) w->entries[e->wprev].wnext = e->wnext; else w->whead = e->wnext;
-    if (e->wnext != NIL) w->entries[e->wnext].wprev = e->wprev; else w->wtail = e->wprev;
+    extra_t *e = &w->extra[ix];
+    if (e->wprev != NIL) w->extra[e->wprev].wnext = e->wnext; else w->whead = e->wnext;
+    if (e->wnext != NIL) w->extra[e->wnext].wprev = e->wprev; else w->wtail = e->wprev;
 }
 
 static inline void
 wlist_append(wrapper_t *w, idx_t ix)
 {
-    entry_t *e = &w->entries[ix];
+    extra_t *e = &w->extra[ix];
     e->wprev = w->wtail;
     e->wnext = NIL;
-    if (w->wtail != NIL) w->entries[w->wtail].wnext = ix; else w->whead = ix;
+    if (w->wtail != NIL) w->extra[w->wtail].wnext = ix; else w->whead = ix;
     w->wtail = ix;
 }
 
@@ -507,7 +534,7 @@ bucket_free(wrapper_t *w, idx_t b)
 static void
 lfu_leave(wrapper_t *w, idx_t ix)
 {
-    idx_t b = w->entries[ix].bucket;
+    idx_t b = w->extra[ix].bucket;
     bucket_t *bk = &w->buckets[b];
     if (--bk->count == 0) {
         bucket_free(w, b);
@@ -522,13 +549,13 @@ static void
 lfu_touch(wrapper_t *w, idx_t ix)
 {
     entry_t *e = &w->entries[ix];
-    idx_t b = e->bucket;
+    idx_t b = w->extra[ix].bucket;
     int64_t freq = w->buckets[b].freq + 1;
     idx_t last = w->buckets[b].tail;          /* last entry of the current group */
     idx_t after_group = w->entries[last].next;
     idx_t target = NIL;
-    if (after_group != NIL && w->buckets[w->entries[after_group].bucket].freq == freq) {
-        target = w->entries[after_group].bucket;
+    if (after_group != NIL && w->buckets[w->extra[after_group].bucket].freq == freq) {
+        target = w->extra[after_group].bucket;
     }
     idx_t orig_prev = e->prev;
     lfu_leave(w, ix);
@@ -543,7 +570,7 @@ lfu_touch(wrapper_t *w, idx_t ix)
         target = bucket_new(w, freq);
     }
     list_insert_after(w, ix, after);
-    w->entries[ix].bucket = target;
+    w->extra[ix].bucket = target;
     w->buckets[target].count++;
     w->buckets[target].tail = ix;
 }
@@ -552,15 +579,15 @@ static void
 lfu_enter(wrapper_t *w, idx_t ix)    /* a new entry: frequency 1 */
 {
     idx_t target = NIL, after = NIL;
-    if (w->head != NIL && w->buckets[w->entries[w->head].bucket].freq == 1) {
-        target = w->entries[w->head].bucket;
+    if (w->head != NIL && w->buckets[w->extra[w->head].bucket].freq == 1) {
+        target = w->extra[w->head].bucket;
         after = w->buckets[target].tail;
     }
     else {
         target = bucket_new(w, 1);
     }
     list_insert_after(w, ix, after);
-    w->entries[ix].bucket = target;
+    w->extra[ix].bucket = target;
     w->buckets[target].count++;
     w->buckets[target].tail = ix;
 }
@@ -592,8 +619,8 @@ remove_entry(wrapper_t *w, idx_t ix, deferred_t *d)
 
 /* A new entry for a key known to be absent. Steals key; borrows value. */
 static int
-insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, int single, PyObject *value,
-           double now, deferred_t *d)
+insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, PyObject *value, double now,
+           deferred_t *d)
 {
     if (w->bounded && w->len >= w->maxsize && w->head != NIL) {
         remove_entry(w, w->head, d);
@@ -615,8 +642,9 @@ insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, int single, PyObject *value
     e->key = key;
     Py_INCREF(value);
     e->value = value;
-    e->single = single;
-    e->deadline = now + w->ttl;
+    if (w->policy == POLICY_TTL) {
+        w->extra[ix].deadline = now + w->ttl;
+    }
     if (w->bounded || w->policy == POLICY_TTL) {
         if (w->policy == POLICY_LFU) {
             lfu_enter(w, ix);
@@ -637,9 +665,26 @@ insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, int single, PyObject *value
 static void
 expire(wrapper_t *w, double now, deferred_t *d)
 {
-    while (w->whead != NIL && !(now < w->entries[w->whead].deadline)) {
+    while (w->whead != NIL && !(now < w->extra[w->whead].deadline)) {
         remove_entry(w, w->whead, d);
     }
+}
+
+/* An empty table (no allocation until the first insert). */
+static void
+init_table(wrapper_t *w)
+{
+    w->entries = NULL;
+    w->buckets = NULL;
+    w->extra = NULL;
+    w->index = empty_index;
+    w->mask = MIN_SLOTS - 1;
+    w->shift = 61;
+    w->cap = w->top = w->len = 0;
+    w->free_head = w->bucket_free = NIL;
+    w->bucket_top = 0;
+    w->head = w->tail = w->whead = w->wtail = NIL;
+    w->version++;
 }
 
 /* Detach everything (the table is empty and consistent afterwards), then release. */
@@ -652,16 +697,8 @@ clear_table(wrapper_t *w)
         PyMem_Free(w->index);
     }
     PyMem_Free(w->buckets);
-    w->entries = NULL;
-    w->buckets = NULL;
-    w->index = empty_index;
-    w->mask = MIN_SLOTS - 1;
-    w->shift = 61;
-    w->cap = w->top = w->len = 0;
-    w->free_head = w->bucket_free = NIL;
-    w->bucket_top = 0;
-    w->head = w->tail = w->whead = w->wtail = NIL;
-    w->version++;
+    PyMem_Free(w->extra);
+    init_table(w);
     for (Py_ssize_t i = 0; i < top; i++) {
         Py_XDECREF(entries[i].key);
         Py_XDECREF(entries[i].value);
@@ -701,7 +738,11 @@ get_now(wrapper_t *w, double *now)
 }
 
 #if defined(__linux__)
+#if defined(__GNUC__)
+static __thread uintptr_t stack_floor __attribute__((tls_model("initial-exec")));
+#else
 static _Thread_local uintptr_t stack_floor;
+#endif
 
 static int
 stack_exhausted(void)
@@ -746,23 +787,27 @@ call_user(wrapper_t *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 /* ---------------------------------------------------------------------------------- */
 /* single flight */
 
+/* The flight computing the key: the call's key `vk` (wrapper mode) or the key object
+   `key` (mapping mode). NULL: none, or an error (*err set). */
 static flight_t *
-flight_find(wrapper_t *w, const vkey_t *vk, Py_hash_t h, int *err)
+flight_find(wrapper_t *w, const vkey_t *vk, PyObject *key, Py_hash_t h, int *err)
 {
+    PyObject *same = vk != NULL ? vk->single : key;
     int restarts = 0;
 restart:
     for (flight_t *f = w->flights; f != NULL; f = f->next) {
         if (f->hash != h) {
             continue;
         }
-        if (vk->single != NULL && f->key == vk->single) {
+        if (same != NULL && f->key == same) {
             return f;
         }
-        PyObject *key = f->key;
-        Py_INCREF(key);
+        PyObject *stored = f->key;
+        Py_INCREF(stored);
         uint64_t version = w->version;   /* flight_end bumps it: f is only used if unchanged */
-        int r = vk_equal(vk, key, f->single);
-        Py_DECREF(key);
+        int r = vk != NULL ? vk_equal(vk, stored, f->single)
+                           : PyObject_RichCompareBool(stored, key, Py_EQ);
+        Py_DECREF(stored);
         if (r < 0) {
             *err = 1;
             return NULL;
@@ -804,6 +849,61 @@ flight_end(wrapper_t *w, flight_t *mine)
     Py_DECREF(mine->key);
     PyMem_Free(mine);
     PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
+/* Register this thread as computing `key` (a new reference is taken). NULL: error. */
+static flight_t *
+flight_start(wrapper_t *w, PyObject *key, Py_hash_t h, int single, void *me)
+{
+    flight_t *mine = PyMem_Malloc(sizeof(flight_t));
+    if (mine == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_INCREF(key);
+    mine->key = key;
+    mine->hash = h;
+    mine->single = single;
+    mine->owner = me;
+    mine->event = NULL;
+    mine->next = w->flights;
+    w->flights = mine;
+    return mine;
+}
+
+/* Wait until flight f ends (another thread computes our key). 0: look again; -1: error. */
+static int
+flight_wait(wrapper_t *w, flight_t *f)
+{
+    if (f->event == NULL) {
+        PyObject *ev = PyObject_CallNoArgs(event_type);
+        if (ev == NULL) {
+            return -1;
+        }
+        /* making it ran Python code: f may have ended meanwhile */
+        flight_t *g;
+        for (g = w->flights; g != NULL && g != f; g = g->next) {
+        }
+        if (g == NULL) {
+            Py_DECREF(ev);
+            return 0;
+        }
+        if (f->event == NULL) {
+            f->event = ev;
+        }
+        else {
+            Py_DECREF(ev);
+        }
+    }
+    PyObject *ev = f->event;
+    Py_INCREF(ev);
+    PyObject *r = PyObject_CallMethod(ev, "wait", NULL);
+    Py_DECREF(ev);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -870,76 +970,46 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
     }
 
     flight_t *mine = NULL;
+    uint64_t absent_since;   /* the version at which the key was seen absent */
     for (;;) {
         if (get_now(w, &now) < 0) {
             return NULL;
         }
         ix = lookup(w, &vk, h);
+        absent_since = w->version;
         if (ix == LOOKUP_ERROR) {
             return NULL;
         }
-        if (ix >= 0 && (w->policy != POLICY_TTL || now < w->entries[ix].deadline)) {
+        if (ix >= 0 && (w->policy != POLICY_TTL || now < w->extra[ix].deadline)) {
             return hit_value(w, ix);
         }
         if (!w->single_flight) {
             break;
         }
         int err = 0;
-        flight_t *f = flight_find(w, &vk, h, &err);
+        flight_t *f = flight_find(w, &vk, NULL, h, &err);
         if (err) {
             return NULL;
         }
         void *me = (void *)PyThreadState_GetDict();
         if (f == NULL) {
-            mine = PyMem_Malloc(sizeof(flight_t));
+            PyObject *key = vk_materialise(&vk);
+            if (key == NULL) {
+                return NULL;
+            }
+            mine = flight_start(w, key, h, vk.single != NULL, me);
+            Py_DECREF(key);
             if (mine == NULL) {
-                PyErr_NoMemory();
                 return NULL;
             }
-            mine->key = vk_materialise(&vk);
-            if (mine->key == NULL) {
-                PyMem_Free(mine);
-                return NULL;
-            }
-            mine->hash = h;
-            mine->single = vk.single != NULL;
-            mine->owner = me;
-            mine->event = NULL;
-            mine->next = w->flights;
-            w->flights = mine;
             break;
         }
         if (f->owner == me) {
             break;    /* recursion into a key this thread is computing: do not wait */
         }
-        if (f->event == NULL) {
-            PyObject *ev = PyObject_CallNoArgs(event_type);
-            if (ev == NULL) {
-                return NULL;
-            }
-            /* making it ran Python code: f may have ended meanwhile */
-            flight_t *g;
-            for (g = w->flights; g != NULL && g != f; g = g->next) {
-            }
-            if (g == NULL) {
-                Py_DECREF(ev);
-                continue;
-            }
-            if (f->event == NULL) {
-                f->event = ev;
-            }
-            else {
-                Py_DECREF(ev);
-            }
-        }
-        PyObject *ev = f->event;
-        Py_INCREF(ev);
-        PyObject *r = PyObject_CallMethod(ev, "wait", NULL);
-        Py_DECREF(ev);
-        if (r == NULL) {
+        if (flight_wait(w, f) < 0) {
             return NULL;
         }
-        Py_DECREF(r);
     }
 
     w->misses++;
@@ -972,17 +1042,19 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
             failed = 1;
         }
         else {
-            ix = lookup(w, &vk, h);
+            /* nothing was inserted or removed since we saw the key absent: it still is
+               (the usual case; the user function ran no reentrant call) */
+            ix = (w->version == absent_since) ? NOT_FOUND : lookup(w, &vk, h);
             if (ix == LOOKUP_ERROR) {
                 failed = 1;
             }
-            else if (ix >= 0 && w->policy == POLICY_TTL && !(now < w->entries[ix].deadline)) {
+            else if (ix >= 0 && w->policy == POLICY_TTL && !(now < w->extra[ix].deadline)) {
                 remove_entry(w, ix, &d);   /* expired, not reclaimed (timer went back) */
                 ix = NOT_FOUND;
             }
             if (!failed && ix == NOT_FOUND) {
                 /* absent: nobody stored it meanwhile (recursion, another thread) */
-                if (insert_new(w, h, key, vk.single != NULL, result, now, &d) < 0) {
+                if (insert_new(w, h, key, result, now, &d) < 0) {
                     failed = 1;
                 }
             }
@@ -1000,6 +1072,180 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
         return NULL;
     }
     return result;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* mapping mode: cachetools' cached(cache, key, lock) over any mapping */
+
+static int
+lock_enter(wrapper_t *w)
+{
+    if (w->lock == NULL) {
+        return 0;
+    }
+    PyObject *r = PyObject_CallMethodNoArgs(w->lock, str_enter);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* Leaves the lock; a pending exception survives (an error from __exit__ replaces it). */
+static int
+lock_exit(wrapper_t *w)
+{
+    if (w->lock == NULL) {
+        return 0;
+    }
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    PyObject *r = PyObject_CallMethodObjArgs(w->lock, str_exit, Py_None, Py_None, Py_None,
+                                             NULL);
+    if (r == NULL) {
+        Py_XDECREF(exc_type);
+        Py_XDECREF(exc_value);
+        Py_XDECREF(exc_tb);
+        return -1;
+    }
+    Py_DECREF(r);
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+    return 0;
+}
+
+static PyObject *
+mapping_key(wrapper_t *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (w->fast_hashkey && (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0)) {
+        /* hashkey(*args) is the argument tuple itself */
+        PyObject *t = PyTuple_New(nargs);
+        if (t == NULL) {
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < nargs; i++) {
+            Py_INCREF(args[i]);
+            PyTuple_SET_ITEM(t, i, args[i]);
+        }
+        return t;
+    }
+    return PyObject_Vectorcall(w->key, args, nargsf, kwnames);
+}
+
+/* cache[key] as a new reference; NULL without an exception when absent (KeyError). */
+static PyObject *
+mapping_get(wrapper_t *w, PyObject *key)
+{
+    PyObject *v;
+    if (PyDict_CheckExact(w->cache)) {
+        v = PyDict_GetItemWithError(w->cache, key);
+        Py_XINCREF(v);
+        return v;
+    }
+    v = PyObject_GetItem(w->cache, key);
+    if (v == NULL && PyErr_ExceptionMatches(PyExc_KeyError)) {
+        PyErr_Clear();
+    }
+    return v;
+}
+
+static PyObject *
+mapping_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    wrapper_t *w = (wrapper_t *)self;
+    PyObject *key = mapping_key(w, args, nargsf, kwnames);
+    if (key == NULL) {
+        return NULL;
+    }
+    flight_t *mine = NULL;
+    Py_hash_t h = -1;
+    for (;;) {
+        if (lock_enter(w) < 0) {
+            goto error;
+        }
+        PyObject *v = mapping_get(w, key);
+        if (v != NULL) {
+            w->hits++;
+        }
+        else if (!PyErr_Occurred() && !w->single_flight) {
+            w->misses++;
+        }
+        if (lock_exit(w) < 0) {
+            Py_XDECREF(v);
+            goto error;
+        }
+        if (v != NULL) {
+            Py_DECREF(key);
+            return v;
+        }
+        if (PyErr_Occurred()) {
+            goto error;
+        }
+        if (!w->single_flight) {
+            break;
+        }
+        if (h == -1 && (h = PyObject_Hash(key)) == -1) {
+            goto error;
+        }
+        int err = 0;
+        flight_t *f = flight_find(w, NULL, key, h, &err);
+        if (err) {
+            goto error;
+        }
+        void *me = (void *)PyThreadState_GetDict();
+        if (f == NULL || f->owner == me) {   /* ours, or recursion into our own key */
+            if (f == NULL && (mine = flight_start(w, key, h, 0, me)) == NULL) {
+                goto error;
+            }
+            w->misses++;
+            break;
+        }
+        if (flight_wait(w, f) < 0) {
+            goto error;
+        }
+    }
+
+    PyObject *result = call_user(w, args, nargsf, kwnames);
+    if (result != NULL) {
+        if (w->lock != NULL) {
+            /* as cachetools: prefer a value another thread stored meanwhile */
+            if (lock_enter(w) < 0) {
+                Py_CLEAR(result);
+            }
+            else {
+                PyObject *r = PyObject_CallMethodObjArgs(w->cache, str_setdefault, key,
+                                                         result, NULL);
+                if (r == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) {
+                    PyErr_Clear();   /* value too large */
+                    Py_INCREF(result);
+                    r = result;
+                }
+                Py_DECREF(result);
+                result = r;
+                if (lock_exit(w) < 0) {
+                    Py_CLEAR(result);
+                }
+            }
+        }
+        else {
+            int r = PyDict_CheckExact(w->cache) ? PyDict_SetItem(w->cache, key, result)
+                                                 : PyObject_SetItem(w->cache, key, result);
+            if (r < 0) {
+                if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+                    PyErr_Clear();   /* value too large */
+                }
+                else {
+                    Py_CLEAR(result);
+                }
+            }
+        }
+    }
+    if (mine) {
+        flight_end(w, mine);
+    }
+    Py_DECREF(key);
+    return result;
+
+error:
+    Py_DECREF(key);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -1102,11 +1348,7 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     w->policy = pol;
     w->ttl = ttl;
     w->single_flight = single_flight && (!bounded || maxsize > 0);
-    w->index = empty_index;
-    w->mask = MIN_SLOTS - 1;
-    w->shift = 61;
-    w->free_head = w->bucket_free = NIL;
-    w->head = w->tail = w->whead = w->wtail = NIL;
+    init_table(w);
     return (PyObject *)w;
 }
 
@@ -1118,6 +1360,9 @@ wrapper_traverse(wrapper_t *w, visitproc visit, void *arg)
     Py_VISIT(w->maxsize_obj);
     Py_VISIT(w->timer);
     Py_VISIT(w->dict);
+    Py_VISIT(w->cache);
+    Py_VISIT(w->key);
+    Py_VISIT(w->lock);
     for (Py_ssize_t i = 0; i < w->top; i++) {
         Py_VISIT(w->entries[i].key);
         Py_VISIT(w->entries[i].value);
@@ -1138,6 +1383,9 @@ wrapper_clear(wrapper_t *w)
     Py_CLEAR(w->maxsize_obj);
     Py_CLEAR(w->timer);
     Py_CLEAR(w->dict);
+    Py_CLEAR(w->cache);
+    Py_CLEAR(w->key);
+    Py_CLEAR(w->lock);
     return 0;
 }
 
@@ -1255,6 +1503,135 @@ static PyTypeObject wrapper_type = {
     .tp_new = wrapper_new,
 };
 
+/* --- the mapping-mode type: cached(cache, key, lock, info) ----------------------- */
+
+static PyObject *
+mapping_cache_info_call(PyObject *self, PyObject *unused)
+{
+    wrapper_t *w = (wrapper_t *)self;
+    if (lock_enter(w) < 0) {
+        return NULL;
+    }
+    PyObject *r = PyObject_CallFunction(w->cache_info_type, "Onn", w->cache, w->hits,
+                                        w->misses);
+    if (lock_exit(w) < 0) {
+        Py_XDECREF(r);
+        return NULL;
+    }
+    return r;
+}
+
+static PyMethodDef mapping_cache_info_def = {
+    "cache_info", mapping_cache_info_call, METH_NOARGS,
+    "Report cache statistics: CacheInfo(hits, misses, maxsize, currsize)."
+};
+
+/* cache_info exists only when the wrapper was made with info=True (as cachetools) */
+static PyObject *
+mapping_get_cache_info(PyObject *self, void *closure)
+{
+    wrapper_t *w = (wrapper_t *)self;
+    if (w->cache_info_type == Py_None) {
+        PyErr_SetString(PyExc_AttributeError, "cache_info (decorate with info=True)");
+        return NULL;
+    }
+    return PyCFunction_New(&mapping_cache_info_def, self);
+}
+
+static PyObject *
+mapping_cache_clear(PyObject *self, PyObject *unused)
+{
+    wrapper_t *w = (wrapper_t *)self;
+    if (lock_enter(w) < 0) {
+        return NULL;
+    }
+    PyObject *r = PyObject_CallMethodNoArgs(w->cache, str_clear);
+    if (r != NULL) {
+        w->hits = w->misses = 0;
+    }
+    if (lock_exit(w) < 0) {
+        Py_XDECREF(r);
+        return NULL;
+    }
+    if (r == NULL) {
+        return NULL;
+    }
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mapping_methods[] = {
+    {"cache_clear", mapping_cache_clear, METH_NOARGS, "Clear the cache and statistics."},
+    {"__reduce__", (PyCFunction)wrapper_reduce, METH_NOARGS, NULL},
+    {"__copy__", (PyCFunction)wrapper_copy, METH_NOARGS, NULL},
+    {"__deepcopy__", (PyCFunction)wrapper_deepcopy, METH_O, NULL},
+    {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef mapping_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {"cache_info", mapping_get_cache_info, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
+PyDoc_STRVAR(mapping_doc,
+"_cached_wrapper(user_function, cache, key, make_info, *, lock=None, single_flight=False,\n"
+"                fast_hashkey=False)\n\n"
+"Compiled call wrapper of fastcache.cached(): memoizes in any mapping, as cachetools.");
+
+static PyObject *
+mapping_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"user_function", "cache", "key", "make_info", "lock",
+                             "single_flight", "fast_hashkey", NULL};
+    PyObject *func, *cache, *key, *make_info, *lock = Py_None;
+    int single_flight = 0, fast_hashkey = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO|$Opp:_cached_wrapper", kwlist,
+                                     &func, &cache, &key, &make_info, &lock,
+                                     &single_flight, &fast_hashkey)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(func) || !PyCallable_Check(key)) {
+        PyErr_SetString(PyExc_TypeError, "user_function and key must be callable");
+        return NULL;
+    }
+    wrapper_t *w = (wrapper_t *)type->tp_alloc(type, 0);
+    if (w == NULL) {
+        return NULL;
+    }
+    w->vectorcall = mapping_vectorcall;
+    Py_INCREF(func);
+    w->func = func;
+    Py_INCREF(cache);
+    w->cache = cache;
+    Py_INCREF(key);
+    w->key = key;
+    Py_INCREF(make_info);
+    w->cache_info_type = make_info;
+    if (lock != Py_None) {
+        Py_INCREF(lock);
+        w->lock = lock;
+    }
+    w->single_flight = single_flight;
+    w->fast_hashkey = fast_hashkey;
+    init_table(w);
+    return (PyObject *)w;
+}
+
+/* a copy of wrapper_type (made at import, before PyType_Ready) with these differences */
+static PyTypeObject mapping_type;
+
+static void
+init_mapping_type(void)
+{
+    mapping_type = wrapper_type;
+    mapping_type.tp_name = "fastcache._cwrapper._cached_wrapper";
+    mapping_type.tp_doc = mapping_doc;
+    mapping_type.tp_methods = mapping_methods;
+    mapping_type.tp_getset = mapping_getset;
+    mapping_type.tp_new = mapping_new;
+}
+
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "fastcache._cwrapper",
@@ -1266,7 +1643,8 @@ PyMODINIT_FUNC
 PyInit__cwrapper(void)
 {
     PyObject *m, *mod;
-    if (PyType_Ready(&wrapper_type) < 0) {
+    init_mapping_type();
+    if (PyType_Ready(&wrapper_type) < 0 || PyType_Ready(&mapping_type) < 0) {
         return NULL;
     }
     if (kwd_mark == NULL) {
@@ -1292,6 +1670,13 @@ PyInit__cwrapper(void)
         if (event_type == NULL) {
             return NULL;
         }
+        str_enter = PyUnicode_InternFromString("__enter__");
+        str_exit = PyUnicode_InternFromString("__exit__");
+        str_setdefault = PyUnicode_InternFromString("setdefault");
+        str_clear = PyUnicode_InternFromString("clear");
+        if (!str_enter || !str_exit || !str_setdefault || !str_clear) {
+            return NULL;
+        }
     }
     m = PyModule_Create(&module_def);
     if (m == NULL) {
@@ -1300,6 +1685,12 @@ PyInit__cwrapper(void)
     Py_INCREF(&wrapper_type);
     if (PyModule_AddObject(m, "_lru_cache_wrapper", (PyObject *)&wrapper_type) < 0) {
         Py_DECREF(&wrapper_type);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&mapping_type);
+    if (PyModule_AddObject(m, "_cached_wrapper", (PyObject *)&mapping_type) < 0) {
+        Py_DECREF(&mapping_type);
         Py_DECREF(m);
         return NULL;
     }

@@ -69,16 +69,18 @@ else:
     CacheInfo = functools._CacheInfo
 
 _wrapper_factory: Callable[..., Any]
+_mapping_factory: Callable[..., Any] | None = None  # compiled cached(); None: Python closures
 WRAPPER_IMPLEMENTATION: str
 if os.environ.get("FASTCACHE_PURE_PYTHON", "") not in ("", "0"):
     _wrapper_factory, WRAPPER_IMPLEMENTATION = _pywrapper._lru_cache_wrapper, "py"
 else:
     try:
-        from ._cwrapper import _lru_cache_wrapper as _compiled
+        from ._cwrapper import _cached_wrapper, _lru_cache_wrapper
     except ImportError:  # not compiled here: the twin is complete
         _wrapper_factory, WRAPPER_IMPLEMENTATION = _pywrapper._lru_cache_wrapper, "py"
     else:
-        _wrapper_factory, WRAPPER_IMPLEMENTATION = _compiled, "c"
+        _wrapper_factory, WRAPPER_IMPLEMENTATION = _lru_cache_wrapper, "c"
+        _mapping_factory = _cached_wrapper
 
 
 class CachedFunction(Protocol[P, R_co]):
@@ -296,8 +298,9 @@ def _mapping_decorator(make_cache: Callable[[int | None], MutableMapping[Any, An
 
     def decorating_function(user_function: Callable[..., Any]) -> Any:
         key = _keys.typedkey if typed else _keys.hashkey
-        wrapper: Any = cached(make_cache(size), key=key, condition=threading.Condition(),
-                              info=True)(user_function)
+        # single flight, as cachetools.func's condition variable; no lock: fastcache's own
+        # caches are atomic per operation
+        wrapper: Any = _cached(make_cache(size), key, None, None, True, True)(user_function)
         wrapper.cache_parameters = lambda: {"maxsize": size, "typed": typed}
         return wrapper
 
@@ -500,11 +503,19 @@ def cached(
     if cache is None:
         raise TypeError("cache must not be None")
     _check_callable(key, "key")
+    return _cached(cache, key, lock, condition, info, condition is not None)
 
+
+def _cached(cache: MutableMapping[Any, Any], key: Callable[..., Hashable],
+            lock: AbstractContextManager[Any] | None, condition: Any, info: bool,
+            single_flight: bool) -> _CachedDecorator:
     def decorator(func: Callable[..., Any]) -> Any:
         _check_callable(func, "the decorated object")
         counts = _Lookup()
         guard = lock if lock is not None else condition
+        cond = condition
+        if single_flight and cond is None:
+            cond = threading.Condition()
 
         def get_cache() -> MutableMapping[Any, Any]:
             return cache
@@ -528,13 +539,20 @@ def cached(
                         return _make_info(cache, *async_counts())
 
                 wrapper.cache_info = cache_info  # type: ignore[attr-defined]
-        else:
-            wrapper = _cached_call(func, get_cache, key, lock, condition, counts)
+        elif _mapping_factory is not None:
+            # compiled: single flight waits on the GIL's terms, the lock guards the cache
+            wrapper = _mapping_factory(func, cache, key, _make_info if info else None,
+                                       lock=guard, single_flight=single_flight,
+                                       fast_hashkey=key is _keys.hashkey)
             functools.update_wrapper(wrapper, func)
-            _attach(wrapper, func, get_cache, guard, counts, info)
+        else:
+            wrapper = _cached_call(func, get_cache, key, lock, cond, counts)
+            functools.update_wrapper(wrapper, func)
+            _attach(wrapper, func, get_cache, guard if guard is not None else cond, counts,
+                    info)
         wrapper.cache = cache  # type: ignore[attr-defined]
         wrapper.cache_key = key  # type: ignore[attr-defined]
-        wrapper.cache_lock = lock  # type: ignore[attr-defined]
+        wrapper.cache_lock = guard  # type: ignore[attr-defined]
         wrapper.cache_condition = condition  # type: ignore[attr-defined]
         return wrapper
 
