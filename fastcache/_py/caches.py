@@ -5,10 +5,10 @@ The behaviour is the contract in docs/core-spec.md; this module is its executabl
 
 How it is built:
 
-1. Storage is one ``dict`` (``Cache``, ``RRCache``, ``LFUCache``) or ``OrderedDict`` (``LRUCache``,
-   ``FIFOCache``) of key -> value, whose order *is* the eviction order where the policy allows
-   (``move_to_end`` is O(1) in C). Sizes live in a second dict only when ``getsizeof`` is not the
-   default (as cachetools).
+1. Storage is one ``OrderedDict`` (``Cache``, ``FIFOCache``, ``LRUCache``, the timed caches) or
+   ``dict`` (``RRCache``, ``LFUCache``) of key -> value; the ``OrderedDict``'s order *is* the
+   eviction order (``move_to_end`` and taking the first key are O(1) in C). Sizes live in a
+   second dict only when ``getsizeof`` is not the default (as cachetools).
 2. LFU is the O(1) frequency-bucket list of Shah, Mitra and Matani (2010): a doubly linked list of
    buckets in increasing frequency, each an ``OrderedDict`` of keys in the order they reached that
    frequency, so ties go to the least recently used key.
@@ -133,7 +133,10 @@ class Cache:
     )
 
     getsizeof: Any = _GetSizeOf()
-    _ordered = False  # the storage is an OrderedDict
+    _on_evict: Callable[[Any, Any, str], object] | None
+    # The storage is an OrderedDict where eviction takes the first key: a dict would make
+    # next(iter(d)) skip the deleted slots at its front, O(n) per eviction between resizes.
+    _ordered = True
 
     def __init__(self, maxsize: Any, getsizeof: Callable[[Any], int] | None = None, *,
                  on_evict: Callable[[Any, Any, str], object] | None = None,
@@ -258,6 +261,10 @@ class Cache:
             if unlink is not None:
                 unlink(key)
         return value
+
+    def _take(self, key: Any) -> Any:
+        """``pop``'s removal: ``_discard`` (the timed caches leave expired entries)."""
+        return self._discard(key)
 
     def _evict_one(self) -> tuple[Any, Any]:
         data = self._data
@@ -487,21 +494,7 @@ class Cache:
                 yield key
 
     def get(self, key: Any, default: Any = None) -> Any:
-        """The value for ``key`` if present, else ``default``."""
-        if type(key) in PLAIN:
-            value = self._data.get(key, MISSING)
-        else:
-            value = self._locked_lookup(key)
-        if value is MISSING:
-            if self._stats:
-                next(self._misses)
-            return default
-        if self._stats:
-            next(self._hits)
-        return value
-
-    def _get_lookup(self, key: Any, default: Any = None) -> Any:
-        """``get`` of the policies whose access goes through ``_lookup``."""
+        """The value for ``key`` (an access) if present, else ``default``."""
         if type(key) in PLAIN:
             value = self._lookup(key)
         else:
@@ -527,7 +520,7 @@ class Cache:
         """Remove ``key`` and return its value; ``default`` (or ``KeyError``) if absent."""
         depth = self._enter(True)
         try:
-            value = self._discard(key)
+            value = self._take(key)
         finally:
             self._leave(depth)
         if value is MISSING:
@@ -595,18 +588,17 @@ class Cache:
             raise RuntimeError("stats not enabled")
         self._reset_counters()
 
-    def _items_snapshot(self) -> dict[Any, Any]:
+    def __repr__(self) -> str:
         depth = self._enter(False)
         try:
             data = self._data
-            return {key: data[key] for key in self._p_order()}
+            items = {key: data[key] for key in self._p_order()}
+            currsize = self._currsize
         finally:
             self._leave(depth)
-
-    def __repr__(self) -> str:
-        items = self._items_snapshot()
+        # the reprs of keys and values run user code: outside the lock
         return f"{type(self).__name__}({items!r}, maxsize={self._maxsize!r}, " \
-               f"currsize={self.currsize!r})"
+               f"currsize={currsize!r})"
 
     # -- pickle / copy ------------------------------------------------------------------------
 
@@ -676,7 +668,6 @@ class FIFOCache(Cache):
     """First In First Out cache: evicts the entry inserted (or replaced) first."""
 
     __slots__ = ()
-    _ordered = True
 
     def _move_to_end(self, key: Any) -> None:
         self._data.move_to_end(key)
@@ -725,29 +716,6 @@ class LRUCache(FIFOCache):
             next(self._misses)
         return self.__missing__(key)
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        """The value for ``key`` (an access) if present, else ``default``."""
-        if type(key) in PLAIN:
-            data = self._data
-            value = data.get(key, MISSING)
-            if value is not MISSING:
-                try:
-                    data.move_to_end(key)
-                except KeyError:  # removed meanwhile by another thread
-                    pass
-                if self._stats:
-                    next(self._hits)
-                return value
-        else:
-            value = self._locked_lookup(key)
-            if value is not MISSING:
-                if self._stats:
-                    next(self._hits)
-                return value
-        if self._stats:
-            next(self._misses)
-        return default
-
     def _lookup(self, key: Any) -> Any:
         data = self._data
         value = data.get(key, MISSING)
@@ -764,6 +732,7 @@ class RRCache(Cache):
     """Random Replacement cache: evicts ``choice(keys)``."""
 
     __slots__ = ("_choice", "_index", "_keys")
+    _ordered = False
     _choice: Callable[[Any], Any]
 
     def __init__(self, maxsize: Any, choice: Callable[[Any], Any] = random.choice,
@@ -863,16 +832,17 @@ class LFUCache(Cache):
     # and popleft are atomic), and the frequency structure applies those accesses, in order,
     # under the lock before it is next read or changed (Caffeine's read buffer).
     __slots__ = ("_buckets", "_pending", "_root")
+    _ordered = False
 
     def _p_init(self) -> None:
         self._root = _Bucket(0)  # sentinel: root.next has the lowest count
         self._buckets: dict[Any, _Bucket] = {}
         self._pending: collections.deque[Any] = collections.deque()
 
-    def _lfu_lookup(self, key: Any) -> Any:
-        """The value (an access) or ``MISSING``."""
-        if type(key) not in PLAIN:
-            return self._locked_lookup(key)
+    __getitem__ = Cache._getitem_lookup
+
+    def _lookup(self, key: Any) -> Any:
+        """The value (an access, buffered) or ``MISSING``."""
         value = self._data.get(key, MISSING)
         if value is not MISSING:
             pending = self._pending
@@ -914,33 +884,6 @@ class LFUCache(Cache):
                 bucket.prev.next = nxt
                 nxt.prev = bucket.prev
             buckets[key] = nxt
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        """The value for ``key`` (an access) if present, else ``default``."""
-        value = self._lfu_lookup(key)
-        if value is not MISSING:
-            if self._stats:
-                next(self._hits)
-            return value
-        if self._stats:
-            next(self._misses)
-        return default
-
-    def __getitem__(self, key: Any) -> Any:
-        value = self._lfu_lookup(key)
-        if value is not MISSING:
-            if self._stats:
-                next(self._hits)
-            return value
-        if self._stats:
-            next(self._misses)
-        return self.__missing__(key)
-
-    def _lookup(self, key: Any) -> Any:
-        value = self._data.get(key, MISSING)
-        if value is not MISSING:
-            self._p_touch(key)
-        return value
 
     def _evict_one(self) -> tuple[Any, Any]:
         if self._pending:

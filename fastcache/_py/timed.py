@@ -48,7 +48,6 @@ class _TimedCache(Cache):
     """LRU order plus a deadline per entry."""
 
     __slots__ = ("_dead", "_deadline", "_exp", "_heap", "_seq", "_timer")
-    _ordered = True
     _timer: Callable[[], Any]
 
     def _p_init(self) -> None:
@@ -157,7 +156,6 @@ class _TimedCache(Cache):
     # -- operations ---------------------------------------------------------------------------
 
     __getitem__ = Cache._getitem_lookup
-    get = Cache._get_lookup
 
     def _lookup(self, key: Any) -> Any:
         entry = self._exp.get(key)
@@ -235,22 +233,10 @@ class _TimedCache(Cache):
         if expired:
             raise KeyError(key)
 
-    def pop(self, key: Any, default: Any = MISSING) -> Any:
-        """Remove ``key`` and return its value; ``default`` (or ``KeyError``) if absent or
-        expired."""
-        depth = self._enter(True)
-        try:
-            value = self._live(key)
-            if value is not MISSING:
-                self._discard(key)
-        finally:
-            self._leave(depth)
-        if value is MISSING:
-            if default is MISSING:
-                raise KeyError(key)
-            return default
-        if self._on_evict is not None:
-            self._on_evict(key, value, DELETED)
+    def _take(self, key: Any) -> Any:
+        value = self._live(key)  # an expired entry stays (reclaimed by expiry)
+        if value is not MISSING:
+            self._discard(key)
         return value
 
     def popitem(self) -> tuple[Any, Any]:

@@ -174,6 +174,9 @@ class MappingContract:
         assert repr(c) == f"{self.NAME}({{1: 'a', 'b': [2]}}, maxsize=3, currsize=2)"
         sub = make(impl, self.NAME, 3, cls=self.subclass(impl, {}))
         assert repr(sub) == f"My{self.NAME}({{}}, maxsize=3, currsize=0)"
+        with pytest.raises(KeyError) as info:
+            sub.popitem()
+        assert info.value.args == (f"My{self.NAME} is empty",)
 
     # -- sizes --------------------------------------------------------------------------------
 
