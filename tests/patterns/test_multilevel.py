@@ -154,7 +154,8 @@ READER = textwrap.dedent("""
 """)
 
 
-def _reader(redis_url: str, prefix: str, db: str, mode: str) -> tuple[Any, queue.Queue[str]]:
+def _reader(redis_url: str, prefix: str, db: str,
+            mode: str) -> tuple[Any, queue.Queue[str], threading.Thread]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", READER, redis_url, prefix, db, mode],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
@@ -165,8 +166,9 @@ def _reader(redis_url: str, prefix: str, db: str, mode: str) -> tuple[Any, queue
         for line in proc.stdout:
             lines.put(line)
 
-    threading.Thread(target=pump, daemon=True).start()
-    return proc, lines
+    pumper = threading.Thread(target=pump, daemon=True)
+    pumper.start()
+    return proc, lines, pumper
 
 
 def _next_value(lines: queue.Queue[str], timeout: float) -> tuple[str, float]:
@@ -190,7 +192,7 @@ def test_other_process_l1_stops_serving_old_value(redis_server: Any, db_path: st
     inv = RedisInvalidator(redis_server.url)
     ml = MultiLevelCache([Level(MemoryBackend(), ttl=60), Level(l2, ttl=60)], src,
                          invalidator=inv)
-    proc, lines = _reader(redis_server.url, prefix, db_path, mode)
+    proc, lines, pumper = _reader(redis_server.url, prefix, db_path, mode)
     try:
         assert _next_value(lines, 20)[0] == "v0"
         if mode == "none":
@@ -218,6 +220,7 @@ def test_other_process_l1_stops_serving_old_value(redis_server: Any, db_path: st
     finally:
         proc.kill()
         proc.wait()
+        pumper.join(10)  # EOF: the reader is gone
         assert proc.stdout is not None
         proc.stdout.close()
         ml.close()
