@@ -118,9 +118,61 @@ def rows(quick: bool) -> list[tuple[str, float, float]]:
     return out
 
 
+def threads_check(calls_per_thread: int = 100_000, nthreads: int = 8) -> list[str]:
+    """Eight threads making mixed calls (switch interval 1e-6) into each decorator: no
+    crash, currsize <= maxsize whenever sampled, hits + misses == calls. Raises if not."""
+    import random
+    import threading
+
+    report = []
+    maxsize = 256
+    for name, deco in [("lru_cache", fd.lru_cache(maxsize)), ("lfu_cache", fd.lfu_cache(maxsize)),
+                       ("ttl_cache", fd.ttl_cache(maxsize, ttl=0.001)),
+                       ("fifo_cache", fd.fifo_cache(maxsize))]:
+        f = deco(lambda x, y=0: (x, y))
+        over: list[int] = []
+
+        def work(seed: int, f: Any = f, over: list[int] = over) -> None:
+            rnd = random.Random(seed)
+            for i in range(calls_per_thread):
+                x = rnd.randrange(1000)
+                r = rnd.random()
+                if r < 0.5:
+                    f(x)
+                elif r < 0.8:
+                    f(str(x), y=x)
+                else:
+                    f(x, x)
+                if i % 5000 == 0 and f.cache_info().currsize > maxsize:
+                    over.append(f.cache_info().currsize)
+
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=work, args=(s,)) for s in range(nthreads)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(old)
+        hits, misses, _, currsize = f.cache_info()
+        calls = nthreads * calls_per_thread
+        if over or currsize > maxsize or hits + misses != calls:
+            raise AssertionError(f"{name}: over={over} currsize={currsize} "
+                                 f"hits+misses={hits + misses} calls={calls}")
+        report.append(f"{name}: {nthreads} threads x {calls_per_thread} calls ok "
+                      f"(hits {hits}, misses {misses}, currsize {currsize} <= {maxsize})")
+    return report
+
+
 def main() -> None:
-    quick = "--quick" in sys.argv
     print(f"wrapper: {fd.WRAPPER_IMPLEMENTATION}")
+    if "--threads" in sys.argv:
+        for line in threads_check():
+            print(line)
+        return
+    quick = "--quick" in sys.argv
     for label, ns, ratio in rows(quick):
         print(f"{label:58s} {ns:8.1f} ns  {ratio:6.2f}x")
 

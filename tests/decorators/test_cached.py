@@ -236,3 +236,75 @@ for _impl, _mod in IMPLS.items():
     _square.__qualname__ = _square.__name__ = f"cached_square_{_impl}"
     MODULE_LEVEL[_mod.WRAPPER_IMPLEMENTATION] = globals()[_square.__name__] = _mod.cached({})(
         _square)
+
+
+def test_cached_errors_propagate_and_release_the_lock(dec: ModuleType) -> None:
+    lock = threading.Lock()
+
+    class Broken(dict[Any, Any]):
+        def __getitem__(self, key: Any) -> Any:
+            raise RuntimeError("backend down")  # not a KeyError: never a miss
+
+    @dec.cached(Broken(), lock=lock)
+    def f(x: int) -> int:
+        return x
+
+    with pytest.raises(RuntimeError, match="backend down"):
+        f(1)
+    assert lock.acquire(blocking=False)
+    lock.release()
+
+    def bad_key(*args: Any) -> Any:
+        raise LookupError("no key")
+
+    @dec.cached({}, key=bad_key)
+    def g(x: int) -> int:
+        return x
+
+    with pytest.raises(LookupError, match="no key"):
+        g(1)
+
+    @dec.cached({}, lock=lock)
+    def h(x: int) -> int:
+        raise ValueError(x)
+
+    with pytest.raises(ValueError):
+        h(1)
+    assert lock.acquire(blocking=False)  # released on the error path too
+    lock.release()
+
+
+def test_cached_honours_missing_and_sorted_keywords(dec: ModuleType) -> None:
+    class Defaulting(dict[Any, Any]):
+        def __missing__(self, key: Any) -> str:
+            return "default"
+
+    @dec.cached(Defaulting(), info=True)
+    def f(**kwargs: Any) -> str:
+        return "computed"
+
+    assert f(a=1) == "default"  # cachetools: cache[key] consults __missing__
+    assert tuple(f.cache_info())[:2] == (1, 0)
+
+    cache: dict[Any, Any] = {}
+
+    @dec.cached(cache)
+    def g(**kwargs: Any) -> int:
+        return len(cache)
+
+    assert g(a=1, b=2) == g(b=2, a=1) == 0  # hashkey sorts keywords, as cachetools
+    assert len(cache) == 1
+
+
+def test_cached_binds_as_a_method(dec: ModuleType) -> None:
+    class A:
+        calls = 0
+
+        @dec.cached({})
+        def f(self, x: int) -> int:
+            A.calls += 1
+            return x
+
+    a, b = A(), A()
+    assert a.f(1) == b.f(1) == a.f(1) == 1
+    assert A.calls == 2  # self is part of the key
