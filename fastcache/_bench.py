@@ -33,7 +33,6 @@ _MASK = (1 << 61) - 1
 DICT = "dict"
 FC_C = "fastcache (c)"
 FC_PY = "fastcache (py)"
-PEERS = ("cachetools", "cachebox", "lru-dict")
 
 T_OPS = ("ns per operation and ratio to dict (dict insert+evict: d[k] = v; del d[oldest]),"
          " same run")
@@ -186,14 +185,9 @@ def best_ns(loop: Callable[..., object], args: tuple[Any, ...], ops: int, repeat
     return best / ops
 
 
-def _import(name: str) -> Any:
-    return importlib.import_module(name)
-
-
 def contenders() -> list[Contender]:
     """fastcache's compiled core and its twin, then the peers, in display order."""
     import fastcache
-    from fastcache import _layer
 
     out: list[Contender] = []
     if fastcache.IMPLEMENTATION == "c":
@@ -203,16 +197,16 @@ def contenders() -> list[Contender]:
     else:
         out.append(Contender(FC_C, missing="compiled core not loaded"))
     try:
-        twin = _layer.build(_import("fastcache._py"), "fastcache._bench")
-    except (ImportError, AttributeError) as exc:
-        out.append(Contender(FC_PY, missing=f"not importable: {type(exc).__name__}"))
+        twin = importlib.import_module("fastcache._py.public")  # the same layer over the twin
+    except ImportError as exc:
+        out.append(Contender(FC_PY, missing=f"not importable: {exc}"))
     else:
-        out.append(_fastcache_contender(FC_PY, twin))
+        out.append(_fastcache_contender(FC_PY, vars(twin)))
 
     for name, module in (("cachetools", "cachetools"), ("cachebox", "cachebox"),
                          ("lru-dict", "lru")):
         try:
-            mod = _import(module)
+            mod = importlib.import_module(module)
         except ImportError:
             out.append(Contender(name, missing="not installed"))
         else:
@@ -442,7 +436,7 @@ def _decorator_rows(r: _Runner, quick: bool) -> None:
     """
     r.say("decorators (bench/bench_decorators.py)")
     try:
-        module = _import("bench.bench_decorators")
+        module = importlib.import_module("bench.bench_decorators")
         rows = module.rows(quick)
     except ImportError as exc:
         r.add(T_DECO, "skipped", NOTE, None,
