@@ -14,6 +14,7 @@ Reproduce (from the repository root, after ``python setup.py build_ext --inplace
     python bench/traces.py                          # all traces, ~1 min with the C core
     python bench/traces.py --trace lirs_glimpse     # one trace
     python bench/traces.py --traces /work/shared/traces
+    python bench/traces.py --check --trace lirs_glimpse    # exit 1 on a mismatch (CI)
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Miss ratios on real traces vs the README's.")
     p.add_argument("--traces", type=Path, default=DEFAULT_DIR, help=f"default {DEFAULT_DIR}")
     p.add_argument("--trace", action="append", help="trace name (repeatable); default all")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 unless every LRU/LFU miss ratio matches the reference")
     args = p.parse_args(argv)
     import numpy
 
@@ -76,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.trace or sorted(Path(f).stem for f in refs)
     print(f"# fastcache {fastcache.__version__}, implementation {fastcache.IMPLEMENTATION}")
     rows: list[_bench.Row] = []
+    mismatches = 0
     for name in names:
         fname = f"{name}.npy" if not name.endswith(".npy") else name
         if fname not in refs:
@@ -97,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(_bench.Row(title, label, "reference", None, "-"))
                 else:
                     same = f"{ratio:.4f}" == f"{want:.4f}"
+                    mismatches += not same
                     rows.append(_bench.Row(title, label, "reference", want, f"{want:.4f}"))
                     rows.append(_bench.Row(title, label, "match", float(same),
                                            "yes" if same else "NO"))
                 rows.append(_bench.Row(title, label, "ns/request", dt / len(keys) * 1e9,
                                        f"{dt / len(keys) * 1e9:.0f}"))
     print(_bench.format_rows(rows))
+    if args.check and mismatches:
+        print(f"{mismatches} miss ratio(s) differ from the reference", file=sys.stderr)
+        return 1
     return 0
 
 
