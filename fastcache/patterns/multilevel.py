@@ -343,7 +343,12 @@ class MultiLevelCache(_MultiBase):
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value from the fastest level that has it, else from the source."""
-        value = self._l1_get(key, MISSING)
+        value = self._l1_get(key, MISSING)  # the hot path: an L1 hit is this and two tests
+        if value is MISSING or (value.__class__ is str and value == NOT_FOUND):
+            return self._get_slow(key, default, value)
+        return value
+
+    def _get_slow(self, key: str, default: Any, value: object) -> Any:
         if value is MISSING:
             value = self._flight.do(check_key(key), lambda: self._load(key))
         if value is MISSING or is_not_found(value):
