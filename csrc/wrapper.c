@@ -709,6 +709,52 @@ clear_table(wrapper_t *w)
 /* ---------------------------------------------------------------------------------- */
 /* time, recursion */
 
+/* time.monotonic(), to the bit (clock_gettime(CLOCK_MONOTONIC) in ns, as a double) */
+static inline double
+monotonic_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / 1e9;
+}
+
+/* Linux: CLOCK_MONOTONIC_COARSE is the same clock as of the last tick, so it lags the
+   precise one by at most its resolution, and is several times cheaper to read. When the
+   coarse time plus twice that resolution is still before a deadline, the precise time is
+   too: a hit far from expiry is decided without the precise read, exactly. */
+static double coarse_slack = -1.0;   /* < 0: no coarse clock */
+
+static void
+init_coarse_clock(void)
+{
+#if defined(CLOCK_MONOTONIC_COARSE)
+    struct timespec res;
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0) {
+        coarse_slack = 2.0 * (double)res.tv_nsec / 1e9;
+    }
+#endif
+}
+
+/* TTL entry ix alive at `now` (the user's timer), or at time.monotonic() */
+static inline int
+alive(wrapper_t *w, idx_t ix, double now)
+{
+    double deadline = w->extra[ix].deadline;
+    if (!w->fast_monotonic) {
+        return now < deadline;
+    }
+#if defined(CLOCK_MONOTONIC_COARSE)
+    if (coarse_slack >= 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        if ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + coarse_slack < deadline) {
+            return 1;
+        }
+    }
+#endif
+    return monotonic_now() < deadline;
+}
+
 static int
 get_now(wrapper_t *w, double *now)
 {
@@ -717,9 +763,7 @@ get_now(wrapper_t *w, double *now)
         return 0;
     }
     if (w->fast_monotonic) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        *now = (double)((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / 1e9;
+        *now = monotonic_now();
         return 0;
     }
     PyObject *t = PyObject_CallNoArgs(w->timer);
@@ -972,7 +1016,10 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
     flight_t *mine = NULL;
     uint64_t absent_since;   /* the version at which the key was seen absent */
     for (;;) {
-        if (get_now(w, &now) < 0) {
+        /* the user's timer runs before the lookup (it is Python code); time.monotonic is
+           read only on a hit, and then mostly the coarse clock (alive()) */
+        now = 0.0;
+        if (!w->fast_monotonic && get_now(w, &now) < 0) {
             return NULL;
         }
         ix = lookup(w, &vk, h);
@@ -980,7 +1027,7 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
         if (ix == LOOKUP_ERROR) {
             return NULL;
         }
-        if (ix >= 0 && (w->policy != POLICY_TTL || now < w->extra[ix].deadline)) {
+        if (ix >= 0 && (w->policy != POLICY_TTL || alive(w, ix, now))) {
             return hit_value(w, ix);
         }
         if (!w->single_flight) {
@@ -1644,6 +1691,7 @@ PyInit__cwrapper(void)
 {
     PyObject *m, *mod;
     init_mapping_type();
+    init_coarse_clock();
     if (PyType_Ready(&wrapper_type) < 0 || PyType_Ready(&mapping_type) < 0) {
         return NULL;
     }

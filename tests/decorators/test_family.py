@@ -316,3 +316,27 @@ def test_lru_cache_without_single_flight_lets_all_run(dec: ModuleType) -> None:
 
     assert _run_threads(3, lambda i: f(1)) == [1, 1, 1]
     assert calls == 3
+
+
+def test_ttl_monotonic_expiry_is_exact_near_the_deadline(dec: ModuleType) -> None:
+    # the compiled wrapper decides most hits with the coarse clock: never wrongly
+    calls: list[float] = []
+
+    @dec.ttl_cache(maxsize=4, ttl=0.01)
+    def f(x: int) -> int:
+        calls.append(time.monotonic())
+        return x
+
+    t0 = time.monotonic()
+    f(1)
+    t1 = time.monotonic()  # stored at some time in [t0, t1]
+    while time.monotonic() < t1 + 0.03:
+        before = len(calls)
+        f(1)
+        end = time.monotonic()
+        missed = len(calls) > before
+        if end < t0 + 0.01:
+            assert not missed  # certainly before the deadline: a hit
+        if missed and len(calls) == 2:
+            assert end >= t0 + 0.01  # the first recomputation is not early
+    assert len(calls) >= 2  # and it did expire
