@@ -439,8 +439,9 @@ def _decorator_rows(r: _Runner, quick: bool) -> None:
         module = importlib.import_module("bench.bench_decorators")
         rows = module.rows(quick)
     except ImportError as exc:
-        r.add(T_DECO, "skipped", NOTE, None,
-              f"bench/bench_decorators.py not importable here ({exc}); run from a checkout")
+        outside = exc.name in ("bench", "bench.bench_decorators")
+        r.add(T_DECO, "skipped", NOTE, None, "bench/ is not installed with the wheel: run from a"
+              " checkout" if outside else f"needs what is not installed here ({exc})")
         return
     for label, ns, ratio in rows:
         r.add(T_DECO, label, "ns/call", ns, f"{ns:.0f}")
