@@ -757,7 +757,9 @@ class RRCache(Cache):
 
     def _unlink(self, key: Any) -> None:
         keys = self._keys
-        index = self._index.pop(key)
+        index = self._index.pop(key, None)
+        if index is None:  # the key being written, hidden while making room for it
+            return
         last = keys.pop()
         if index != len(keys):
             keys[index] = last

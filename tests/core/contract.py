@@ -323,6 +323,18 @@ class MappingContract:
         assert sorted(c) == [0, 1, 5]
         c._check()
 
+    def test_popitem_override_evicting_the_key_written(self, impl: ModuleType) -> None:
+        def popitem(self: Any) -> Any:
+            key = "a" if "a" in self else next(iter(self))
+            return key, self.pop(key)
+
+        cls = self.subclass(impl, {"popitem": popitem})
+        c = make(impl, self.NAME, 10, size_of_value, cls=cls)
+        c["a"], c["b"] = 3, 3
+        c["a"] = 9  # the override removes "a" itself, then "b": "a" is stored anew
+        assert dict(c.items()) == {"a": 9} and c.currsize == 9
+        c._check()
+
     def test_popitem_override_that_removes_nothing(self, impl: ModuleType) -> None:
         def popitem(self: Any) -> Any:
             return ("k", "v")
