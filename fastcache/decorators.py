@@ -33,7 +33,6 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, ParamSpec, Protocol, TypeVar, overload
 
 from . import keys as _keys
-from ._async import make_async_wrapper
 from ._py import wrapper as _pywrapper
 
 __all__ = [
@@ -151,6 +150,8 @@ def _async_policy_wrapper(
 
     else:
         get, put = store.get, store.put
+    from ._async import make_async_wrapper  # asyncio only when an async def is decorated
+
     wrapper, counts, reset = make_async_wrapper(user_function, _call_key(typed), get, put, lock)
 
     def cache_info() -> CacheInfo:
@@ -522,6 +523,8 @@ def _cached(cache: MutableMapping[Any, Any], key: Callable[..., Hashable],
 
         # update_wrapper first, so that a wrapped wrapper's __dict__ cannot override ours
         if inspect.iscoroutinefunction(func):
+            from ._async import make_async_wrapper
+
             wrapper, async_counts, reset = make_async_wrapper(
                 func, lambda a, kw: key(*a, **kw), _mapping_get(cache), _mapping_put(cache),
                 guard)
@@ -606,6 +609,8 @@ class _BoundCachedMethod:
 
         if inspect.iscoroutinefunction(d.method):
             guard = lock if lock is not None else cond
+            from ._async import make_async_wrapper
+
             awrapper, async_counts, reset = make_async_wrapper(
                 method, lambda a, kw: d.key(obj, *a, **kw),
                 lambda k, m: _mapping_get(get_cache())(k, m),
