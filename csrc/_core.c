@@ -58,6 +58,7 @@ typedef struct {
     int policy;
     unsigned flags;
     fc_idx head, tail;        /* eviction order (not LFU): head goes first */
+    fc_idx pinned;            /* the entry being replaced while popitem() makes room */
     Py_ssize_t maxsize;
     int unbounded;
     Py_ssize_t currsize;
@@ -95,6 +96,8 @@ static PyObject *time_monotonic, *time_time, *random_choice, *CacheStatsType;
 static PyObject *base_popitem, *base_missing, *base_getsizeof;
 
 #define IS_TIMED(c) ((c)->policy == P_TTL || (c)->policy == P_TLRU)
+
+static int cache_check_internal(CacheObject *c);
 
 static const char *
 type_name(PyTypeObject *tp)
@@ -258,8 +261,12 @@ parse_ttl(PyObject *obj, double *out, const char *what)
         return -1;
     }
     double v = PyFloat_AsDouble(obj);
-    if (v == -1.0 && PyErr_Occurred())
-        return -1;
+    if (v == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear();  /* an int beyond the double range */
+        v = Py_SIZE(obj) < 0 ? -INFINITY : INFINITY;
+    }
     if (!(v > 0)) {
         PyErr_Format(PyExc_ValueError, "%s must be positive", what);
         return -1;
@@ -597,15 +604,6 @@ expire_one(void *ctx, fc_idx ix)
         x->c->expirations++;
 }
 
-static void
-expire_until(CacheObject *c, double now, fc_pending *p)
-{
-    if (c->t.len == 0)
-        return;
-    expire_ctx x = {c, p};
-    fc_wheel_advance(c->wheel, c->tnodes, now, expire_one, &x);
-}
-
 static int
 cmp_removed(const void *a, const void *b)
 {
@@ -613,6 +611,19 @@ cmp_removed(const void *a, const void *b)
     if (x->deadline < y->deadline) return -1;
     if (x->deadline > y->deadline) return 1;
     return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Reclaim every entry due by `now`; they join `p` in (deadline, scheduling) order. */
+static void
+expire_until(CacheObject *c, double now, fc_pending *p)
+{
+    if (c->t.len == 0)
+        return;
+    Py_ssize_t first = p->n;
+    expire_ctx x = {c, p};
+    fc_wheel_advance(c->wheel, c->tnodes, now, expire_one, &x);
+    if (p->n - first > 1)
+        qsort(p->items + first, (size_t)(p->n - first), sizeof(fc_removed), cmp_removed);
 }
 
 static inline int
@@ -644,7 +655,7 @@ value_size(CacheObject *c, PyObject *value)
     Py_DECREF(r);
     if (v == -1 && PyErr_Occurred())
         return -1;
-    if (overflow < 0 || v < 0) {
+    if (overflow < 0 || (overflow == 0 && v < 0)) {
         PyErr_SetString(PyExc_ValueError, "value size must be non-negative");
         return -1;
     }
@@ -743,7 +754,7 @@ cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg)
                 return -1;
             }
             if (ix >= 0)
-                entry_remove(c, ix, &p, str_expired);
+                entry_remove(c, ix, &p, str_replaced);
             FC_ASSERT_CONSISTENT(c);
             return pending_finish(c, &p);
         }
@@ -758,7 +769,9 @@ cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg)
             if (c->unbounded || c->currsize + need <= c->maxsize || c->t.len == 0)
                 break;
             Py_ssize_t before = c->currsize, before_len = c->t.len;
+            c->pinned = ix >= 0 ? ix : FC_NIL;  /* never evict the key being written */
             PyObject *pair = PyObject_CallMethodNoArgs((PyObject *)c, str_popitem);
+            c->pinned = FC_NIL;
             if (pair == NULL)
                 goto error;
             if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2) {
@@ -770,8 +783,12 @@ cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg)
                     c->evictions++;
             }
             Py_DECREF(pair);
-            if (c->currsize >= before && c->t.len >= before_len)
-                break;  /* popitem() freed nothing: evict below instead of looping forever */
+            if (c->currsize >= before && c->t.len >= before_len) {
+                PyErr_Format(PyExc_RuntimeError,
+                             "%.200s.popitem() did not remove anything from the cache",
+                             type_name(Py_TYPE(c)));
+                goto error;
+            }
         }
     }
     fc_idx ix = fc_lookup(&c->t, key, hash);
@@ -779,6 +796,15 @@ cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg)
         goto error;
     /* From here on no Python code runs until pending_finish. */
     if (ix >= 0) {
+        /* evictions come first (as cachetools' popitem() loop), never of the key written */
+        while (!c->unbounded && c->currsize + size - entry_size(c, ix) > c->maxsize) {
+            fc_idx v = victim(c, ix);
+            if (v == FC_NIL)
+                break;
+            entry_remove(c, v, &p, str_evicted);
+            if (c->stats)
+                c->evictions++;
+        }
         fc_entry *e = &c->t.entries[ix];
         PyObject *old = e->value;
         Py_INCREF(value);
@@ -807,14 +833,6 @@ cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg)
             break;
         default:
             break;
-        }
-        while (!c->unbounded && c->currsize > c->maxsize) {
-            fc_idx v = victim(c, ix);
-            if (v == FC_NIL)
-                break;
-            entry_remove(c, v, &p, str_evicted);
-            if (c->stats)
-                c->evictions++;
         }
     }
     else {
@@ -851,10 +869,11 @@ error:
     return -1;
 }
 
-/* Remove key: 1 removed (live), 0 absent, -1 error. An expired entry is removed and reported
- * as absent. `out`, if given, receives the value of a live entry (new reference). */
+/* Remove key: 1 removed (live), 0 absent, -1 error. An expired entry counts as absent; `del`
+ * removes it all the same (as cachetools), `pop` leaves it to expiry. `out`, if given, receives
+ * the value of a live entry (new reference). */
 static int
-cache_remove(CacheObject *c, PyObject *key, PyObject **out, int report)
+cache_remove(CacheObject *c, PyObject *key, PyObject **out, int remove_expired)
 {
     Py_hash_t hash = PyObject_Hash(key);
     if (hash == -1)
@@ -868,13 +887,15 @@ cache_remove(CacheObject *c, PyObject *key, PyObject **out, int report)
     if (ix == FC_NOT_FOUND)
         return 0;
     int live = !IS_TIMED(c) || is_live(c, ix, now);
+    if (!live && !remove_expired)
+        return 0;
     fc_pending p;
     pending_init(&p);
     if (out != NULL && live) {
         *out = c->t.entries[ix].value;
         Py_INCREF(*out);
     }
-    entry_remove(c, ix, &p, live ? (report ? str_deleted : NULL) : str_expired);
+    entry_remove(c, ix, &p, live ? str_deleted : str_expired);
     if (!live && c->stats)
         c->expirations++;
     FC_ASSERT_CONSISTENT(c);
@@ -978,7 +999,7 @@ cache_length(CacheObject *c)
 
 /* The keys (or (key, value) pairs) in eviction order, skipping expired entries. */
 static PyObject *
-snapshot(CacheObject *c, int pairs)
+snapshot(CacheObject *c, int pairs, fc_idx skip)
 {
     double now = 0;
     if (IS_TIMED(c) && read_time(c, &now) < 0)
@@ -986,7 +1007,7 @@ snapshot(CacheObject *c, int pairs)
     PyObject *keys, *values = NULL;
     Py_ssize_t len, n = 0;
     for (;;) {
-        len = c->t.len;
+        len = c->t.len - (skip != FC_NIL);
         keys = PyList_New(len);
         if (keys != NULL && pairs)
             values = PyList_New(len);
@@ -994,7 +1015,7 @@ snapshot(CacheObject *c, int pairs)
             Py_XDECREF(keys);
             return NULL;
         }
-        if (c->t.len == len)
+        if (c->t.len - (skip != FC_NIL) == len)
             break;
         /* allocating ran a collection whose __del__ changed the cache: start again */
         Py_DECREF(keys);
@@ -1002,7 +1023,7 @@ snapshot(CacheObject *c, int pairs)
     }
     /* no Python code runs while walking */
     FOR_EACH_IN_ORDER(c, ix) {
-        if (IS_TIMED(c) && !is_live(c, ix, now))
+        if (ix == skip || (IS_TIMED(c) && !is_live(c, ix, now)))
             continue;
         PyList_SET_ITEM(keys, n, Py_NewRef(c->t.entries[ix].key));
         if (pairs)
@@ -1038,7 +1059,7 @@ typedef struct {
 static PyObject *
 cache_iter(CacheObject *c)
 {
-    PyObject *keys = snapshot(c, 0);
+    PyObject *keys = snapshot(c, 0, FC_NIL);
     if (keys == NULL)
         return NULL;
     KeyIterObject *it = PyObject_GC_New(KeyIterObject, &KeyIterType);
@@ -1176,7 +1197,7 @@ cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     c->t.free_head = FC_NIL;
     c->t.shift = 63;
-    c->head = c->tail = FC_NIL;
+    c->head = c->tail = c->pinned = FC_NIL;
     c->bfree = c->bhead = c->blast = FC_NIL;
     c->unbounded = 1;
     c->ttl = INFINITY;
@@ -1285,6 +1306,11 @@ configure(CacheObject *c, PyObject *maxsize, PyObject *getsizeof, PyObject *on_e
         return -1;
     if (getsizeof != NULL && set_callable(&c->getsizeof, getsizeof, "getsizeof", 1) < 0)
         return -1;
+    if (c->getsizeof != NULL) {
+        /* as cachetools: the argument shadows the static method on the instance */
+        if (PyObject_GenericSetAttr((PyObject *)c, str_getsizeof, c->getsizeof) < 0)
+            PyErr_Clear();  /* no instance __dict__ (the bare compiled type) */
+    }
     if (on_evict != NULL && set_callable(&c->on_evict, on_evict, "on_evict", 1) < 0)
         return -1;
     if ((c->getsizeof != NULL || (c->flags & F_SIZEOF)) && c->sizes == NULL) {
@@ -1437,6 +1463,8 @@ m_get(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
     if (ix == FC_ERROR)
         return NULL;
     if (ix < 0 || (IS_TIMED(c) && !is_live(c, ix, now))) {
+        if (ix >= 0)
+            list_move_to_tail(c, ix);  /* an expired entry still counts as accessed */
         if (c->stats)
             c->misses++;
         return Py_NewRef(deflt);
@@ -1477,7 +1505,7 @@ m_pop(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
     if (!check_nargs("pop", nargs, 1, 2))
         return NULL;
     PyObject *value = NULL;
-    int r = cache_remove(c, args[0], &value, 1);
+    int r = cache_remove(c, args[0], &value, 0);
     if (r < 0)
         return NULL;
     if (r > 0)
@@ -1496,15 +1524,22 @@ m_setdefault(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
     if (!check_nargs("setdefault", nargs, 1, 2))
         return NULL;
     PyObject *key = args[0], *deflt = nargs > 1 ? args[1] : Py_None;
-    int r = cache_contains(c, key);
-    if (r < 0)
+    Py_hash_t hash = PyObject_Hash(key);
+    if (hash == -1)
         return NULL;
-    if (r > 0)
-        return cache_subscript(c, key);
+    double now = 0;
+    if (IS_TIMED(c) && read_time(c, &now) < 0)
+        return NULL;
+    fc_idx ix = fc_lookup(&c->t, key, hash);
+    if (ix == FC_ERROR)
+        return NULL;
+    if (ix >= 0 && (!IS_TIMED(c) || is_live(c, ix, now))) {
+        touch(c, ix);
+        return Py_NewRef(c->t.entries[ix].value);
+    }
     if (cache_set(c, key, deflt, NULL) < 0)
         return NULL;
-    Py_INCREF(deflt);
-    return deflt;
+    return Py_NewRef(deflt);
 }
 
 static PyObject *
@@ -1564,7 +1599,7 @@ popitem_impl(CacheObject *c, int report)
     }
     fc_idx ix;
     if (c->t.len > 0 && c->policy == P_RR && c->choice != random_choice) {
-        PyObject *keys = snapshot(c, 0);
+        PyObject *keys = snapshot(c, 0, c->pinned);
         if (keys == NULL)
             goto error;
         PyObject *key = PyObject_CallOneArg(c->choice, keys);
@@ -1580,7 +1615,7 @@ popitem_impl(CacheObject *c, int report)
             goto error;
     }
     else {
-        ix = victim(c, FC_NIL);
+        ix = victim(c, c->pinned);
     }
     if (ix == FC_NIL) {
         if (pending_finish(c, &p) < 0)
@@ -1632,10 +1667,8 @@ m_missing(CacheObject *c, PyObject *key)
 }
 
 static PyObject *
-m_getsizeof(CacheObject *c, PyObject *value)
+m_getsizeof(PyObject *unused, PyObject *value)
 {
-    if (c->getsizeof != NULL)
-        return PyObject_CallOneArg(c->getsizeof, value);
     return PyLong_FromLong(1);
 }
 
@@ -1668,8 +1701,6 @@ m_expire(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
     pending_init(&p);
     expire_until(c, now, &p);
     FC_ASSERT_CONSISTENT(c);
-    if (p.n > 1)
-        qsort(p.items, (size_t)p.n, sizeof(fc_removed), cmp_removed);
     PyObject *list = PyList_New(p.n);
     if (list != NULL) {
         for (Py_ssize_t i = 0; i < p.n; i++) {
@@ -1752,7 +1783,7 @@ cache_repr(CacheObject *c)
     int rc = Py_ReprEnter((PyObject *)c);
     if (rc != 0)
         return rc > 0 ? PyUnicode_FromFormat("%s(...)", type_name(Py_TYPE(c))) : NULL;
-    PyObject *result = NULL, *dict = NULL, *items = snapshot(c, 1), *ms = NULL;
+    PyObject *result = NULL, *dict = NULL, *items = snapshot(c, 1, FC_NIL), *ms = NULL;
     if (items == NULL)
         goto done;
     dict = PyDict_New();
@@ -2135,7 +2166,8 @@ static PyMethodDef cache_methods[] = {
      "Remove and return the (key, value) pair the policy evicts next."},
     {"clear", (PyCFunction)m_clear, METH_NOARGS, "Remove every entry."},
     {"__missing__", (PyCFunction)m_missing, METH_O, "Called for a missing key; raises KeyError."},
-    {"getsizeof", (PyCFunction)m_getsizeof, METH_O, "Return the size of a cache element's value."},
+    {"getsizeof", (PyCFunction)m_getsizeof, METH_O | METH_STATIC,
+     "Return the size of a cache element's value (1; a getsizeof argument replaces it)."},
     {"expire", (PyCFunction)(void (*)(void))m_expire, METH_FASTCALL,
      "expire(time=None): remove expired items, return the expired (key, value) pairs."},
     {"remaining_ttl", (PyCFunction)m_remaining_ttl, METH_O,
