@@ -219,6 +219,7 @@ class SQLSource:
             self._row_mode = False
         self._dumps = dumps
         self._loads = loads
+        self._owns = False
         self._style = paramstyle if paramstyle is not None else _driver_paramstyle(connection)
         _placeholders(self._style, 1)  # validate now, not at the first query
         self._lock = threading.RLock()
@@ -241,8 +242,6 @@ class SQLSource:
         source = cls(conn, table, create=create, **kwargs)
         source._owns = True
         return source
-
-    _owns = False
 
     @property
     def connection(self) -> Any:
@@ -384,6 +383,32 @@ class SQLSource:
 
         if wanted:
             self._write(run)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only statement on the shared connection (under the same lock) and
+        return every row: what a query-cache loader calls (see ``ReadThrough``)."""
+        if not isinstance(sql, str):
+            raise TypeError("sql must be a str")
+
+        def run(cur: Any) -> list[tuple[Any, ...]]:
+            cur.execute(sql, tuple(params))
+            return [tuple(row) for row in cur.fetchall()]
+
+        rows: list[tuple[Any, ...]] = self._read(run)
+        return rows
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one writing statement in its own transaction (under the same lock) and
+        return its ``rowcount``; invalidating what it changed is the caller's job."""
+        if not isinstance(sql, str):
+            raise TypeError("sql must be a str")
+
+        def run(cur: Any) -> int:
+            cur.execute(sql, tuple(params))
+            return int(cur.rowcount)
+
+        count: int = self._write(run)
+        return count
 
     def count(self) -> int:
         """The number of rows in the table."""
