@@ -317,6 +317,10 @@ grow(CacheObject *c)
         if (tn == NULL)
             goto nomem;
         c->tnodes = tn;
+        fc_idx *heap = PyMem_Realloc(c->wheel->heap, (size_t)cap * sizeof(fc_idx));
+        if (heap == NULL)
+            goto nomem;
+        c->wheel->heap = heap;
     }
     t->cap = cap;
     return fc_index_resize(t, cap);
@@ -1172,6 +1176,8 @@ clear_all(CacheObject *c)
     c->tnodes = NULL;
     if (c->wheel != NULL) {
         double tick = c->wheel->tick;
+        PyMem_Free(c->wheel->heap);  /* sized with the entry arrays, freed with them */
+        c->wheel->heap = NULL;
         fc_wheel_init(c->wheel, tick);
     }
     if (c->getsizeof != NULL || (c->flags & F_SIZEOF)) {
@@ -1215,6 +1221,7 @@ cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             Py_DECREF(c);
             return PyErr_NoMemory();
         }
+        c->wheel->heap = NULL;
         fc_wheel_init(c->wheel, 0);
         Py_INCREF(time_monotonic);
         c->timer = time_monotonic;
@@ -2064,6 +2071,15 @@ cache_check_internal(CacheObject *c)
                 prev = ix;
                 if (++scheduled > live) return check_fail("wheel cycle");
             }
+        }
+        for (Py_ssize_t i = 0; i < c->wheel->hlen; i++) {
+            fc_idx ix = c->wheel->heap[i];
+            if (c->tnodes[ix].bucket != FC_IN_HEAP || c->tnodes[ix].prev != i ||
+                t->entries[ix].key == NULL)
+                return check_fail("wheel heap links");
+            if (i > 0 && fc_before(c->tnodes, ix, c->wheel->heap[(i - 1) / 2]))
+                return check_fail("wheel heap order");
+            scheduled++;
         }
         for (Py_ssize_t i = 0; i < t->top; i++)
             if (t->entries[i].key != NULL && isfinite(c->tnodes[i].deadline))

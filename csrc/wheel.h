@@ -17,9 +17,11 @@
  * hard-coded here, so a counter timer that ticks 0, 1, 2, ... works as well as
  * time.monotonic.
  *
- * Exactness of expire(now): the level-0 bucket of the current tick may hold entries due
- * before `now` (same tick); the advance therefore always re-examines the bucket of the tick it
- * starts from as well as the one it ends on.
+ * Exactness of expire(now): entries due within the current tick are not in a bucket but in a
+ * small binary heap ordered by (deadline, scheduling order), so that an expire(now) within the
+ * same tick pops exactly the entries due, in O(log k) each, and costs O(1) when none is due.
+ * When the clock moves to a later tick the heap is drained (everything in it is due) and the
+ * level-0 bucket of the new tick is poured into it.
  */
 #ifndef FC_WHEEL_H
 #define FC_WHEEL_H
@@ -33,17 +35,21 @@
 #define FC_WHEEL_LEVELS 6
 #define FC_WHEEL_SPAN ((int64_t)1 << (FC_WHEEL_BITS * FC_WHEEL_LEVELS))
 #define FC_UNSCHEDULED (-1)
+#define FC_IN_HEAP (FC_WHEEL_LEVELS * FC_WHEEL_SIZE)  /* bucket id of the current-tick heap */
 
 typedef struct {
     double deadline;   /* +inf: never expires, not scheduled */
     uint64_t seq;      /* scheduling order, to order ties */
-    fc_idx prev, next; /* bucket list */
+    fc_idx prev, next; /* bucket list; in the heap, prev is the heap position */
     int32_t bucket;    /* level * FC_WHEEL_SIZE + slot, or FC_UNSCHEDULED */
     int32_t unused;
 } fc_tnode;
 
 typedef struct {
     fc_idx head[FC_WHEEL_LEVELS * FC_WHEEL_SIZE];
+    fc_idx *heap;      /* entries due in the current tick; capacity >= entries (never grows
+                          during an update: the cache sizes it with its entry arrays) */
+    Py_ssize_t hlen;
     int64_t now;       /* the tick the wheel was last advanced to */
     double tick;       /* timer units per tick; 0 until known */
     int started;
@@ -54,6 +60,7 @@ fc_wheel_init(fc_wheel *w, double tick)
 {
     for (int i = 0; i < FC_WHEEL_LEVELS * FC_WHEEL_SIZE; i++)
         w->head[i] = FC_NIL;
+    w->hlen = 0;  /* the heap array itself is kept */
     w->now = 0;
     w->tick = tick;
     w->started = 0;
@@ -87,12 +94,75 @@ fc_wheel_start(fc_wheel *w, double now, double delay)
     w->started = 1;
 }
 
+static inline int
+fc_before(const fc_tnode *nodes, fc_idx a, fc_idx b)
+{
+    return nodes[a].deadline < nodes[b].deadline ||
+           (nodes[a].deadline == nodes[b].deadline && nodes[a].seq < nodes[b].seq);
+}
+
+static inline void
+fc_heap_place(fc_wheel *w, fc_tnode *nodes, Py_ssize_t pos, fc_idx ix)
+{
+    w->heap[pos] = ix;
+    nodes[ix].prev = (fc_idx)pos;
+}
+
+static void
+fc_heap_sift(fc_wheel *w, fc_tnode *nodes, Py_ssize_t pos)
+{
+    fc_idx ix = w->heap[pos];
+    while (pos > 0) {  /* up */
+        Py_ssize_t parent = (pos - 1) / 2;
+        if (!fc_before(nodes, ix, w->heap[parent]))
+            break;
+        fc_heap_place(w, nodes, pos, w->heap[parent]);
+        pos = parent;
+    }
+    for (;;) {  /* down */
+        Py_ssize_t child = 2 * pos + 1;
+        if (child >= w->hlen)
+            break;
+        if (child + 1 < w->hlen && fc_before(nodes, w->heap[child + 1], w->heap[child]))
+            child++;
+        if (!fc_before(nodes, w->heap[child], ix))
+            break;
+        fc_heap_place(w, nodes, pos, w->heap[child]);
+        pos = child;
+    }
+    fc_heap_place(w, nodes, pos, ix);
+}
+
+static void
+fc_heap_push(fc_wheel *w, fc_tnode *nodes, fc_idx ix)
+{
+    nodes[ix].bucket = FC_IN_HEAP;
+    fc_heap_place(w, nodes, w->hlen++, ix);
+    fc_heap_sift(w, nodes, w->hlen - 1);
+}
+
+static void
+fc_heap_remove(fc_wheel *w, fc_tnode *nodes, fc_idx ix)
+{
+    Py_ssize_t pos = nodes[ix].prev;
+    nodes[ix].bucket = FC_UNSCHEDULED;
+    fc_idx last = w->heap[--w->hlen];
+    if (pos < w->hlen) {
+        fc_heap_place(w, nodes, pos, last);
+        fc_heap_sift(w, nodes, pos);
+    }
+}
+
 static inline void
 fc_wheel_unlink(fc_wheel *w, fc_tnode *nodes, fc_idx ix)
 {
     fc_tnode *n = &nodes[ix];
     if (n->bucket == FC_UNSCHEDULED)
         return;
+    if (n->bucket == FC_IN_HEAP) {
+        fc_heap_remove(w, nodes, ix);
+        return;
+    }
     if (n->prev != FC_NIL)
         nodes[n->prev].next = n->next;
     else
@@ -111,9 +181,9 @@ fc_wheel_schedule(fc_wheel *w, fc_tnode *nodes, fc_idx ix)
         return;
     int64_t t = fc_wheel_ticks(w, n->deadline);
     int64_t delta = t - w->now;
-    if (delta < 0) {
-        delta = 0;
-        t = w->now;
+    if (delta <= 0) {  /* due within the current tick */
+        fc_heap_push(w, nodes, ix);
+        return;
     }
     if (delta >= FC_WHEEL_SPAN) {
         t = w->now + FC_WHEEL_SPAN - 1;  /* parked; rescheduled when its bucket comes round */
@@ -159,25 +229,45 @@ fc_wheel_advance(fc_wheel *w, fc_tnode *nodes, double now, fc_expire_fn expire, 
     if (!w->started)
         return;
     int64_t old = w->now, target = fc_wheel_ticks(w, now);
-    if (target <= old) {  /* same tick (or the clock went back): only the current bucket */
-        fc_wheel_process(w, nodes, (int32_t)(old & FC_WHEEL_MASK), now, expire, ctx);
-        return;
-    }
-    w->now = target;
-    for (int level = 0; level < FC_WHEEL_LEVELS; level++) {
-        int shift = FC_WHEEL_BITS * level;
-        int64_t from = old >> shift, to = target >> shift;
-        if (level > 0) {
-            if (from == to)
-                break;
-            from++;
+    if (target > old) {
+        w->now = target;
+        /* the old tick's heap is due: pop it in order; what rounding left undue is taken out
+         * (chained through `next`) and scheduled again against the new tick */
+        fc_idx undue = FC_NIL;
+        while (w->hlen > 0) {
+            fc_idx ix = w->heap[0];
+            fc_heap_remove(w, nodes, ix);
+            if (!(now < nodes[ix].deadline)) {
+                expire(ctx, ix);
+            }
+            else {
+                nodes[ix].next = undue;
+                undue = ix;
+            }
         }
-        int64_t count = to - from + 1;
-        if (count > FC_WHEEL_SIZE)
-            count = FC_WHEEL_SIZE;
-        for (int64_t s = from; s < from + count; s++)
-            fc_wheel_process(w, nodes, level * FC_WHEEL_SIZE + (int32_t)(s & FC_WHEEL_MASK),
-                             now, expire, ctx);
+        while (undue != FC_NIL) {
+            fc_idx next = nodes[undue].next;
+            fc_wheel_schedule(w, nodes, undue);
+            undue = next;
+        }
+        for (int level = 0; level < FC_WHEEL_LEVELS; level++) {
+            int shift = FC_WHEEL_BITS * level;
+            int64_t from = (old >> shift) + 1, to = target >> shift;
+            if (from > to)
+                break;
+            int64_t count = to - from + 1;
+            if (count > FC_WHEEL_SIZE)
+                count = FC_WHEEL_SIZE;
+            for (int64_t s = from; s < from + count; s++)
+                fc_wheel_process(w, nodes, level * FC_WHEEL_SIZE + (int32_t)(s & FC_WHEEL_MASK),
+                                 now, expire, ctx);
+        }
+    }
+    /* entries due within the current tick, in deadline order */
+    while (w->hlen > 0 && !(now < nodes[w->heap[0]].deadline)) {
+        fc_idx ix = w->heap[0];
+        fc_heap_remove(w, nodes, ix);
+        expire(ctx, ix);
     }
 }
 
