@@ -150,17 +150,14 @@ def _ident(name: str, what: str) -> str:
 
 
 def _placeholders(paramstyle: str, count: int, start: int = 0) -> list[str]:
+    # Parameters are always passed as a sequence: "pyformat" drivers (psycopg, PyMySQL)
+    # also take positional %s, "named" ones (oracledb) also take positional :1, :2.
     if paramstyle == "qmark":
         return ["?"] * count
-    if paramstyle == "format":
+    if paramstyle in ("format", "pyformat"):
         return ["%s"] * count
-    if paramstyle == "numeric":
+    if paramstyle in ("numeric", "named"):
         return [f":{i + 1}" for i in range(start, start + count)]
-    if paramstyle in ("named", "pyformat"):
-        raise ValueError(
-            f"paramstyle {paramstyle!r} needs named parameters; pass paramstyle='qmark', "
-            "'format' or 'numeric' matching a positional style your driver accepts"
-        )
     raise ValueError(f"unknown DB-API paramstyle {paramstyle!r}")
 
 

@@ -50,6 +50,17 @@ def test_many(source: SQLSource) -> None:
     assert source.get_many([]) == {}
 
 
+def test_numeric_paramstyle(db_path: str) -> None:
+    conn = sqlite3.connect(db_path)  # sqlite3 also accepts :1, :2 (as oracledb does)
+    src = SQLSource(conn, "kv", paramstyle="named", create=True)
+    src.set_many({"a": 1, "b": 2})
+    src.set("a", 3)
+    assert src.get_many(["a", "b"]) == {"a": 3, "b": 2}
+    src.delete("b")
+    assert src.get("b") is MISSING and src.count() == 1
+    conn.close()
+
+
 def test_columns_mode(db_path: str) -> None:
     conn = sqlite3.connect(db_path, check_same_thread=False)
     conn.execute("CREATE TABLE products (sku TEXT PRIMARY KEY, name TEXT, price REAL)")
@@ -90,8 +101,6 @@ def test_bad_arguments(db_path: str) -> None:
         SQLSource(conn, "kv; DROP TABLE x")
     with pytest.raises(TypeError, match="DB-API"):
         SQLSource(object(), "kv")
-    with pytest.raises(ValueError, match="paramstyle"):
-        SQLSource(conn, "kv", paramstyle="named")
     with pytest.raises(ValueError, match="paramstyle"):
         SQLSource(conn, "kv", paramstyle="nonsense")
     with pytest.raises(ValueError, match="key_column"):

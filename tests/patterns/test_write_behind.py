@@ -374,30 +374,36 @@ def test_interpreter_exit_is_bounded_when_the_source_is_gone(tmp_path: Path) -> 
 
 
 def test_async_write_behind_loses_nothing(source: SQLSource, db_path: str) -> None:
+    """The 100,000-write test from asyncio: four writer tasks, 20% failed source writes,
+    the source away for 2 s; reads see pending values; close() leaves the last values."""
     flaky = FlakySource(source, fail_rate=0.2, seed=11)
     rec = Recorder()
+    n_writes, n_keys = 100_000, 1_000
 
-    async def main() -> None:
+    async def main() -> float:
         wb = AsyncWriteBehind(AsyncMemoryBackend(maxsize=10_000), AsyncSourceAdapter(flaky),
                               batch_size=200, flush_interval=0.02, max_retries=30,
                               backoff=0.01, max_backoff=0.3, on_error=rec)
-        asyncio.get_running_loop().call_later(0.2, flaky.down, 1.0)
+        asyncio.get_running_loop().call_later(0.3, flaky.down, 2.0)
+        start = time.monotonic()
 
         async def writer(t: int) -> None:
-            for i in range(t, 20_000, 4):
-                await wb.set(f"key{(i * 7919) % 1000}", i)
-                if i % 400 == t:
-                    assert await wb.get(f"key{(i * 7919) % 1000}") == i  # pending visible
-                    await asyncio.sleep(0.01)
+            for i in range(t, n_writes, 4):
+                key = f"key{(i * 7919) % n_keys}"
+                await wb.set(key, i)
+                if i % 2_000 == t:
+                    assert await wb.get(key) == i  # the pending value, whatever the source
+                    await asyncio.sleep(0.005)
 
         await asyncio.gather(*(writer(t) for t in range(4)))
         await wb.flush()
         await wb.delete("key0")
         await wb.close()
+        return time.monotonic() - start
 
-    asyncio.run(main())
-    assert flaky.failures > 5 and rec.calls == []
-    expected = {k: str(v) for k, v in _last_values(20_000, 1_000, 4).items()}
+    elapsed = asyncio.run(main())
+    assert elapsed > 2.0 and flaky.failures > 20 and rec.calls == []
+    expected = {k: str(v) for k, v in _last_values(n_writes, n_keys, 4).items()}
     del expected["key0"]
     assert read_table(db_path) == expected
 
