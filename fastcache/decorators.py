@@ -64,7 +64,9 @@ if TYPE_CHECKING:
         currsize: int
 
 else:
-    # The very class functools returns, so that results compare and pickle alike.
+    # The very class functools returns, so that results compare (and isinstance) alike.
+    # (functools' class cannot be pickled, its name not matching its attribute: a
+    # functools bug that comes along; convert with tuple() to pickle.)
     CacheInfo = functools._CacheInfo
 
 _wrapper_factory: Callable[..., Any]
@@ -193,9 +195,6 @@ def _decorate(
     params = {"maxsize": maxsize, "typed": typed}
     wrapper.cache_parameters = lambda: dict(params)
     return functools.update_wrapper(wrapper, user_function)
-
-
-Decorator = Callable[[Callable[P, R]], "CachedFunction[P, R]"]
 
 
 @overload
@@ -367,7 +366,7 @@ def _make_info(cache: Any, hits: int, misses: int) -> CacheInfo:
 
 
 class _Lookup:
-    """Reads and writes one mapping the way cachetools' wrappers do."""
+    """Hit and miss counters of one wrapper."""
 
     __slots__ = ("hits", "misses")
 
