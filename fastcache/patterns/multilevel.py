@@ -18,9 +18,10 @@ source, invalidator=RedisInvalidator(url))``
     pub/sub delivery time while the subscription is up. Measured between two processes on
     one host (``tests/patterns/test_multilevel.py``, 20 updates): p50 about 1 ms, max about
     10 ms on a loaded 2-core machine; the stated bound, which that test asserts, is
-    **250 ms** after ``set()``/``delete()`` returns. When the subscription breaks, local levels are cleared and bypassed
-    (reads go to the shared levels) until it is back, because messages sent meanwhile are
-    lost. In every case an entry lives no longer than its level's TTL.
+    **250 ms** after ``set()``/``delete()`` returns. When the subscription breaks, local
+    levels are cleared and bypassed (reads go to the shared levels) until it is back,
+    because messages sent meanwhile are lost. In every case an entry lives no longer than
+    its level's TTL.
   - :class:`VersionCheckInvalidator` (any shared backend with ``incr``, e.g. memcached):
     every write increments one shared version counter; every process reads it every
     ``interval`` seconds and clears its local levels when it moved. **Staleness bound**:

@@ -103,17 +103,18 @@ class _State:
         self,
         backend: Any,
         source: Any,
-        ttl: float | None,
-        max_pending: int,
-        on_full: str,
-        put_timeout: float | None,
-        batch_size: int,
-        flush_interval: float,
-        max_retries: int,
-        backoff: float,
-        max_backoff: float,
-        on_error: ErrorCallback | None,
-        exit_timeout: float,
+        *,
+        ttl: float | None = None,
+        max_pending: int = 10_000,
+        on_full: str = "block",
+        put_timeout: float | None = None,
+        batch_size: int = 100,
+        flush_interval: float = 0.05,
+        max_retries: int = 8,
+        backoff: float = 0.05,
+        max_backoff: float = 2.0,
+        on_error: ErrorCallback | None = None,
+        exit_timeout: float = 10.0,
     ) -> None:
         check_backend(backend)
         check_source(source)
@@ -244,33 +245,19 @@ class WriteBehind(_State):
     """Write-behind over a ``Backend`` and a ``DataSource`` (see the module docstring).
 
     ``get(key, default)`` / ``set(key, value)`` / ``delete(key)`` / ``flush(timeout)`` /
-    ``close(timeout)``; also a context manager. ``negative_ttl`` as in ``CacheAside`` for
-    reads that miss the cache and the source.
+    ``close(timeout)``; also a context manager. Keyword options (defaults): ``ttl`` of
+    cache entries (None), ``negative_ttl`` as in ``CacheAside`` (None), ``max_pending``
+    (10,000 keys), ``on_full`` ("block" or "raise"), ``put_timeout`` (None: block as long
+    as needed), ``batch_size`` (100), ``flush_interval`` (0.05 s), ``max_retries`` (8),
+    ``backoff`` (0.05 s) and ``max_backoff`` (2 s), ``on_error(key, value, exc)`` (logs),
+    ``exit_timeout`` (10 s).
     """
 
     def __init__(
-        self,
-        backend: Any,
-        source: Any,
-        *,
-        ttl: float | None = None,
-        negative_ttl: float | None = None,
-        max_pending: int = 10_000,
-        on_full: str = "block",
-        put_timeout: float | None = None,
-        batch_size: int = 100,
-        flush_interval: float = 0.05,
-        max_retries: int = 8,
-        backoff: float = 0.05,
-        max_backoff: float = 2.0,
-        on_error: ErrorCallback | None = None,
-        exit_timeout: float = 10.0,
+        self, backend: Any, source: Any, *, negative_ttl: float | None = None, **options: Any
     ) -> None:
-        super().__init__(
-            backend, source, ttl, max_pending, on_full, put_timeout, batch_size,
-            flush_interval, max_retries, backoff, max_backoff, on_error, exit_timeout,
-        )  # fmt: skip
-        self._reader = ReadThrough(backend, source.get, ttl=ttl, negative_ttl=negative_ttl)
+        super().__init__(backend, source, **options)
+        self._reader = ReadThrough(backend, source.get, ttl=self.ttl, negative_ttl=negative_ttl)
         self._cond = threading.Condition(threading.Lock())
         self._key_locks = [threading.Lock() for _ in range(64)]
         self._abort_event = threading.Event()
@@ -441,34 +428,19 @@ class WriteBehind(_State):
 
 
 class AsyncWriteBehind(_State):
-    """:class:`WriteBehind` for asyncio: an ``AsyncBackend``, an ``AsyncDataSource`` and a
-    worker task on the running loop (create it inside the loop). ``flush``/``close`` are
-    coroutines; when the loop cancels the worker (``asyncio.run`` does at its end) the
-    worker first writes what is pending, for at most ``exit_timeout`` seconds."""
+    """:class:`WriteBehind` for asyncio (the same options): an ``AsyncBackend``, an
+    ``AsyncDataSource`` and a worker task on the running loop (create it inside the loop).
+    ``flush``/``close`` are coroutines; when the loop cancels the worker (``asyncio.run``
+    does at its end) the worker first writes what is pending, for at most ``exit_timeout``
+    seconds."""
 
     def __init__(
-        self,
-        backend: Any,
-        source: Any,
-        *,
-        ttl: float | None = None,
-        negative_ttl: float | None = None,
-        max_pending: int = 10_000,
-        on_full: str = "block",
-        put_timeout: float | None = None,
-        batch_size: int = 100,
-        flush_interval: float = 0.05,
-        max_retries: int = 8,
-        backoff: float = 0.05,
-        max_backoff: float = 2.0,
-        on_error: ErrorCallback | None = None,
-        exit_timeout: float = 10.0,
+        self, backend: Any, source: Any, *, negative_ttl: float | None = None, **options: Any
     ) -> None:
-        super().__init__(
-            backend, source, ttl, max_pending, on_full, put_timeout, batch_size,
-            flush_interval, max_retries, backoff, max_backoff, on_error, exit_timeout,
-        )  # fmt: skip
-        self._reader = AsyncReadThrough(backend, source.get, ttl=ttl, negative_ttl=negative_ttl)
+        super().__init__(backend, source, **options)
+        self._reader = AsyncReadThrough(
+            backend, source.get, ttl=self.ttl, negative_ttl=negative_ttl
+        )
         self._cond = asyncio.Condition()
         self._key_locks = KeyLocks()
         self._task = asyncio.get_running_loop().create_task(self._run_guarded())
