@@ -258,6 +258,30 @@ def test_version_check_bound(redis_server: Any, source: SQLSource) -> None:
     counter.close()
 
 
+def test_version_check_over_memcached(memcached_servers: Any, source: SQLSource) -> None:
+    """Where there is no pub/sub: L1 over a memcached L2, invalidated by a version counter
+    kept in memcached; the other cache stops serving the old value within the interval."""
+    from fastcache.backends import MemcachedBackend
+
+    interval = 0.2
+    shared = [MemcachedBackend(memcached_servers.addresses, prefix="mc-vc") for _ in range(3)]
+    a, b = (MultiLevelCache([Level(MemoryBackend(), ttl=60), Level(l2, ttl=60)], source,
+                            invalidator=VersionCheckInvalidator(shared[2], interval=interval))
+            for l2 in shared[:2])
+    source.set("k", "old")
+    assert b.get("k") == "old" and b.get("k") == "old"
+    time.sleep(interval * 1.5)
+    a.set("k", "new")
+    done = time.monotonic()
+    wait_until(lambda: b.get("k") == "new", timeout=5)
+    assert time.monotonic() - done < interval + 0.2
+    for c in (a, b):
+        c.close()
+    shared[0].clear()
+    for m in shared:
+        m.close()
+
+
 def test_redis_down_bypasses_l1_then_recovers(private_redis_server: Any,
                                               source: SQLSource) -> None:
     url = private_redis_server.url
