@@ -127,9 +127,24 @@ class Cache:
     """Mutable mapping with a maximum size; evicts in insertion order (cachetools' ``Cache``)."""
 
     __slots__ = (
-        "_churn", "_currsize", "_data", "_depth", "_evictions", "_expirations", "_hits",
-        "_lock", "_maxsize", "_misses", "_on_evict", "_own_popitem", "_pinned", "_sized",
-        "_sizefn", "_sizes", "_stats",
+        "_churn",
+        "_currsize",
+        "_data",
+        "_depth",
+        "_evictions",
+        "_expirations",
+        "_fast",
+        "_hits",
+        "_lock",
+        "_maxsize",
+        "_misses",
+        "_on_evict",
+        "_own_popitem",
+        "_pinned",
+        "_sized",
+        "_sizefn",
+        "_sizes",
+        "_stats",
     )
 
     getsizeof: Any = _GetSizeOf()
@@ -159,6 +174,8 @@ class Cache:
         self._churn = 0
         self._pinned: Any = MISSING
         self._own_popitem = type(self).popitem in _OWN_POPITEMS
+        # __setitem__'s fast path: unit sizes, no popitem() override, room for one entry
+        self._fast = not self._sized and self._own_popitem and self._maxsize >= 1
         self._stats = bool(stats)
         self._reset_counters()
         self._p_init()
@@ -398,8 +415,7 @@ class Cache:
         raise KeyError(key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        maxsize = self._maxsize
-        if self._sized or not self._own_popitem or maxsize < 1:
+        if not self._fast:
             self._setitem_general(key, value)
             return
         # The common case, specialised: unit sizes (currsize == len), no popitem() override,
@@ -417,7 +433,7 @@ class Cache:
             data = self._data
             old = data.get(key, MISSING)
             if old is MISSING:
-                if len(data) >= maxsize:
+                if len(data) >= self._maxsize:
                     evicted = self._evict_one()
                     self._evictions += 1
                 data[key] = value
@@ -494,7 +510,21 @@ class Cache:
                 yield key
 
     def get(self, key: Any, default: Any = None) -> Any:
-        """The value for ``key`` (an access) if present, else ``default``."""
+        """The value for ``key`` if present, else ``default``."""
+        if type(key) in PLAIN:
+            value = self._data.get(key, MISSING)  # no access to record: no _lookup call
+        else:
+            value = self._locked_lookup(key)
+        if value is MISSING:
+            if self._stats:
+                next(self._misses)
+            return default
+        if self._stats:
+            next(self._hits)
+        return value
+
+    def _get_lookup(self, key: Any, default: Any = None) -> Any:
+        """``get`` of the policies whose access goes through ``_lookup``."""
         if type(key) in PLAIN:
             value = self._lookup(key)
         else:
@@ -716,6 +746,26 @@ class LRUCache(FIFOCache):
             next(self._misses)
         return self.__missing__(key)
 
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (an access) if present, else ``default``."""
+        if type(key) in PLAIN:
+            data = self._data
+            value = data.get(key, MISSING)
+            if value is not MISSING:
+                try:
+                    data.move_to_end(key)
+                except KeyError:  # removed meanwhile by another thread
+                    pass
+        else:
+            value = self._locked_lookup(key)
+        if value is MISSING:
+            if self._stats:
+                next(self._misses)
+            return default
+        if self._stats:
+            next(self._hits)
+        return value
+
     def _lookup(self, key: Any) -> Any:
         data = self._data
         value = data.get(key, MISSING)
@@ -842,6 +892,7 @@ class LFUCache(Cache):
         self._pending: collections.deque[Any] = collections.deque()
 
     __getitem__ = Cache._getitem_lookup
+    get = Cache._get_lookup
 
     def _lookup(self, key: Any) -> Any:
         """The value (an access, buffered) or ``MISSING``."""

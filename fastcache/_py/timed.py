@@ -156,6 +156,7 @@ class _TimedCache(Cache):
     # -- operations ---------------------------------------------------------------------------
 
     __getitem__ = Cache._getitem_lookup
+    get = Cache._get_lookup
 
     def _lookup(self, key: Any) -> Any:
         entry = self._exp.get(key)
