@@ -266,16 +266,18 @@ def test_async_cache_aside(async_backend_factory: Any, source: SQLSource) -> Non
 
     async def main() -> None:
         backend = async_backend_factory()
-        ca = AsyncCacheAside(backend, AsyncSourceAdapter(slow), ttl=60, negative_ttl=30)
-        got = await asyncio.gather(*(ca.get("hot") for _ in range(50)))
-        assert got == ["v"] * 50 and slow.loads["hot"] == 1  # one load across 50 tasks
-        assert await ca.get("absent", 0) == 0 and await ca.get("absent", 0) == 0
-        assert slow.loads["absent"] == 1
-        await ca.set("k", 2)
-        assert await backend.get("k") is MISSING and await ca.get("k") == 2
-        await ca.delete("k")
-        assert await ca.get("k") is None and source.get("k") is MISSING
-        await backend.close()
+        try:
+            ca = AsyncCacheAside(backend, AsyncSourceAdapter(slow), ttl=60, negative_ttl=30)
+            got = await asyncio.gather(*(ca.get("hot") for _ in range(50)))
+            assert got == ["v"] * 50 and slow.loads["hot"] == 1  # one load across 50 tasks
+            assert await ca.get("absent", 0) == 0 and await ca.get("absent", 0) == 0
+            assert slow.loads["absent"] == 1
+            await ca.set("k", 2)
+            assert await backend.get("k") is MISSING and await ca.get("k") == 2
+            await ca.delete("k")
+            assert await ca.get("k") is None and source.get("k") is MISSING
+        finally:
+            await backend.close()
 
     asyncio.run(main())
 
@@ -286,21 +288,24 @@ def test_async_cancelled_waiter_does_not_cancel_the_load(async_backend_factory: 
     async def loader(key: str) -> object:
         nonlocal loads
         loads += 1
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)
         return key.upper()
 
     async def main() -> None:
         backend = async_backend_factory()
-        rt = AsyncReadThrough(backend, loader)
-        leader = asyncio.ensure_future(rt.get("x"))
-        await asyncio.sleep(0.01)
-        waiter = asyncio.ensure_future(rt.get("x"))
-        await asyncio.sleep(0.01)
-        waiter.cancel()
-        assert await leader == "X"
-        assert waiter.cancelled() and loads == 1
-        assert await backend.get("x") == "X"
-        await backend.close()
+        try:
+            rt = AsyncReadThrough(backend, loader)
+            leader = asyncio.ensure_future(rt.get("x"))
+            await asyncio.sleep(0.1)
+            waiter = asyncio.ensure_future(rt.get("x"))
+            await asyncio.sleep(0.1)  # the waiter now waits for the leader's load
+            waiter.cancel()
+            await asyncio.wait([waiter])
+            assert waiter.cancelled() and not leader.done()
+            assert await leader == "X" and loads == 1
+            assert await backend.get("x") == "X"
+        finally:
+            await backend.close()
 
     asyncio.run(main())
 
@@ -310,16 +315,18 @@ def test_async_write_through_failure(async_backend_factory: Any, source: SQLSour
 
     async def main() -> None:
         backend = async_backend_factory()
-        wt = AsyncWriteThrough(backend, AsyncSourceAdapter(flaky), ttl=60)
-        await wt.set("a", 1)
-        flaky.down()
-        with pytest.raises(SourceDown):
-            await wt.set("a", 2)
-        assert await backend.get("a") == 1
-        flaky.up()
-        await asyncio.gather(*(wt.set("a", i) for i in range(20)))
-        assert await backend.get("a") == source.get("a")
-        assert len(wt._locks) == 0
-        await backend.close()
+        try:
+            wt = AsyncWriteThrough(backend, AsyncSourceAdapter(flaky), ttl=60)
+            await wt.set("a", 1)
+            flaky.down()
+            with pytest.raises(SourceDown):
+                await wt.set("a", 2)
+            assert await backend.get("a") == 1
+            flaky.up()
+            await asyncio.gather(*(wt.set("a", i) for i in range(20)))
+            assert await backend.get("a") == source.get("a")
+            assert len(wt._locks) == 0
+        finally:
+            await backend.close()
 
     asyncio.run(main())

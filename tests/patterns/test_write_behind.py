@@ -289,7 +289,7 @@ def test_loses_nothing_under_random_failures_and_an_outage(source: SQLSource,
     wb.close()
     outage.join()
     assert time.monotonic() - start > 2.0  # the outage really happened inside the run
-    assert flaky.failures > 50 and rec.calls == []
+    assert flaky.failures > 20 and rec.calls == []  # failures happened, none was final
     expected = {k: str(v) for k, v in _last_values(n_writes, n_keys, n_threads).items()}
     assert len(expected) == n_keys
     assert read_table(db_path) == expected
