@@ -375,13 +375,17 @@ class Cache:
             try:
                 value = self._data[key]  # no access to record: no _lookup call
             except KeyError:
-                value = MISSING
+                pass
+            else:
+                if self._stats:
+                    next(self._hits)
+                return value
         else:
             value = self._locked_lookup(key)
-        if value is not MISSING:
-            if self._stats:
-                next(self._hits)
-            return value
+            if value is not MISSING:
+                if self._stats:
+                    next(self._hits)
+                return value
         if self._stats:
             next(self._misses)
         return self.__missing__(key)
