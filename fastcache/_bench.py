@@ -160,29 +160,34 @@ def cache_aside_loop(cache: Any, requests: Iterable[Any]) -> int:
     return misses
 
 
-def best_ns(loop: Callable[..., object], args: tuple[Any, ...], ops: int, repeat: int,
-            budget_s: float) -> float:
-    """The best of up to ``repeat`` timed calls of ``loop(*args)``, in ns per operation.
+Timed = tuple[Callable[..., object], tuple[Any, ...]]  # a loop and its arguments
 
-    Stops early (after at least two calls) once ``budget_s`` seconds were spent.
+
+def best_ns(timed: list[Timed], ops: int, repeat: int, budget_s: float) -> list[float]:
+    """The best of up to ``repeat`` timed calls of each ``loop(*args)``, in ns per operation.
+
+    The loops take turns (one call each per round), so a baseline and the contenders see
+    the same machine load. Stops early, after at least two rounds, once ``budget_s``
+    seconds per loop were spent.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
-        best = math.inf
+        best = [math.inf] * len(timed)
         spent = 0
         for i in range(repeat):
-            t0 = time.perf_counter_ns()
-            loop(*args)
-            dt = time.perf_counter_ns() - t0
-            best = min(best, dt)
-            spent += dt
-            if i >= 1 and spent > budget_s * 1e9:
+            for j, (loop, args) in enumerate(timed):
+                t0 = time.perf_counter_ns()
+                loop(*args)
+                dt = time.perf_counter_ns() - t0
+                best[j] = min(best[j], dt)
+                spent += dt
+            if i >= 1 and spent > budget_s * 1e9 * len(timed):
                 break
     finally:
         if enabled:
             gc.enable()
-    return best / ops
+    return [b / ops for b in best]
 
 
 def contenders() -> list[Contender]:
@@ -240,8 +245,8 @@ class _Runner:
         if self.progress is not None:
             self.progress(f"[{self.step}] {what}")
 
-    def time(self, loop: Callable[..., object], args: tuple[Any, ...], ops: int) -> float:
-        return best_ns(loop, args, ops, self.scale.repeat, self.scale.budget_s)
+    def time(self, timed: list[Timed], ops: int) -> list[float]:
+        return best_ns(timed, ops, self.scale.repeat, self.scale.budget_s)
 
     def add(self, table: str, label: str, column: str, value: float | None, text: str) -> None:
         self.rows.append(Row(table, label, column, value, text))
@@ -264,55 +269,54 @@ def _ops_table(r: _Runner, cons: list[Contender]) -> None:
         (HIT_LABEL.format("TTLCache", s.hit_n), "ttl", "hit"),
     ]
     for label, policy, kind in ops:
-        r.say(f"{label}: dict")
+        ready = [c for c in cons if getattr(c, policy) is not None]
+        r.say(f"{label}: filling dict, {', '.join(c.name for c in ready)}")
         if kind == "hit":
-            d = dict.fromkeys(hit_keys)
-            base = r.time(hit_loop, (d, hit_order), len(hit_order))
+            timed: list[Timed] = [(hit_loop, (dict.fromkeys(hit_keys), hit_order))]
+            for con in ready:
+                c = getattr(con, policy)(s.hit_n)
+                insert_loop(c, hit_keys)
+                timed.append((hit_loop, (c, hit_order)))
+            n_ops = len(hit_order)
         else:
-            d = dict.fromkeys(ev_prefill)
-            base = r.time(dict_insert_evict_loop, (d, ev_pairs), m)
-        del d
+            timed = [(dict_insert_evict_loop, (dict.fromkeys(ev_prefill), ev_pairs))]
+            for con in ready:
+                c = getattr(con, policy)(s.evict_n)
+                insert_loop(c, ev_prefill)
+                timed.append((insert_loop, (c, ev_keys)))
+            n_ops = m
+        r.say(f"{label}: timing, {len(timed)} loops taking turns")
+        base, *others = r.time(timed, n_ops)
+        del timed
         r.add(T_OPS, label, DICT, base, f"{base:.0f}")
+        measured = dict(zip((c.name for c in ready), others, strict=True))
         for con in cons:
-            factory = getattr(con, policy)
-            if factory is None:
+            ns = measured.get(con.name)
+            if ns is None:
                 r.add(T_OPS, label, con.name, None, "-")
                 if con.missing:
                     r.add(T_OPS, con.name, NOTE, None, con.missing)
-                continue
-            r.say(f"{label}: {con.name}")
-            if kind == "hit":
-                c = factory(s.hit_n)
-                insert_loop(c, hit_keys)
-                ns = r.time(hit_loop, (c, hit_order), len(hit_order))
             else:
-                c = factory(s.evict_n)
-                insert_loop(c, ev_prefill)
-                ns = r.time(insert_loop, (c, ev_keys), m)
-            del c
-            r.add(T_OPS, label, con.name, ns, f"{ns:.0f} {ns / base:.2f}x")
+                r.add(T_OPS, label, con.name, ns, f"{ns:.0f} {ns / base:.2f}x")
 
 
 def _sizes_table(r: _Runner, cons: list[Contender]) -> None:
     s = r.scale
     fc = next((c for c in cons if c.lru is not None and c.name in (FC_C, FC_PY)), None)
+    if fc is None or fc.lru is None:
+        r.add(T_SIZES, "LRUCache", NOTE, None, "no fastcache implementation importable")
+        return
     for n in s.sizes:
         label = f"{n:,} entries"
         keys = make_keys(n)
         order = scattered(keys, s.size_ops)
-        r.say(f"hit cost at {label}: dict")
-        d = dict.fromkeys(keys)
-        base = r.time(hit_loop, (d, order), len(order))
-        del d
-        r.add(T_SIZES, label, "dict ns", base, f"{base:.0f}")
-        if fc is None or fc.lru is None:
-            r.add(T_SIZES, "LRUCache", NOTE, None, "no fastcache implementation importable")
-            continue
-        r.say(f"hit cost at {label}: {fc.name}")
+        r.say(f"hit cost at {label}: dict and {fc.name}")
         c = fc.lru(n)
         insert_loop(c, keys)
-        ns = r.time(hit_loop, (c, order), len(order))
+        base, ns = r.time([(hit_loop, (dict.fromkeys(keys), order)), (hit_loop, (c, order))],
+                          len(order))
         del c
+        r.add(T_SIZES, label, "dict ns", base, f"{base:.0f}")
         r.add(T_SIZES, label, f"{fc.name} ns", ns, f"{ns:.0f}")
         r.add(T_SIZES, label, "ratio", ns / base, f"{ns / base:.2f}x")
 
