@@ -3,8 +3,9 @@
 Every figure is the best of several timed loops over key arrays built before timing (as
 ``timeit``: the loop runs with the garbage collector off), divided by the number of
 operations, so it includes the cost of the ``for`` loop itself; the baselines (a plain
-``dict``, the peer libraries) run the very same loop in the same process, and every ratio is
-taken against a baseline measured in the same run. Peers that are not installed are shown
+``dict``, the peer libraries) run the very same loop in the same process, taking turns with
+the contenders round by round, and every ratio is taken against a baseline measured in the
+same run. Peers that are not installed are shown
 as such, never guessed. Nothing here asserts a speed: it reports.
 
 Reproduce: ``python -m fastcache bench`` (about 30-60 s), ``--quick`` (a few seconds, small
