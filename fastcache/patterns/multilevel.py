@@ -157,9 +157,11 @@ class RedisInvalidator:
         self.subscribed = threading.Event()  # set while the subscription is live
 
     def start(self, on_key: KeyCallback, on_state: StateCallback) -> None:
-        """Start the listener thread."""
+        """Start the listener thread. Local levels stay bypassed (``on_state(False)``)
+        until the subscription is live: an invalidation published before it would be lost."""
         if self._thread is not None:
             raise RuntimeError("invalidator already started")
+        on_state(False)
         self._thread = threading.Thread(
             target=self._listen, args=(on_key, on_state), daemon=True,
             name="fastcache-invalidator",
@@ -230,11 +232,18 @@ class VersionCheckInvalidator:
         self._thread: threading.Thread | None = None
 
     def start(self, on_key: KeyCallback, on_state: StateCallback) -> None:
-        """Start the polling thread."""
+        """Read the current version (now, so that every later write is seen as a change),
+        then start the polling thread."""
         if self._thread is not None:
             raise RuntimeError("invalidator already started")
+        try:
+            seen: object = self.backend.get(self.key, 0)
+        except Exception as exc:
+            log.warning("version check failed: %r", exc)
+            seen = MISSING
+            on_state(False)
         self._thread = threading.Thread(
-            target=self._poll, args=(on_key, on_state), daemon=True,
+            target=self._poll, args=(on_key, on_state, seen), daemon=True,
             name="fastcache-version-check",
         )  # fmt: skip
         self._thread.start()
@@ -243,10 +252,9 @@ class VersionCheckInvalidator:
         """Increment the shared version."""
         self.backend.incr(self.key)
 
-    def _poll(self, on_key: KeyCallback, on_state: StateCallback) -> None:
-        seen: object = MISSING
-        healthy = True
-        while not self._stop.is_set():
+    def _poll(self, on_key: KeyCallback, on_state: StateCallback, seen: object) -> None:
+        healthy = seen is not MISSING
+        while not self._stop.wait(self.interval):
             try:
                 version = self.backend.get(self.key, 0)
             except Exception as exc:
@@ -259,10 +267,9 @@ class VersionCheckInvalidator:
                     healthy = True
                     on_key(None)
                     on_state(True)
-                elif version != seen and seen is not MISSING:
+                elif version != seen:
                     on_key(None)
                 seen = version
-            self._stop.wait(self.interval)
 
     def close(self) -> None:
         """Stop the polling thread."""
