@@ -437,6 +437,9 @@ class MappingContract:
         assert (s.hits, s.misses, s.evictions, s.expirations) == (2, 2, 1, 0)
         assert type(s).__name__ == "CacheStats" and s._fields == (
             "hits", "misses", "evictions", "expirations")
+        c.popitem()  # a user's popitem() is not an eviction
+        c.pop(next(iter(c)))
+        assert c.stats() == s
         c.reset_stats()
         assert c.stats() == (0, 0, 0, 0)
 
