@@ -22,8 +22,8 @@ PEERS = ("fastcache (c)", "fastcache (py)", "cachetools", "cachebox", "lru-dict"
 
 def fastcache_cli(*args: str, pure: bool = False,
                   timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m fastcache ARGS`` from the checkout, in this environment (``pure``: twin)."""
     env = dict(os.environ)
-    env.pop("FASTCACHE_PURE_PYTHON", None)
     if pure:
         env["FASTCACHE_PURE_PYTHON"] = "1"
     return subprocess.run([sys.executable, "-m", "fastcache", *args], cwd=ROOT, env=env,
