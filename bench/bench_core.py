@@ -1,7 +1,7 @@
 """pytest-benchmark groups for the cache classes, each with a plain ``dict`` baseline.
 
 One group per (class, operation): LRU/LFU/TTL ``c[k]`` hit on a full 100,000-entry cache,
-and LRU/LFU insert with eviction into a full 10,000-entry cache (the dict baseline of an
+and LRU/LFU/TTL insert with eviction into a full 10,000-entry cache (the dict baseline of an
 insert with eviction is ``d[k] = v; del d[oldest]``). Contenders: fastcache's compiled core
 (when loaded) and its pure-Python twin, plus cachetools, cachebox and lru-dict where
 installed. Each benchmark times one pass of a loop over a pre-built key array (the same loop
@@ -77,7 +77,7 @@ def test_hit(benchmark: Any, cls: str, name: str) -> None:
     record(benchmark, f"{cls} hit", HIT_OPS, _bench.hit_loop, cache, HIT_ORDER)
 
 
-@pytest.mark.parametrize("cls", ["LRUCache", "LFUCache"])
+@pytest.mark.parametrize("cls", list(POLICIES))
 def test_insert_evict_dict(benchmark: Any, cls: str) -> None:
     d = dict.fromkeys(EVICT_KEYS[-EVICT_N:])
     record(benchmark, f"{cls} insert+evict", EVICT_OPS, _bench.dict_insert_evict_loop, d,
@@ -85,7 +85,7 @@ def test_insert_evict_dict(benchmark: Any, cls: str) -> None:
     assert len(d) == EVICT_N
 
 
-@pytest.mark.parametrize(("cls", "name"), cases(("LRUCache", "LFUCache")))
+@pytest.mark.parametrize(("cls", "name"), cases(tuple(POLICIES)))
 def test_insert_evict(benchmark: Any, cls: str, name: str) -> None:
     cache = factory(name, POLICIES[cls])(EVICT_N)
     _bench.insert_loop(cache, EVICT_KEYS[-EVICT_N:])
