@@ -358,8 +358,12 @@ class WriteBehind(_State):
                         self._reserved -= 1
                     self._cond.notify_all()
             with self._cond:
-                self._insert(key, value)
+                aborted = self._abort
+                if not aborted:
+                    self._insert(key, value)
                 self._cond.notify_all()
+            if aborted:  # close() timed out while this write was on its way in
+                self._report({key: value}, TimeoutError("write-behind closed meanwhile"))
 
     def _wait_room(self) -> None:
         if not self._full():
@@ -516,6 +520,9 @@ class AsyncWriteBehind(_State):
             finally:
                 if reserved:
                     self._reserved -= 1
+            if self._abort:  # close() gave up while this write was on its way in
+                self._report({key: value}, TimeoutError("write-behind closed meanwhile"))
+                return
             async with self._cond:
                 self._insert(key, value)
                 self._cond.notify_all()
