@@ -251,6 +251,28 @@ read_time(CacheObject *c, double *out)
     return 0;
 }
 
+/* Whether entry ix is live. With time.monotonic as the timer, the coarse clock (a few ns to
+ * read) settles entries far from their deadline: it lags the precise clock by at most its
+ * resolution, so coarse + margin < deadline proves now < deadline. Only a Python timer
+ * (which may run code) must be read before the lookup; then `now` holds that reading. */
+static double coarse_margin = -1;  /* < 0: no coarse clock */
+
+static inline int
+entry_live(CacheObject *c, fc_idx ix, double now)
+{
+    double d = c->tnodes[ix].deadline;
+    if (c->timer_kind == TK_PYTHON)
+        return now < d;
+    if (c->timer_kind == TK_MONOTONIC && coarse_margin >= 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        if ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 + coarse_margin < d)
+            return 1;
+    }
+    read_time(c, &now);  /* a C clock: cannot fail */
+    return now < d;
+}
+
 /* A real number (not bool) > 0, inf allowed. */
 static int
 parse_ttl(PyObject *obj, double *out, const char *what)
@@ -920,11 +942,11 @@ cache_subscript(CacheObject *c, PyObject *key)
     if (hash == -1)
         return NULL;
     double now = 0;
-    if (IS_TIMED(c) && read_time(c, &now) < 0)
+    if (IS_TIMED(c) && c->timer_kind == TK_PYTHON && read_time(c, &now) < 0)
         return NULL;
     fc_idx ix = fc_lookup(&c->t, key, hash);
     if (ix >= 0) {
-        if (!IS_TIMED(c) || is_live(c, ix, now)) {
+        if (!IS_TIMED(c) || entry_live(c, ix, now)) {
             touch(c, ix);
             if (c->stats)
                 c->hits++;
@@ -1464,12 +1486,12 @@ m_get(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
     if (hash == -1)
         return NULL;
     double now = 0;
-    if (IS_TIMED(c) && read_time(c, &now) < 0)
+    if (IS_TIMED(c) && c->timer_kind == TK_PYTHON && read_time(c, &now) < 0)
         return NULL;
     fc_idx ix = fc_lookup(&c->t, key, hash);
     if (ix == FC_ERROR)
         return NULL;
-    if (ix < 0 || (IS_TIMED(c) && !is_live(c, ix, now))) {
+    if (ix < 0 || (IS_TIMED(c) && !entry_live(c, ix, now))) {
         if (ix >= 0)
             list_move_to_tail(c, ix);  /* an expired entry still counts as accessed */
         if (c->stats)
@@ -2311,6 +2333,11 @@ PyInit__core(void)
         PyModule_AddObjectRef(m, "DELETED", str_deleted) < 0 ||
         PyModule_AddObjectRef(m, "CacheStats", CacheStatsType) < 0)
         goto fail;
+    {
+        struct timespec res;
+        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0)
+            coarse_margin = 2.0 * ((double)res.tv_nsec * 1e-9) + 1e-6;
+    }
 #ifdef FC_DEBUG
     if (PyModule_AddIntConstant(m, "DEBUG", 1) < 0) goto fail;
 #else

@@ -136,6 +136,7 @@ typedef struct {
     flight_t *flights;
     /* mapping mode (cached(cache, key, lock)): the table above stays empty */
     PyObject *cache, *key, *lock;
+    PyObject *owner;        /* cachedmethod: the instance; then `cache` is cache(owner) */
     int fast_hashkey;
 } wrapper_t;
 
@@ -1176,17 +1177,28 @@ mapping_key(wrapper_t *w, PyObject *const *args, size_t nargsf, PyObject *kwname
     return PyObject_Vectorcall(w->key, args, nargsf, kwnames);
 }
 
+/* The mapping: `cache`, or cache(owner) for a cachedmethod (asked once per call). */
+static PyObject *
+current_cache(wrapper_t *w)
+{
+    if (w->owner != NULL) {
+        return PyObject_CallOneArg(w->cache, w->owner);
+    }
+    Py_INCREF(w->cache);
+    return w->cache;
+}
+
 /* cache[key] as a new reference; NULL without an exception when absent (KeyError). */
 static PyObject *
-mapping_get(wrapper_t *w, PyObject *key)
+mapping_get(PyObject *cache, PyObject *key)
 {
     PyObject *v;
-    if (PyDict_CheckExact(w->cache)) {
-        v = PyDict_GetItemWithError(w->cache, key);
+    if (PyDict_CheckExact(cache)) {
+        v = PyDict_GetItemWithError(cache, key);
         Py_XINCREF(v);
         return v;
     }
-    v = PyObject_GetItem(w->cache, key);
+    v = PyObject_GetItem(cache, key);
     if (v == NULL && PyErr_ExceptionMatches(PyExc_KeyError)) {
         PyErr_Clear();
     }
@@ -1197,8 +1209,13 @@ static PyObject *
 mapping_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     wrapper_t *w = (wrapper_t *)self;
+    PyObject *cache = current_cache(w);
+    if (cache == NULL) {
+        return NULL;
+    }
     PyObject *key = mapping_key(w, args, nargsf, kwnames);
     if (key == NULL) {
+        Py_DECREF(cache);
         return NULL;
     }
     flight_t *mine = NULL;
@@ -1207,7 +1224,7 @@ mapping_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
         if (lock_enter(w) < 0) {
             goto error;
         }
-        PyObject *v = mapping_get(w, key);
+        PyObject *v = mapping_get(cache, key);
         if (v != NULL) {
             w->hits++;
         }
@@ -1220,6 +1237,7 @@ mapping_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
         }
         if (v != NULL) {
             Py_DECREF(key);
+            Py_DECREF(cache);
             return v;
         }
         if (PyErr_Occurred()) {
@@ -1257,7 +1275,7 @@ mapping_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
                 Py_CLEAR(result);
             }
             else {
-                PyObject *r = PyObject_CallMethodObjArgs(w->cache, str_setdefault, key,
+                PyObject *r = PyObject_CallMethodObjArgs(cache, str_setdefault, key,
                                                          result, NULL);
                 if (r == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) {
                     PyErr_Clear();   /* value too large */
@@ -1272,8 +1290,8 @@ mapping_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
             }
         }
         else {
-            int r = PyDict_CheckExact(w->cache) ? PyDict_SetItem(w->cache, key, result)
-                                                 : PyObject_SetItem(w->cache, key, result);
+            int r = PyDict_CheckExact(cache) ? PyDict_SetItem(cache, key, result)
+                                              : PyObject_SetItem(cache, key, result);
             if (r < 0) {
                 if (PyErr_ExceptionMatches(PyExc_ValueError)) {
                     PyErr_Clear();   /* value too large */
@@ -1288,10 +1306,12 @@ mapping_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
         flight_end(w, mine);
     }
     Py_DECREF(key);
+    Py_DECREF(cache);
     return result;
 
 error:
     Py_DECREF(key);
+    Py_DECREF(cache);
     return NULL;
 }
 
@@ -1408,6 +1428,7 @@ wrapper_traverse(wrapper_t *w, visitproc visit, void *arg)
     Py_VISIT(w->timer);
     Py_VISIT(w->dict);
     Py_VISIT(w->cache);
+    Py_VISIT(w->owner);
     Py_VISIT(w->key);
     Py_VISIT(w->lock);
     for (Py_ssize_t i = 0; i < w->top; i++) {
@@ -1431,6 +1452,7 @@ wrapper_clear(wrapper_t *w)
     Py_CLEAR(w->timer);
     Py_CLEAR(w->dict);
     Py_CLEAR(w->cache);
+    Py_CLEAR(w->owner);
     Py_CLEAR(w->key);
     Py_CLEAR(w->lock);
     return 0;
@@ -1559,8 +1581,10 @@ mapping_cache_info_call(PyObject *self, PyObject *unused)
     if (lock_enter(w) < 0) {
         return NULL;
     }
-    PyObject *r = PyObject_CallFunction(w->cache_info_type, "Onn", w->cache, w->hits,
-                                        w->misses);
+    PyObject *cache = current_cache(w);
+    PyObject *r = cache == NULL ? NULL : PyObject_CallFunction(w->cache_info_type, "Onn",
+                                                               cache, w->hits, w->misses);
+    Py_XDECREF(cache);
     if (lock_exit(w) < 0) {
         Py_XDECREF(r);
         return NULL;
@@ -1592,7 +1616,9 @@ mapping_cache_clear(PyObject *self, PyObject *unused)
     if (lock_enter(w) < 0) {
         return NULL;
     }
-    PyObject *r = PyObject_CallMethodNoArgs(w->cache, str_clear);
+    PyObject *cache = current_cache(w);
+    PyObject *r = cache == NULL ? NULL : PyObject_CallMethodNoArgs(cache, str_clear);
+    Py_XDECREF(cache);
     if (r != NULL) {
         w->hits = w->misses = 0;
     }
@@ -1615,27 +1641,43 @@ static PyMethodDef mapping_methods[] = {
     {NULL, NULL, 0, NULL}
 };
 
+static PyObject *
+mapping_get_cache(PyObject *self, void *closure)
+{
+    return current_cache((wrapper_t *)self);
+}
+
 static PyGetSetDef mapping_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {"cache_info", mapping_get_cache_info, NULL, NULL, NULL},
+    {"cache", mapping_get_cache, NULL, "The mapping results are kept in.", NULL},
     {NULL, NULL, NULL, NULL, NULL}
 };
 
 PyDoc_STRVAR(mapping_doc,
 "_cached_wrapper(user_function, cache, key, make_info, *, lock=None, single_flight=False,\n"
-"                fast_hashkey=False)\n\n"
-"Compiled call wrapper of fastcache.cached(): memoizes in any mapping, as cachetools.");
+"                fast_hashkey=False, owner=None)\n\n"
+"Compiled call wrapper of fastcache.cached(): memoizes in any mapping, as cachetools.\n"
+"With owner (cachedmethod, per instance), cache is a function: the mapping is\n"
+"cache(owner), asked once per call.");
 
 static PyObject *
 mapping_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"user_function", "cache", "key", "make_info", "lock",
-                             "single_flight", "fast_hashkey", NULL};
-    PyObject *func, *cache, *key, *make_info, *lock = Py_None;
+                             "single_flight", "fast_hashkey", "owner", NULL};
+    PyObject *func, *cache, *key, *make_info, *lock = Py_None, *owner = NULL;
     int single_flight = 0, fast_hashkey = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO|$Opp:_cached_wrapper", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO|$OppO:_cached_wrapper", kwlist,
                                      &func, &cache, &key, &make_info, &lock,
-                                     &single_flight, &fast_hashkey)) {
+                                     &single_flight, &fast_hashkey, &owner)) {
+        return NULL;
+    }
+    if (owner == Py_None) {
+        owner = NULL;
+    }
+    if (owner != NULL && !PyCallable_Check(cache)) {
+        PyErr_SetString(PyExc_TypeError, "with an owner, cache must be callable");
         return NULL;
     }
     if (!PyCallable_Check(func) || !PyCallable_Check(key)) {
@@ -1659,6 +1701,8 @@ mapping_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_INCREF(lock);
         w->lock = lock;
     }
+    Py_XINCREF(owner);
+    w->owner = owner;
     w->single_flight = single_flight;
     w->fast_hashkey = fast_hashkey;
     init_table(w);
