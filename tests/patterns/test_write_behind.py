@@ -215,6 +215,25 @@ def test_retries_then_error_callback(source: SQLSource) -> None:
     wb.close()
 
 
+def test_backoff_is_exponential_with_jitter(source: SQLSource) -> None:
+    wb = WriteBehind(MemoryBackend(), source, backoff=0.1, max_backoff=1.0)
+    for attempt, cap in [(1, 0.1), (2, 0.2), (3, 0.4), (4, 0.8), (5, 1.0), (9, 1.0)]:
+        delays = [wb._delay(attempt) for _ in range(200)]
+        assert all(cap / 2 <= d <= cap for d in delays)
+        assert len(set(delays)) > 150  # jittered, not one fixed value
+    wb.close()
+    flaky = FlakySource(source)
+    flaky.down()
+    rec = Recorder()
+    wb = WriteBehind(MemoryBackend(), flaky, max_retries=3, backoff=0.1, on_error=rec)
+    start = time.monotonic()
+    wb.set("a", 1)
+    wb.flush(timeout=10)
+    # three waits of at least 0.05, 0.1 and 0.2 s between the four attempts
+    assert time.monotonic() - start >= 0.35 and flaky.writes == 4 and len(rec.calls) == 1
+    wb.close()
+
+
 def test_error_callback_failure_does_not_stop_the_worker(source: SQLSource) -> None:
     flaky = FlakySource(source)
     flaky.down()
