@@ -448,6 +448,9 @@ def _decorator_rows(r: _Runner, quick: bool) -> None:
         r.add(T_DECO, "skipped", NOTE, None, "bench/ is not installed with the wheel: run from a"
               " checkout" if outside else f"needs what is not installed here ({exc})")
         return
+    except Exception as exc:  # their bug must not cost the user the other tables
+        r.add(T_DECO, "failed", NOTE, None, f"{type(exc).__name__}: {exc}")
+        return
     for label, ns, ratio in rows:
         r.add(T_DECO, label, "ns/call", ns, f"{ns:.0f}")
         r.add(T_DECO, label, "ratio", ratio, f"{ratio:.2f}x")

@@ -6,6 +6,7 @@ its output and that it ends, never about speed.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -75,6 +76,21 @@ def test_bench_ops_table_shape(quick: subprocess.CompletedProcess[str]) -> None:
         # the twin, cachetools and cachebox have all three policies; lru-dict only LRU
         assert len(ratios) >= 3, row
         assert all(float(x) > 0 for x in ratios)
+
+
+def test_bench_decorator_rows(quick: subprocess.CompletedProcess[str]) -> None:
+    """From a checkout the decorators' rows are there (bench/bench_decorators.py rows())."""
+    if importlib.util.find_spec("cachebox") is None:
+        pytest.skip("bench_decorators.rows() compares with cachebox, not installed here")
+    lines = quick.stdout.splitlines()
+    start = lines.index("## Decorators (rows from bench/bench_decorators.py)")
+    end = lines.index("", start)
+    assert not [line for line in lines[start:end] if line.startswith("  (")], lines[start:end]
+    header, *rows = lines[start + 1:end]
+    assert header.split() == ["ns/call", "ratio"]
+    assert rows
+    for row in rows:
+        assert re.search(r"\s\d+\s+\d+\.\d\dx$", row), row
 
 
 def test_bench_lru_hit_ratios_agree(quick: subprocess.CompletedProcess[str]) -> None:
