@@ -35,6 +35,7 @@ import itertools
 import math
 import operator
 import random
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -93,12 +94,17 @@ def check_callable(value: Any, name: str, optional: bool = True) -> Any:
     return value
 
 
+MAX_SIZE = sys.maxsize // 2  # the compiled core keeps sizes in a Py_ssize_t
+
+
 def check_size(size: Any) -> int:
     """Validate a value size returned by ``getsizeof``."""
     if not isinstance(size, int):
         raise TypeError(f"value size must be an int, not {type(size).__name__}")
     if size < 0:
         raise ValueError("value size must be non-negative")
+    if size > MAX_SIZE:
+        raise ValueError("value too large")
     return size
 
 

@@ -257,9 +257,12 @@ class MappingContract:
             c[k] = k
         assert len(c) == 1000 and c.maxsize == math.inf
         big = self.cache(impl, math.inf, size_of_value)
-        big[1] = 10**30
-        big[2] = 10**30
-        assert big.currsize == 2 * 10**30
+        big[1] = 2**61
+        big[2] = 2**61
+        assert big.currsize == 2**62
+        with pytest.raises(ValueError, match="value too large"):
+            big[3] = 10**30  # sizes are bounded by sys.maxsize // 2, even when unbounded
+        assert 3 not in big
         big._check()
 
     def test_insert_evicts_until_it_fits(self, impl: ModuleType) -> None:
