@@ -52,6 +52,22 @@ def _miss_case(deco: Callable[[Callable[..., Any]], Any]) -> tuple[str, dict[str
     return "f(nxt())", {"f": f, "nxt": itertools.count(10**6).__next__}
 
 
+def _method_case(cachedmethod: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
+    """A hit of a method cached per instance in ``self.cache`` (a dict)."""
+
+    class Service:
+        def __init__(self) -> None:
+            self.cache: dict[Any, Any] = {}
+
+        @cachedmethod(lambda self: self.cache)
+        def get(self, x: int) -> int:
+            return x
+
+    s = Service()
+    s.get(5)
+    return "s.get(5)", {"s": s}
+
+
 def _measure(cases: dict[str, tuple[str, dict[str, Any]]], number: int,
              repeat: int) -> dict[str, float]:
     """ns per call of each case; repeats interleave the cases (a shared, noisy machine
@@ -96,6 +112,8 @@ def rows(quick: bool) -> list[tuple[str, float, float]]:
     for name, ours_deco, peer_deco in family:
         cases["ours " + name] = _hit_case(ours_deco, one)
         cases["cachetools " + name] = _hit_case(peer_deco, one)
+    cases["ours cachedmethod"] = _method_case(fd.cachedmethod)
+    cases["cachetools cachedmethod"] = _method_case(cachetools.cachedmethod)
     t = _measure(cases, number, repeat)
 
     out: list[tuple[str, float, float]] = [
@@ -109,7 +127,7 @@ def rows(quick: bool) -> list[tuple[str, float, float]]:
     for name in ("ttl_cache", "lfu_cache"):
         ours = t["ours " + name]
         out.append((f"{name} hit (vs functools lru_cache hit)", ours, ours / t["functools 1"]))
-    for name, _, _ in family:
+    for name in [f[0] for f in family] + ["cachedmethod"]:
         ours = t["ours " + name]
         out.append((f"{name} hit (vs cachetools)", ours, ours / t["cachetools " + name]))
     for name, _, _ in family:

@@ -552,7 +552,8 @@ def _cached(cache: MutableMapping[Any, Any], key: Callable[..., Hashable],
             functools.update_wrapper(wrapper, func)
             _attach(wrapper, func, get_cache, guard if guard is not None else cond, counts,
                     info)
-        wrapper.cache = cache  # type: ignore[attr-defined]
+        if _mapping_factory is None or inspect.iscoroutinefunction(func):
+            wrapper.cache = cache  # type: ignore[attr-defined]  (compiled: a property)
         wrapper.cache_key = key  # type: ignore[attr-defined]
         wrapper.cache_lock = guard  # type: ignore[attr-defined]
         wrapper.cache_condition = condition  # type: ignore[attr-defined]
@@ -671,19 +672,42 @@ class _CachedMethod(Generic[P, R]):
         self.condition = condition
         self.info = info
         self.attrname: str | None = None
+        self.owner: type | None = None
         functools.update_wrapper(self, method)
 
     def __set_name__(self, owner: type, name: str) -> None:
         if self.attrname is None:
+            self.owner = owner
             self.attrname = name
         elif name != self.attrname:
             raise TypeError("Cannot assign the same cachedmethod to two different names "
                             f"({self.attrname!r} and {name!r}).")
 
+    def _bind(self, obj: Any) -> Any:
+        """The wrapper for ``obj``: compiled (the cache asked for once per call) when it can."""
+        if _mapping_factory is None or inspect.iscoroutinefunction(self.method):
+            return _BoundCachedMethod(self, obj)
+        lock = self.lock(obj) if self.lock is not None else None
+        cond = self.condition(obj) if self.condition is not None else None
+        cache_key = functools.partial(self.key, obj)
+        wrapper = _mapping_factory(
+            self.method.__get__(obj, type(obj)), self.cache, cache_key,
+            _make_info if self.info else None, lock=lock if lock is not None else cond,
+            single_flight=cond is not None, fast_hashkey=self.key is _keys.methodkey,
+            owner=obj)
+        functools.update_wrapper(wrapper, self.method)
+        wrapper.cache_key = cache_key
+        wrapper.cache_lock = lock if lock is not None else cond
+        wrapper.cache_condition = cond
+        descriptor = self
+        # pickled as cachetools does: the descriptor binds it again
+        wrapper.__reduce__ = lambda: (descriptor.__get__, (obj,))
+        return wrapper
+
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         if obj is None:
             return self
-        bound = _BoundCachedMethod(self, obj)
+        bound = self._bind(obj)
         if self.attrname is not None:
             try:
                 return obj.__dict__.setdefault(self.attrname, bound)
@@ -691,9 +715,17 @@ class _CachedMethod(Generic[P, R]):
                 pass  # __slots__: bind on every access
         return bound
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # by reference, as cachetools: the class attribute it is
+        return (_lookup_attribute, (self.owner, self.attrname))
+
     def __call__(self, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         """``Class.method(obj, ...)``: call through ``obj``'s cache."""
         return self.__get__(obj)(*args, **kwargs)
+
+
+def _lookup_attribute(owner: type, name: str) -> Any:
+    return owner.__dict__[name]
 
 
 def cachedmethod(

@@ -308,3 +308,29 @@ def test_cached_binds_as_a_method(dec: ModuleType) -> None:
     a, b = A(), A()
     assert a.f(1) == b.f(1) == a.f(1) == 1
     assert A.calls == 2  # self is part of the key
+
+
+class Priced:
+    """Module level, so that instances (and their cached methods) pickle."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.cache: dict[Any, Any] = {}
+
+    @fastcache.decorators.cachedmethod(lambda self: self.cache, info=True)
+    def price(self, n: int) -> int:
+        return n * self.rate
+
+
+def test_cachedmethod_pickles_and_reads_the_cache_each_call() -> None:
+    p = Priced(3)
+    assert p.price(2) == 6
+    assert p.price.cache is p.cache
+    p.cache = {}  # replaced: the wrapper asks cache(self) on every call, as cachetools
+    assert p.price(2) == 6
+    assert p.cache == {(2,): 6}
+    assert tuple(p.price.cache_info()) == (0, 2, None, 1)
+    clone = pickle.loads(pickle.dumps(p))
+    assert clone.price(2) == 6 and clone.rate == 3
+    bound = pickle.loads(pickle.dumps(p.price))
+    assert bound(5) == 15
