@@ -553,7 +553,7 @@ def _cached(cache: MutableMapping[Any, Any], key: Callable[..., Hashable],
             _attach(wrapper, func, get_cache, guard if guard is not None else cond, counts,
                     info)
         if _mapping_factory is None or inspect.iscoroutinefunction(func):
-            wrapper.cache = cache  # type: ignore[attr-defined]  (compiled: a property)
+            wrapper.cache = cache  # type: ignore[attr-defined]
         wrapper.cache_key = key  # type: ignore[attr-defined]
         wrapper.cache_lock = guard  # type: ignore[attr-defined]
         wrapper.cache_condition = condition  # type: ignore[attr-defined]
