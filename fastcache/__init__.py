@@ -1,13 +1,88 @@
 """fastcache: compiled caches, decorators, patterns and distributed backends.
 
-The whole public API is importable from here; ``__all__`` lists it.
+The whole public API is importable from here and listed in ``__all__``:
+
+- cache classes (cachetools-compatible mappings over the compiled core): ``Cache``,
+  ``LRUCache``, ``LFUCache``, ``FIFOCache``, ``RRCache``, ``TTLCache``, ``TLRUCache``;
+- decorators: ``lru_cache``/``cache`` (as ``functools``), ``lfu_cache``, ``fifo_cache``,
+  ``rr_cache``, ``ttl_cache``, ``tlru_cache``, ``cached``, ``cachedmethod`` (as
+  ``cachetools``), sync and async; key functions in ``fastcache.keys``;
+- backends (``MemoryBackend``, ``RedisBackend``, ``RedisClusterBackend``,
+  ``MemcachedBackend`` and their ``Async`` twins), serialisers, data sources and the cache
+  patterns (``CacheAside``, ``ReadThrough``, ``WriteThrough``, ``WriteBehind``,
+  ``WriteAround``, ``MultiLevelCache``).
+
+The backends, serialisers, sources and patterns are imported on first use, so
+``import fastcache`` stays fast and never imports redis, pymemcache, msgpack or asyncio.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import keys
 from ._impl import IMPLEMENTATION
 from ._types import DELETED, EVICTED, EXPIRED, REPLACED, CacheStats
 from .caches import Cache, FIFOCache, LFUCache, LRUCache, RRCache, TLRUCache, TTLCache
+from .decorators import (
+    WRAPPER_IMPLEMENTATION,
+    CacheInfo,
+    cache,
+    cached,
+    cachedmethod,
+    fifo_cache,
+    lfu_cache,
+    lru_cache,
+    rr_cache,
+    tlru_cache,
+    ttl_cache,
+)
+
+if TYPE_CHECKING:
+    from .backends import (
+        MISSING,
+        AsyncBackend,
+        AsyncMemcachedBackend,
+        AsyncMemoryBackend,
+        AsyncRedisBackend,
+        AsyncRedisClusterBackend,
+        Backend,
+        BackendError,
+        BackendUnavailable,
+        CircuitBreaker,
+        MemcachedBackend,
+        MemoryBackend,
+        RedisBackend,
+        RedisClusterBackend,
+    )
+    from .patterns import (
+        AsyncCacheAside,
+        AsyncMultiLevelCache,
+        AsyncReadThrough,
+        AsyncWriteAround,
+        AsyncWriteBehind,
+        AsyncWriteThrough,
+        CacheAside,
+        Invalidator,
+        Level,
+        MultiLevelCache,
+        QueueFullError,
+        ReadThrough,
+        RedisInvalidator,
+        VersionCheckInvalidator,
+        WriteAround,
+        WriteBehind,
+        WriteThrough,
+    )
+    from .serializers import (
+        JSONSerializer,
+        MsgpackSerializer,
+        PickleSerializer,
+        SerializationError,
+        Serializer,
+    )
+    from .sources import AsyncDataSource, AsyncSourceAdapter, DataSource, SQLSource
 
 __version__ = "0.1.0"
 
@@ -16,14 +91,98 @@ __all__ = [
     "EVICTED",
     "EXPIRED",
     "IMPLEMENTATION",
+    "MISSING",
     "REPLACED",
+    "WRAPPER_IMPLEMENTATION",
+    "AsyncBackend",
+    "AsyncCacheAside",
+    "AsyncDataSource",
+    "AsyncMemcachedBackend",
+    "AsyncMemoryBackend",
+    "AsyncMultiLevelCache",
+    "AsyncReadThrough",
+    "AsyncRedisBackend",
+    "AsyncRedisClusterBackend",
+    "AsyncSourceAdapter",
+    "AsyncWriteAround",
+    "AsyncWriteBehind",
+    "AsyncWriteThrough",
+    "Backend",
+    "BackendError",
+    "BackendUnavailable",
     "Cache",
+    "CacheAside",
+    "CacheInfo",
     "CacheStats",
+    "CircuitBreaker",
+    "DataSource",
     "FIFOCache",
+    "Invalidator",
+    "JSONSerializer",
     "LFUCache",
     "LRUCache",
+    "Level",
+    "MemcachedBackend",
+    "MemoryBackend",
+    "MsgpackSerializer",
+    "MultiLevelCache",
+    "PickleSerializer",
+    "QueueFullError",
     "RRCache",
+    "ReadThrough",
+    "RedisBackend",
+    "RedisClusterBackend",
+    "RedisInvalidator",
+    "SQLSource",
+    "SerializationError",
+    "Serializer",
     "TLRUCache",
     "TTLCache",
+    "VersionCheckInvalidator",
+    "WriteAround",
+    "WriteBehind",
+    "WriteThrough",
     "__version__",
+    "cache",
+    "cached",
+    "cachedmethod",
+    "fifo_cache",
+    "keys",
+    "lfu_cache",
+    "lru_cache",
+    "rr_cache",
+    "tlru_cache",
+    "ttl_cache",
 ]
+
+# Names served on first use, by the submodule that defines them.
+_LAZY = {
+    **dict.fromkeys(
+        ["MISSING", "AsyncBackend", "AsyncMemcachedBackend", "AsyncMemoryBackend",
+         "AsyncRedisBackend", "AsyncRedisClusterBackend", "Backend", "BackendError",
+         "BackendUnavailable", "CircuitBreaker", "MemcachedBackend", "MemoryBackend",
+         "RedisBackend", "RedisClusterBackend"], "backends"),
+    **dict.fromkeys(
+        ["AsyncCacheAside", "AsyncMultiLevelCache", "AsyncReadThrough", "AsyncWriteAround",
+         "AsyncWriteBehind", "AsyncWriteThrough", "CacheAside", "Invalidator", "Level",
+         "MultiLevelCache", "QueueFullError", "ReadThrough", "RedisInvalidator",
+         "VersionCheckInvalidator", "WriteAround", "WriteBehind", "WriteThrough"], "patterns"),
+    **dict.fromkeys(
+        ["JSONSerializer", "MsgpackSerializer", "PickleSerializer", "SerializationError",
+         "Serializer"], "serializers"),
+    **dict.fromkeys(
+        ["AsyncDataSource", "AsyncSourceAdapter", "DataSource", "SQLSource"], "sources"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fastcache' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
