@@ -1348,6 +1348,7 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     int bounded;
     Py_ssize_t maxsize = 0;
+    PyObject *reported = NULL;   /* maxsize as cache_info reports it (as given, >= 0) */
     if (maxsize_obj == Py_None) {
         bounded = 0;
     }
@@ -1359,6 +1360,9 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         }
         if (maxsize < 0) {
             maxsize = 0;
+        }
+        if (maxsize > MAX_ENTRIES) {
+            maxsize = MAX_ENTRIES;   /* evict from there on (cache_info still says maxsize) */
         }
     }
     else {
@@ -1384,8 +1388,21 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             return NULL;
         }
     }
+    if (bounded) {
+        if (maxsize > 0 && PyLong_Check(maxsize_obj)) {
+            Py_INCREF(maxsize_obj);   /* as given (functools: even True) */
+            reported = maxsize_obj;
+        }
+        else {
+            reported = maxsize > 0 ? PyNumber_Index(maxsize_obj) : PyLong_FromLong(0);
+        }
+        if (reported == NULL) {
+            return NULL;
+        }
+    }
     wrapper_t *w = (wrapper_t *)type->tp_alloc(type, 0);
     if (w == NULL) {
+        Py_XDECREF(reported);
         return NULL;
     }
     w->vectorcall = wrapper_vectorcall;
@@ -1394,11 +1411,8 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Py_INCREF(cache_info_type);
     w->cache_info_type = cache_info_type;
     if (bounded) {
-        w->maxsize_obj = PyLong_FromSsize_t(maxsize);
-        if (w->maxsize_obj == NULL) {
-            Py_DECREF(w);
-            return NULL;
-        }
+        w->maxsize_obj = reported;   /* steals */
+        reported = NULL;
     }
     else {
         Py_INCREF(Py_None);

@@ -636,3 +636,14 @@ def test_same_cache_info_type(dec: ModuleType) -> None:
     ours, theirs = f.cache_info(), functools.lru_cache(lambda x: x).cache_info()
     assert type(ours) is type(theirs)  # functools' own class (unpicklable there too)
     assert ours == (0, 1, 128, 1)
+
+
+@pytest.mark.parametrize("maxsize", [True, 2**40, sys.maxsize, 10**30])
+def test_maxsize_reported_as_given(dec: ModuleType, maxsize: int) -> None:
+    f = dec.lru_cache(maxsize)(_orig)
+    ft = functools.lru_cache(maxsize)(_orig)
+    for i in range(3):
+        f(i, 0)
+        ft(i, 0)
+    assert f.cache_info() == ft.cache_info()
+    assert repr(f.cache_info()) == repr(ft.cache_info())
