@@ -1389,13 +1389,8 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         }
     }
     if (bounded) {
-        if (maxsize > 0 && PyLong_Check(maxsize_obj)) {
-            Py_INCREF(maxsize_obj);   /* as given (functools: even True) */
-            reported = maxsize_obj;
-        }
-        else {
-            reported = maxsize > 0 ? PyNumber_Index(maxsize_obj) : PyLong_FromLong(0);
-        }
+        /* as given, as an int (functools' C wrapper: True reports 1) */
+        reported = maxsize > 0 ? PyNumber_Index(maxsize_obj) : PyLong_FromLong(0);
         if (reported == NULL) {
             return NULL;
         }

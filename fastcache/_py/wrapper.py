@@ -345,7 +345,7 @@ def _lru_cache_wrapper(
     if maxsize is not None:
         if not isinstance(maxsize, int):
             raise TypeError("maxsize should be integer or None")
-        maxsize = max(maxsize, 0)
+        maxsize = max(int(maxsize), 0)  # an int: True reports 1, as functools' C wrapper
     if maxsize == 0:
         make_store(None, policy, ttl, timer)  # the same argument checks
         return _uncached_wrapper(user_function, cache_info_type)
