@@ -6,6 +6,12 @@
  *
  *   _lru_cache_wrapper(user_function, maxsize, typed, cache_info_type, *,
  *                      policy="lru", ttl=None, timer=None, single_flight=False)
+ *       lru_cache/cache (functools' signature and behaviour), lfu/fifo/ttl_cache.
+ *   _cached_wrapper(user_function, cache, key, make_info, *, lock=None,
+ *                   single_flight=False, fast_hashkey=False, owner=None)
+ *       cached()/cachedmethod() over any mapping (the same type's machinery: vectorcall,
+ *       binding, pickling by name, GC, weakrefs, single flight); `owner`: per instance,
+ *       the mapping is cache(owner), asked once per call as cachetools does.
  *
  * How it differs from the Python twin (behaviour is the same):
  *  1. Calls use vectorcall: no argument tuple is built on a hit. The key of a call is never
@@ -25,7 +31,10 @@
  *     LFU: O(1) frequency buckets (Shah, Mitra, Matani 2010) threaded through the list.
  *     TTL: LRU order plus a write-order list; with one ttl per wrapper, write order is
  *     deadline order, so expiry pops exactly the expired entries from its head.
- *  4. time.monotonic as the TTL timer is read with clock_gettime directly.
+ *  4. time.monotonic as the TTL timer is read with clock_gettime directly, and a hit far
+ *     from its deadline is decided with CLOCK_MONOTONIC_COARSE (see alive()).
+ *  5. A miss does not probe the table a second time after the call when nothing was
+ *     inserted or removed meanwhile (the version did not change).
  *
  * Reentrancy rules:
  *  - Each argument is hashed once per call (a miss reuses the hash for the insert).
