@@ -84,6 +84,18 @@ else:
         _mapping_factory = _cached_wrapper
 
 
+class BoundCachedFunction(Protocol[R_co]):
+    """A decorated method, bound: the result type is kept (the receiver is taken)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> R_co: ...
+
+    def cache_info(self) -> CacheInfo: ...
+
+    def cache_clear(self) -> None: ...
+
+    def cache_parameters(self) -> dict[str, Any]: ...
+
+
 class CachedFunction(Protocol[P, R_co]):
     """What the decorators return: the function's own signature plus the cache methods."""
 
@@ -97,6 +109,12 @@ class CachedFunction(Protocol[P, R_co]):
     def cache_clear(self) -> None: ...
 
     def cache_parameters(self) -> dict[str, Any]: ...
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None, /) -> CachedFunction[P, R_co]: ...
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None, /
+                ) -> BoundCachedFunction[R_co]: ...
 
 
 def _check_maxsize(maxsize: object) -> int | None:

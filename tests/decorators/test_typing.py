@@ -30,6 +30,20 @@ def hot(x: int) -> int:
 def whole(x: int) -> list[int]:
     return [x]
 
+class Svc:
+    @d.lru_cache
+    def get(self, key: int) -> str:
+        return str(key)
+
+    @staticmethod
+    @d.lfu_cache(maxsize=4)
+    def static(key: int) -> int:
+        return key
+
+ok0: str = Svc().get(1)      # a method binds: the receiver is not an argument
+ok00: int = Svc.static(1)
+Svc().get.cache_clear()
+
 ok1: float = area(2, height=3)
 ok2: str = bare("a")
 ok3: bytes = fresh(1)
@@ -44,6 +58,8 @@ bare(1, 2)                   # E: too many arguments
 bad: str = fresh(1)          # E: wrong return type
 hot(x="1")                   # E: wrong keyword argument type
 whole()                      # E: missing argument
+bad_method: int = Svc().get(1)  # E: a method's result type is kept
+Svc.static("1")              # E: wrong argument type through staticmethod
 '''
 
 
@@ -59,6 +75,6 @@ def test_mypy_flags_wrong_calls_and_keeps_signatures(tmp_path: Path) -> None:
                 if "# E:" in line]
     errors = [line for line in stdout.splitlines() if ": error:" in line]
     flagged = sorted({int(line.split(":")[1]) for line in errors})
-    assert len(expected) == 5
+    assert len(expected) == 7
     assert flagged == expected, stdout + stderr
     assert status == 1
