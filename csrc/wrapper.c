@@ -146,6 +146,7 @@ typedef struct {
     /* mapping mode (cached(cache, key, lock)): the table above stays empty */
     PyObject *cache, *key, *lock;
     PyObject *owner;        /* cachedmethod: the instance; then `cache` is cache(owner) */
+    PyObject *cache_attr;   /* ... or, when cache is `lambda self: self.<name>`, that name */
     int fast_hashkey;
 } wrapper_t;
 
@@ -1190,6 +1191,9 @@ mapping_key(wrapper_t *w, PyObject *const *args, size_t nargsf, PyObject *kwname
 static PyObject *
 current_cache(wrapper_t *w)
 {
+    if (w->cache_attr != NULL) {
+        return PyObject_GetAttr(w->owner, w->cache_attr);
+    }
     if (w->owner != NULL) {
         return PyObject_CallOneArg(w->cache, w->owner);
     }
@@ -1447,6 +1451,7 @@ wrapper_traverse(wrapper_t *w, visitproc visit, void *arg)
     Py_VISIT(w->dict);
     Py_VISIT(w->cache);
     Py_VISIT(w->owner);
+    Py_VISIT(w->cache_attr);
     Py_VISIT(w->key);
     Py_VISIT(w->lock);
     for (Py_ssize_t i = 0; i < w->top; i++) {
@@ -1471,6 +1476,7 @@ wrapper_clear(wrapper_t *w)
     Py_CLEAR(w->dict);
     Py_CLEAR(w->cache);
     Py_CLEAR(w->owner);
+    Py_CLEAR(w->cache_attr);
     Py_CLEAR(w->key);
     Py_CLEAR(w->lock);
     return 0;
@@ -1674,21 +1680,31 @@ static PyGetSetDef mapping_getset[] = {
 
 PyDoc_STRVAR(mapping_doc,
 "_cached_wrapper(user_function, cache, key, make_info, *, lock=None, single_flight=False,\n"
-"                fast_hashkey=False, owner=None)\n\n"
+"                fast_hashkey=False, owner=None, cache_attr=None)\n\n"
 "Compiled call wrapper of fastcache.cached(): memoizes in any mapping, as cachetools.\n"
 "With owner (cachedmethod, per instance), cache is a function: the mapping is\n"
-"cache(owner), asked once per call.");
+"cache(owner), asked once per call; cache_attr: cache is `lambda self: self.<cache_attr>`,\n"
+"read as that attribute (the same lookup, without a Python frame).");
 
 static PyObject *
 mapping_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"user_function", "cache", "key", "make_info", "lock",
-                             "single_flight", "fast_hashkey", "owner", NULL};
+                             "single_flight", "fast_hashkey", "owner", "cache_attr", NULL};
     PyObject *func, *cache, *key, *make_info, *lock = Py_None, *owner = NULL;
+    PyObject *cache_attr = NULL;
     int single_flight = 0, fast_hashkey = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO|$OppO:_cached_wrapper", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO|$OppOO:_cached_wrapper", kwlist,
                                      &func, &cache, &key, &make_info, &lock,
-                                     &single_flight, &fast_hashkey, &owner)) {
+                                     &single_flight, &fast_hashkey, &owner, &cache_attr)) {
+        return NULL;
+    }
+    if (cache_attr == Py_None) {
+        cache_attr = NULL;
+    }
+    if (cache_attr != NULL && (!PyUnicode_Check(cache_attr) || owner == NULL
+                               || owner == Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "cache_attr must be a str, with an owner");
         return NULL;
     }
     if (owner == Py_None) {
@@ -1721,6 +1737,8 @@ mapping_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     Py_XINCREF(owner);
     w->owner = owner;
+    Py_XINCREF(cache_attr);
+    w->cache_attr = cache_attr;
     w->single_flight = single_flight;
     w->fast_hashkey = fast_hashkey;
     init_table(w);

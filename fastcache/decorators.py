@@ -608,6 +608,30 @@ def _mapping_put(cache: MutableMapping[Any, Any]) -> Callable[[Any, Any], None]:
     return put
 
 
+def _attribute_of_self(self: Any) -> Any:
+    return self.attribute  # the shape of `lambda self: self.cache`, compiled here
+
+
+# *args, **kwargs, generator, coroutine, async generator: not a plain attribute read
+_SPECIAL_CODE_FLAGS = 0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200
+
+
+def _attribute_getter_name(func: object) -> str | None:
+    """``name`` when ``func`` is exactly ``lambda self: self.<name>`` (or a def of that
+    body): the compiled wrapper then reads the attribute itself, the same lookup without a
+    Python frame. None for anything else (then ``func(self)`` is called)."""
+    code = getattr(func, "__code__", None)
+    ref = _attribute_of_self.__code__
+    if (code is None or type(func) is not type(_attribute_of_self)
+            or code.co_code != ref.co_code or code.co_argcount != 1
+            or code.co_kwonlyargcount or code.co_posonlyargcount or len(code.co_names) != 1
+            or code.co_flags & _SPECIAL_CODE_FLAGS or code.co_consts[1:] != ref.co_consts[1:]
+            or getattr(func, "__closure__", None)):
+        return None
+    name: str = code.co_names[0]
+    return name
+
+
 class _BoundCachedMethod:
     """``obj.method`` of a ``cachedmethod``: calls through the instance's cache."""
 
@@ -691,6 +715,7 @@ class _CachedMethod(Generic[P, R]):
         self.info = info
         self.attrname: str | None = None
         self.owner: type | None = None
+        self.cache_attr = _attribute_getter_name(cache)
         functools.update_wrapper(self, method)
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -712,7 +737,7 @@ class _CachedMethod(Generic[P, R]):
             self.method.__get__(obj, type(obj)), self.cache, cache_key,
             _make_info if self.info else None, lock=lock if lock is not None else cond,
             single_flight=cond is not None, fast_hashkey=self.key is _keys.methodkey,
-            owner=obj)
+            owner=obj, cache_attr=self.cache_attr)
         functools.update_wrapper(wrapper, self.method)
         wrapper.cache_key = cache_key
         wrapper.cache_lock = lock if lock is not None else cond

@@ -334,3 +334,17 @@ def test_cachedmethod_pickles_and_reads_the_cache_each_call() -> None:
     assert clone.price(2) == 6 and clone.rate == 3
     bound = pickle.loads(pickle.dumps(p.price))
     assert bound(5) == 15
+
+
+def test_cache_getter_shapes_read_as_attributes() -> None:
+    from fastcache.decorators import _attribute_getter_name as name_of
+
+    def store(self: Any) -> Any:
+        return self.store
+
+    y = 3
+    assert name_of(lambda self: self.cache) == "cache"
+    assert name_of(store) == "store"
+    for other in (lambda self: self.a.b, lambda self: self.c(), lambda self, x=1: self.c,
+                  lambda self: y, lambda self: self, lambda *a: a[0].x, len, print):
+        assert name_of(other) is None
