@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 MISSING: Any = object()
+_random = random.random
 #: Key types whose ``__hash__``/``__eq__`` never run Python code: reads of them need no lock.
 PLAIN = frozenset({int, str, bytes, float})
 _MAX_RESTARTS = 100
@@ -129,6 +130,10 @@ class _GetSizeOf:
         return default_getsizeof
 
 
+class _NoFastPath:
+    """Stands for the key types of the read fast path when it is disabled (no key has it)."""
+
+
 class Cache:
     """Mutable mapping with a maximum size; evicts in insertion order (cachetools' ``Cache``)."""
 
@@ -140,6 +145,8 @@ class Cache:
         "_evictions",
         "_expirations",
         "_fast",
+        "_fint",
+        "_fstr",
         "_hits",
         "_lock",
         "_maxsize",
@@ -183,6 +190,10 @@ class Cache:
         # __setitem__'s fast path: unit sizes, no popitem() override, room for one entry
         self._fast = not self._sized and self._own_popitem and self._maxsize >= 1
         self._stats = bool(stats)
+        # The lock-free read fast path (no stats to count) takes keys of exactly these types;
+        # with stats, no key's type is _NoFastPath and every read takes the general path.
+        self._fint: type = _NoFastPath if self._stats else int
+        self._fstr: type = _NoFastPath if self._stats else str
         self._reset_counters()
         self._p_init()
 
@@ -377,27 +388,17 @@ class Cache:
     # -- mapping operations -------------------------------------------------------------------
 
     def __getitem__(self, key: Any) -> Any:
-        if type(key) in PLAIN:
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no access to record, no stats: no lock
             try:
-                value = self._data[key]  # no access to record: no _lookup call
+                return self._data[key]
             except KeyError:
                 pass
-            else:
-                if self._stats:
-                    next(self._hits)
-                return value
-        else:
-            value = self._locked_lookup(key)
-            if value is not MISSING:
-                if self._stats:
-                    next(self._hits)
-                return value
-        if self._stats:
-            next(self._misses)
-        return self.__missing__(key)
+            return self.__missing__(key)
+        return self._getitem_lookup(key)
 
     def _getitem_lookup(self, key: Any) -> Any:
-        """``__getitem__`` of the policies whose access goes through ``_lookup``."""
+        """``__getitem__`` through ``_lookup`` (with stats, or a key off the fast path)."""
         if type(key) in PLAIN:
             value = self._lookup(key)
         else:
@@ -424,12 +425,17 @@ class Cache:
     def __missing__(self, key: Any) -> Any:
         raise KeyError(key)
 
+    #: Whether ``c[k] = v`` over an existing key makes it the newest (FIFO, LRU) or not (Cache).
+    _reorder = False
+
     def __setitem__(self, key: Any, value: Any) -> None:
         if not self._fast:
             self._setitem_general(key, value)
             return
         # The common case, specialised: unit sizes (currsize == len), no popitem() override,
         # so one eviction makes room. The lock and reentrancy accounting are _enter inlined.
+        # This is the storage-ordered policies' (Cache, FIFO, LRU); RR, LFU and the timed
+        # caches have their own.
         lock = self._lock
         lock.acquire()
         depth = self._depth
@@ -443,22 +449,24 @@ class Cache:
             data = self._data
             old = data.get(key, MISSING)
             if old is MISSING:
-                if len(data) >= self._maxsize:
-                    evicted = self._evict_one()
+                if self._currsize >= self._maxsize:  # the storage order is the eviction order
+                    evicted = data.popitem(last=False)
                     self._evictions += 1
+                else:
+                    self._currsize += 1
                 data[key] = value
-                self._currsize += 1
-                link = self._p_link
-                if link is not None:
-                    link(key)
             else:
-                replace = self._p_replace
-                if replace is not None:
-                    replace(key)
                 data[key] = value
+                if self._reorder:
+                    data.move_to_end(key)
         finally:
             self._depth = depth
             lock.release()
+        if self._on_evict is not None:
+            self._report(key, old, evicted)
+
+    def _report(self, key: Any, old: Any, evicted: tuple[Any, Any] | None) -> None:
+        """The listener call of a fast-path ``__setitem__``: what it evicted or replaced."""
         callback = self._on_evict
         if callback is not None:
             if evicted is not None:
@@ -521,20 +529,13 @@ class Cache:
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` if present, else ``default``."""
-        if type(key) in PLAIN:
-            value = self._data.get(key, MISSING)  # no access to record: no _lookup call
-        else:
-            value = self._locked_lookup(key)
-        if value is MISSING:
-            if self._stats:
-                next(self._misses)
-            return default
-        if self._stats:
-            next(self._hits)
-        return value
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no access to record, no stats: no lock
+            return self._data.get(key, default)
+        return self._get_lookup(key, default)
 
     def _get_lookup(self, key: Any, default: Any = None) -> Any:
-        """``get`` of the policies whose access goes through ``_lookup``."""
+        """``get`` through ``_lookup`` (with stats, or a key off the fast path)."""
         if type(key) in PLAIN:
             value = self._lookup(key)
         else:
@@ -713,6 +714,7 @@ class FIFOCache(Cache):
         self._data.move_to_end(key)
 
     _p_replace = _move_to_end
+    _reorder = True
 
     def _p_first(self) -> Any:
         try:
@@ -735,46 +737,32 @@ class LRUCache(FIFOCache):
     __slots__ = ()
 
     def __getitem__(self, key: Any) -> Any:
-        if type(key) in PLAIN:
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free (two atomic dict calls)
             data = self._data
             try:
                 value = data[key]
                 data.move_to_end(key)
+                return value
             except KeyError:  # absent, or removed meanwhile by another thread
                 pass
-            else:
-                if self._stats:
-                    next(self._hits)
-                return value
-        else:
-            value = self._locked_lookup(key)
-            if value is not MISSING:
-                if self._stats:
-                    next(self._hits)
-                return value
-        if self._stats:
-            next(self._misses)
-        return self.__missing__(key)
+            return self.__missing__(key)
+        return self._getitem_lookup(key)
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""
-        if type(key) in PLAIN:
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free
             data = self._data
             value = data.get(key, MISSING)
-            if value is not MISSING:
-                try:
-                    data.move_to_end(key)
-                except KeyError:  # removed meanwhile by another thread
-                    pass
-        else:
-            value = self._locked_lookup(key)
-        if value is MISSING:
-            if self._stats:
-                next(self._misses)
-            return default
-        if self._stats:
-            next(self._hits)
-        return value
+            if value is MISSING:
+                return default
+            try:
+                data.move_to_end(key)
+            except KeyError:  # removed meanwhile by another thread
+                pass
+            return value
+        return self._get_lookup(key, default)
 
     def _lookup(self, key: Any) -> Any:
         data = self._data
@@ -791,7 +779,7 @@ class LRUCache(FIFOCache):
 class RRCache(Cache):
     """Random Replacement cache: evicts ``choice(keys)``."""
 
-    __slots__ = ("_choice", "_index", "_keys")
+    __slots__ = ("_choice", "_index", "_keys", "_uniform")
     _ordered = False
     _choice: Callable[[Any], Any]
 
@@ -810,6 +798,45 @@ class RRCache(Cache):
     def _p_init(self) -> None:
         self._index: dict[Any, int] = {}
         self._keys: list[Any] = []
+        # random.choice is a new bound method at each access: compare, do not test identity
+        self._uniform = self._choice == random.choice
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not self._fast:
+            self._setitem_general(key, value)
+            return
+        # As Cache.__setitem__, with _p_first, _discard and _link inlined.
+        depth = self._enter(True)
+        evicted = None
+        try:
+            data = self._data
+            old = data.get(key, MISSING)
+            if old is MISSING:
+                keys = self._keys
+                index = self._index
+                if self._currsize >= self._maxsize:
+                    if self._uniform:  # the default choice: uniform, without the Python call
+                        gone = keys[int(_random() * len(keys))]
+                    else:
+                        gone = self._p_first()
+                    evicted = gone, data.pop(gone)
+                    self._evictions += 1
+                    i = index.pop(gone)
+                    last = keys.pop()
+                    if i != len(keys):
+                        keys[i] = last
+                        index[last] = i
+                else:
+                    self._currsize += 1
+                data[key] = value
+                index[key] = len(keys)
+                keys.append(key)
+            else:
+                data[key] = value
+        finally:
+            self._leave(depth)
+        if self._on_evict is not None:
+            self._report(key, old, evicted)
 
     def _link(self, key: Any) -> None:
         self._index[key] = len(self._keys)
@@ -901,8 +928,86 @@ class LFUCache(Cache):
         self._buckets: dict[Any, _Bucket] = {}
         self._pending: collections.deque[Any] = collections.deque()
 
-    __getitem__ = Cache._getitem_lookup
-    get = Cache._get_lookup
+    def __getitem__(self, key: Any) -> Any:
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free, the access buffered
+            value = self._data.get(key, MISSING)
+            if value is not MISSING:
+                pending = self._pending
+                pending.append(key)
+                if len(pending) > _PENDING_MAX:
+                    self._drain_locked()
+                return value
+            return self.__missing__(key)
+        return self._getitem_lookup(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (an access) if present, else ``default``."""
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free, the access buffered
+            value = self._data.get(key, MISSING)
+            if value is MISSING:
+                return default
+            pending = self._pending
+            pending.append(key)
+            if len(pending) > _PENDING_MAX:
+                self._drain_locked()
+            return value
+        return self._get_lookup(key, default)
+
+    def _drain_locked(self) -> None:
+        lock = self._lock
+        lock.acquire()
+        try:
+            self._drain()
+        finally:
+            lock.release()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not self._fast:
+            self._setitem_general(key, value)
+            return
+        # As Cache.__setitem__, with _evict_one, _link and _p_touch inlined.
+        depth = self._enter(True)
+        evicted = None
+        try:
+            if self._pending:
+                self._drain()
+            data = self._data
+            old = data.get(key, MISSING)
+            if old is MISSING:
+                root = self._root
+                buckets = self._buckets
+                if self._currsize >= self._maxsize:
+                    bucket = root.next  # the lowest count; its first key is the least recent
+                    bkeys = bucket.keys
+                    gone = bkeys.popitem(last=False)[0]
+                    evicted = gone, data.pop(gone)
+                    self._evictions += 1
+                    del buckets[gone]
+                    if not bkeys:
+                        root.next = nxt = bucket.next
+                        nxt.prev = root
+                else:
+                    self._currsize += 1
+                data[key] = value
+                bucket = root.next
+                if bucket.count != 1:
+                    bucket = _Bucket(1)
+                    bucket.prev = root
+                    bucket.next = nxt = root.next
+                    nxt.prev = bucket
+                    root.next = bucket
+                bucket.keys[key] = None
+                buckets[key] = bucket
+            else:
+                data[key] = value
+                self._pending.append(key)
+                self._drain()
+        finally:
+            self._leave(depth)
+        if self._on_evict is not None:
+            self._report(key, old, evicted)
 
     def _lookup(self, key: Any) -> Any:
         """The value (an access, buffered) or ``MISSING``."""
@@ -911,12 +1016,7 @@ class LFUCache(Cache):
             pending = self._pending
             pending.append(key)
             if len(pending) > _PENDING_MAX:
-                lock = self._lock
-                lock.acquire()
-                try:
-                    self._drain()
-                finally:
-                    lock.release()
+                self._drain_locked()
         return value
 
     def _drain(self) -> None:
