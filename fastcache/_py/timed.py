@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .._types import DELETED, EXPIRED, REPLACED
+from .._types import DELETED, EVICTED, EXPIRED, REPLACED
 from .caches import _OWN_POPITEMS, MISSING, PLAIN, Cache, Note, _require, check_callable
 
 __all__ = ["TLRUCache", "TTLCache"]
@@ -155,8 +155,46 @@ class _TimedCache(Cache):
 
     # -- operations ---------------------------------------------------------------------------
 
-    __getitem__ = Cache._getitem_lookup
-    get = Cache._get_lookup
+    def __getitem__(self, key: Any) -> Any:
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free, _lookup inlined
+            entry = self._exp.get(key)
+            if entry is not None:
+                data = self._data
+                try:
+                    data.move_to_end(key)  # an access even when expired, as cachetools
+                except KeyError:  # removed meanwhile by another thread
+                    pass
+                else:
+                    now = self._timer()
+                    if (type(now) is not float and type(now) is not int) or now != now:
+                        now = check_time(now)
+                    if now < entry[0]:
+                        value = data.get(key, MISSING)
+                        if value is not MISSING:
+                            return value
+            return self.__missing__(key)
+        return self._getitem_lookup(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (an access) if present and not expired, else ``default``."""
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free, _lookup inlined
+            entry = self._exp.get(key)
+            if entry is None:
+                return default
+            data = self._data
+            try:
+                data.move_to_end(key)  # an access even when expired, as cachetools
+            except KeyError:  # removed meanwhile by another thread
+                return default
+            now = self._timer()
+            if (type(now) is not float and type(now) is not int) or now != now:
+                now = check_time(now)
+            if now < entry[0]:
+                return data.get(key, default)
+            return default
+        return self._get_lookup(key, default)
 
     def _lookup(self, key: Any) -> Any:
         entry = self._exp.get(key)
@@ -324,7 +362,62 @@ class TTLCache(_TimedCache):
         return self._ttl
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._set(key, value, self._ttl)
+        if not self._fast:
+            self._set(key, value, self._ttl)
+            return
+        # The common case (unit sizes, no popitem() override), _set, _write, _store and the
+        # heap scheduling inlined; expire() only runs when the earliest deadline is reached.
+        t = type(key)
+        if t is not int and t is not str:
+            hash(key)  # an unhashable key fails before anything changes
+        now = self._timer()
+        if (type(now) is not float and type(now) is not int) or now != now:
+            now = check_time(now)
+        deadline = now + self._ttl
+        if not now < deadline:  # dead on arrival (float rounding): the general path
+            self._write(key, value, 1, now, deadline)
+            return
+        notes: list[Note] | None = None
+        evicted = None
+        depth = self._enter(True)
+        try:
+            heap = self._heap
+            if heap and not now < heap[0][0]:
+                notes = []
+                self._expire_into(now, notes)
+            data = self._data
+            exp = self._exp
+            old = data.get(key, MISSING)
+            if old is MISSING:
+                if self._currsize >= self._maxsize:  # the storage order is the LRU order
+                    evicted = data.popitem(last=False)
+                    self._evictions += 1
+                    self._bury(exp.pop(evicted[0]))
+                else:
+                    self._currsize += 1
+                data[key] = value
+                prev = None
+            else:
+                data[key] = value
+                data.move_to_end(key)
+                prev = exp[key]
+            entry = [deadline, self._seq, key]
+            self._seq += 1
+            exp[key] = entry
+            heapq.heappush(heap, entry)
+            if prev is not None:
+                self._bury(prev)
+        finally:
+            self._leave(depth)
+        if self._on_evict is not None:
+            if notes:  # EXPIRED first, then EVICTED or REPLACED
+                if evicted is not None:
+                    notes.append((evicted[0], evicted[1], EVICTED))
+                elif old is not MISSING:
+                    notes.append((key, old, REPLACED))
+                self._notify(notes)
+            else:
+                self._report(key, old, evicted)
 
     def set(self, key: Any, value: Any, ttl: Any = None) -> None:
         """``c[key] = value`` with its own time to live (``None``: the cache's ``ttl``)."""
