@@ -717,13 +717,11 @@ call_missing(CacheObject *c, PyObject *key)
 
 static PyObject *popitem_impl(CacheObject *c, int report);
 
-/* c[key] = value, with an optional per-item ttl (TTLCache). 0 ok, -1 error. */
+/* c[key] = value (key's hash given), with an optional per-item ttl (TTLCache). 0 ok, -1 error. */
 static int
-cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg)
+cache_set_hashed(CacheObject *c, PyObject *key, Py_hash_t hash, PyObject *value,
+                 PyObject *ttl_arg)
 {
-    Py_hash_t hash = PyObject_Hash(key);
-    if (hash == -1)
-        return -1;
     Py_ssize_t size = 1;
     if (c->sizes != NULL) {
         size = value_size(c, value);
@@ -895,6 +893,13 @@ error:
     return -1;
 }
 
+static int
+cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg)
+{
+    Py_hash_t hash = PyObject_Hash(key);
+    return hash == -1 ? -1 : cache_set_hashed(c, key, hash, value, ttl_arg);
+}
+
 /* Remove key: 1 removed (live), 0 absent, -1 error. An expired entry counts as absent; `del`
  * removes it all the same (as cachetools), `pop` leaves it to expiry. `out`, if given, receives
  * the value of a live entry (new reference). */
@@ -935,28 +940,50 @@ cache_remove(CacheObject *c, PyObject *key, PyObject **out, int remove_expired)
 
 /* ------------------------------------------------------------------ mapping protocol */
 
+/* Find the live entry of `key`: its index, FC_NOT_FOUND, or FC_ERROR (exception set). The
+ * key's hash goes to *hash (for a write that follows: a key is hashed once per operation);
+ * an expired entry found on the way goes to *expired (else FC_NIL). */
+static inline fc_idx
+find_live_at(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired, double *now_out)
+{
+    *expired = FC_NIL;
+    *hash = PyObject_Hash(key);
+    if (*hash == -1)
+        return FC_ERROR;
+    double now = 0;
+    if (IS_TIMED(c) && c->timer_kind == TK_PYTHON && read_time(c, &now) < 0)
+        return FC_ERROR;
+    *now_out = now;
+    fc_idx ix = fc_lookup(&c->t, key, *hash);
+    if (ix >= 0 && IS_TIMED(c) && !entry_live(c, ix, now)) {
+        *expired = ix;
+        return FC_NOT_FOUND;
+    }
+    return ix;
+}
+
+static inline fc_idx
+find_live(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired)
+{
+    double now;
+    return find_live_at(c, key, hash, expired, &now);
+}
+
 static PyObject *
 cache_subscript(CacheObject *c, PyObject *key)
 {
-    Py_hash_t hash = PyObject_Hash(key);
-    if (hash == -1)
-        return NULL;
-    double now = 0;
-    if (IS_TIMED(c) && c->timer_kind == TK_PYTHON && read_time(c, &now) < 0)
-        return NULL;
-    fc_idx ix = fc_lookup(&c->t, key, hash);
+    Py_hash_t hash;
+    fc_idx expired, ix = find_live(c, key, &hash, &expired);
     if (ix >= 0) {
-        if (!IS_TIMED(c) || entry_live(c, ix, now)) {
-            touch(c, ix);
-            if (c->stats)
-                c->hits++;
-            return Py_NewRef(c->t.entries[ix].value);
-        }
-        list_move_to_tail(c, ix);  /* an expired entry still counts as accessed */
+        touch(c, ix);
+        if (c->stats)
+            c->hits++;
+        return Py_NewRef(c->t.entries[ix].value);
     }
-    else if (ix == FC_ERROR) {
+    if (ix == FC_ERROR)
         return NULL;
-    }
+    if (expired != FC_NIL)
+        list_move_to_tail(c, expired);  /* an expired entry still counts as accessed */
     if (c->stats)
         c->misses++;
     return call_missing(c, key);
@@ -977,16 +1004,9 @@ cache_ass_subscript(CacheObject *c, PyObject *key, PyObject *value)
 static int
 cache_contains(CacheObject *c, PyObject *key)
 {
-    Py_hash_t hash = PyObject_Hash(key);
-    if (hash == -1)
-        return -1;
-    double now = 0;
-    if (IS_TIMED(c) && read_time(c, &now) < 0)
-        return -1;
-    fc_idx ix = fc_lookup(&c->t, key, hash);
-    if (ix < 0)
-        return ix == FC_ERROR ? -1 : 0;
-    return !IS_TIMED(c) || is_live(c, ix, now);
+    Py_hash_t hash;
+    fc_idx expired, ix = find_live(c, key, &hash, &expired);
+    return ix == FC_ERROR ? -1 : ix >= 0;
 }
 
 /* expire(now) and report; 0 or -1. */
@@ -1481,22 +1501,16 @@ m_get(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
 {
     if (!check_nargs("get", nargs, 1, 2))
         return NULL;
-    PyObject *key = args[0], *deflt = nargs > 1 ? args[1] : Py_None;
-    Py_hash_t hash = PyObject_Hash(key);
-    if (hash == -1)
-        return NULL;
-    double now = 0;
-    if (IS_TIMED(c) && c->timer_kind == TK_PYTHON && read_time(c, &now) < 0)
-        return NULL;
-    fc_idx ix = fc_lookup(&c->t, key, hash);
+    Py_hash_t hash;
+    fc_idx expired, ix = find_live(c, args[0], &hash, &expired);
     if (ix == FC_ERROR)
         return NULL;
-    if (ix < 0 || (IS_TIMED(c) && !entry_live(c, ix, now))) {
-        if (ix >= 0)
-            list_move_to_tail(c, ix);  /* an expired entry still counts as accessed */
+    if (ix < 0) {
+        if (expired != FC_NIL)
+            list_move_to_tail(c, expired);  /* an expired entry still counts as accessed */
         if (c->stats)
             c->misses++;
-        return Py_NewRef(deflt);
+        return Py_NewRef(nargs > 1 ? args[1] : Py_None);
     }
     touch(c, ix);
     if (c->stats)
@@ -1509,23 +1523,11 @@ m_peek(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
 {
     if (!check_nargs("peek", nargs, 1, 2))
         return NULL;
-    PyObject *key = args[0], *deflt = nargs > 1 ? args[1] : Py_None;
-    Py_hash_t hash = PyObject_Hash(key);
-    if (hash == -1)
-        return NULL;
-    double now = 0;
-    if (IS_TIMED(c) && read_time(c, &now) < 0)
-        return NULL;
-    fc_idx ix = fc_lookup(&c->t, key, hash);
+    Py_hash_t hash;
+    fc_idx expired, ix = find_live(c, args[0], &hash, &expired);
     if (ix == FC_ERROR)
         return NULL;
-    if (ix < 0 || (IS_TIMED(c) && !is_live(c, ix, now))) {
-        Py_INCREF(deflt);
-        return deflt;
-    }
-    PyObject *v = c->t.entries[ix].value;
-    Py_INCREF(v);
-    return v;
+    return Py_NewRef(ix >= 0 ? c->t.entries[ix].value : nargs > 1 ? args[1] : Py_None);
 }
 
 static PyObject *
@@ -1553,20 +1555,15 @@ m_setdefault(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
     if (!check_nargs("setdefault", nargs, 1, 2))
         return NULL;
     PyObject *key = args[0], *deflt = nargs > 1 ? args[1] : Py_None;
-    Py_hash_t hash = PyObject_Hash(key);
-    if (hash == -1)
-        return NULL;
-    double now = 0;
-    if (IS_TIMED(c) && read_time(c, &now) < 0)
-        return NULL;
-    fc_idx ix = fc_lookup(&c->t, key, hash);
+    Py_hash_t hash;
+    fc_idx expired, ix = find_live(c, key, &hash, &expired);
     if (ix == FC_ERROR)
         return NULL;
-    if (ix >= 0 && (!IS_TIMED(c) || is_live(c, ix, now))) {
+    if (ix >= 0) {
         touch(c, ix);
         return Py_NewRef(c->t.entries[ix].value);
     }
-    if (cache_set(c, key, deflt, NULL) < 0)
+    if (cache_set_hashed(c, key, hash, deflt, NULL) < 0)
         return NULL;
     return Py_NewRef(deflt);
 }
@@ -1762,19 +1759,17 @@ m_remaining_ttl(CacheObject *c, PyObject *key)
         PyErr_Format(PyExc_AttributeError, "%.200s has no expiry", Py_TYPE(c)->tp_name);
         return NULL;
     }
-    Py_hash_t hash = PyObject_Hash(key);
-    if (hash == -1)
-        return NULL;
+    Py_hash_t hash;
     double now;
-    if (read_time(c, &now) < 0)
-        return NULL;
-    fc_idx ix = fc_lookup(&c->t, key, hash);
+    fc_idx expired, ix = find_live_at(c, key, &hash, &expired, &now);
     if (ix == FC_ERROR)
         return NULL;
-    if (ix < 0 || !is_live(c, ix, now)) {
+    if (ix < 0) {
         set_key_error(key);
         return NULL;
     }
+    if (c->timer_kind != TK_PYTHON)
+        read_time(c, &now);  /* a C clock: cannot fail */
     return PyFloat_FromDouble(c->tnodes[ix].deadline - now);
 }
 
