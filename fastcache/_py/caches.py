@@ -151,6 +151,7 @@ class Cache:
         "_lock",
         "_maxsize",
         "_misses",
+        "_mte",
         "_on_evict",
         "_own_popitem",
         "_pinned",
@@ -180,7 +181,7 @@ class Cache:
         cls_sizeof = type(self).getsizeof
         self._sized = getsizeof is not None or cls_sizeof is not default_getsizeof
         self._sizes: dict[Any, int] | None = {} if self._sized else None
-        self._data: Any = collections.OrderedDict() if self._ordered else {}
+        self._new_storage()
         self._currsize: Any = 0
         self._lock = threading.RLock()
         self._depth = 0
@@ -196,6 +197,16 @@ class Cache:
         self._fstr: type = _NoFastPath if self._stats else str
         self._reset_counters()
         self._p_init()
+
+    def _new_storage(self) -> None:
+        """A new, empty storage; ``_mte`` is its ``move_to_end`` (a bound method called from a
+        local is cheaper than the method lookup on an ``OrderedDict``)."""
+        if self._ordered:
+            self._data: Any = collections.OrderedDict()
+            self._mte: Any = self._data.move_to_end
+        else:
+            self._data = {}
+            self._mte = None
 
     def _reset_counters(self) -> None:
         self._hits = itertools.count()
@@ -447,10 +458,10 @@ class Cache:
         evicted = None
         try:
             data = self._data
-            old = data.get(key, MISSING)
+            old = data.get(key, MISSING) if key in data else MISSING
             if old is MISSING:
                 if self._currsize >= self._maxsize:  # the storage order is the eviction order
-                    evicted = data.popitem(last=False)
+                    evicted = data.popitem(False)
                     self._evictions += 1
                 else:
                     self._currsize += 1
@@ -458,7 +469,8 @@ class Cache:
             else:
                 data[key] = value
                 if self._reorder:
-                    data.move_to_end(key)
+                    mte = self._mte
+                    mte(key)
         finally:
             self._depth = depth
             lock.release()
@@ -531,7 +543,13 @@ class Cache:
         """The value for ``key`` if present, else ``default``."""
         t = type(key)
         if t is self._fint or t is self._fstr:  # no access to record, no stats: no lock
-            return self._data.get(key, default)
+            data = self._data
+            if key in data:  # cheaper than OrderedDict.get, above all for a miss
+                try:
+                    return data[key]
+                except KeyError:  # removed meanwhile by another thread
+                    pass
+            return default
         return self._get_lookup(key, default)
 
     def _get_lookup(self, key: Any, default: Any = None) -> Any:
@@ -592,7 +610,7 @@ class Cache:
         depth = self._enter(True)
         try:
             old = self._data  # dropped after the structure is consistent again
-            self._data = collections.OrderedDict() if self._ordered else {}
+            self._new_storage()
             if self._sizes is not None:
                 self._sizes = {}
             self._currsize = 0
@@ -725,7 +743,7 @@ class FIFOCache(Cache):
     def _evict_one(self) -> tuple[Any, Any]:
         if not self._data:
             raise KeyError(f"{type(self).__name__} is empty")
-        key, value = self._data.popitem(last=False)
+        key, value = self._data.popitem(False)
         sizes = self._sizes
         self._currsize -= 1 if sizes is None else sizes.pop(key)
         return key, value
@@ -739,10 +757,10 @@ class LRUCache(FIFOCache):
     def __getitem__(self, key: Any) -> Any:
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free (two atomic dict calls)
-            data = self._data
             try:
-                value = data[key]
-                data.move_to_end(key)
+                value = self._data[key]
+                mte = self._mte
+                mte(key)
                 return value
             except KeyError:  # absent, or removed meanwhile by another thread
                 pass
@@ -754,14 +772,15 @@ class LRUCache(FIFOCache):
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free
             data = self._data
-            value = data.get(key, MISSING)
-            if value is MISSING:
-                return default
-            try:
-                data.move_to_end(key)
-            except KeyError:  # removed meanwhile by another thread
-                pass
-            return value
+            if key in data:  # cheaper than OrderedDict.get, above all for a miss
+                try:
+                    value = data[key]
+                    mte = self._mte
+                    mte(key)
+                    return value
+                except KeyError:  # removed meanwhile by another thread
+                    pass
+            return default
         return self._get_lookup(key, default)
 
     def _lookup(self, key: Any) -> Any:

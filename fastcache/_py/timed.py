@@ -160,9 +160,9 @@ class _TimedCache(Cache):
         if t is self._fint or t is self._fstr:  # no stats: lock-free, _lookup inlined
             entry = self._exp.get(key)
             if entry is not None:
-                data = self._data
+                mte = self._mte
                 try:
-                    data.move_to_end(key)  # an access even when expired, as cachetools
+                    mte(key)  # an access even when expired, as cachetools
                 except KeyError:  # removed meanwhile by another thread
                     pass
                 else:
@@ -170,9 +170,10 @@ class _TimedCache(Cache):
                     if (type(now) is not float and type(now) is not int) or now != now:
                         now = check_time(now)
                     if now < entry[0]:
-                        value = data.get(key, MISSING)
-                        if value is not MISSING:
-                            return value
+                        try:
+                            return self._data[key]
+                        except KeyError:  # removed meanwhile by another thread
+                            pass
             return self.__missing__(key)
         return self._getitem_lookup(key)
 
@@ -183,16 +184,19 @@ class _TimedCache(Cache):
             entry = self._exp.get(key)
             if entry is None:
                 return default
-            data = self._data
+            mte = self._mte
             try:
-                data.move_to_end(key)  # an access even when expired, as cachetools
+                mte(key)  # an access even when expired, as cachetools
             except KeyError:  # removed meanwhile by another thread
                 return default
             now = self._timer()
             if (type(now) is not float and type(now) is not int) or now != now:
                 now = check_time(now)
             if now < entry[0]:
-                return data.get(key, default)
+                try:
+                    return self._data[key]
+                except KeyError:  # removed meanwhile by another thread
+                    pass
             return default
         return self._get_lookup(key, default)
 
@@ -387,10 +391,10 @@ class TTLCache(_TimedCache):
                 self._expire_into(now, notes)
             data = self._data
             exp = self._exp
-            old = data.get(key, MISSING)
+            old = data.get(key, MISSING) if key in data else MISSING
             if old is MISSING:
                 if self._currsize >= self._maxsize:  # the storage order is the LRU order
-                    evicted = data.popitem(last=False)
+                    evicted = data.popitem(False)
                     self._evictions += 1
                     self._bury(exp.pop(evicted[0]))
                 else:
@@ -399,7 +403,8 @@ class TTLCache(_TimedCache):
                 prev = None
             else:
                 data[key] = value
-                data.move_to_end(key)
+                mte = self._mte
+                mte(key)
                 prev = exp[key]
             entry = [deadline, self._seq, key]
             self._seq += 1
