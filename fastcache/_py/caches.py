@@ -950,8 +950,11 @@ class LFUCache(Cache):
     def __getitem__(self, key: Any) -> Any:
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free, the access buffered
-            value = self._data.get(key, MISSING)
-            if value is not MISSING:
+            try:
+                value = self._data[key]
+            except KeyError:
+                pass
+            else:
                 pending = self._pending
                 pending.append(key)
                 if len(pending) > _PENDING_MAX:
@@ -964,14 +967,18 @@ class LFUCache(Cache):
         """The value for ``key`` (an access) if present, else ``default``."""
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free, the access buffered
-            value = self._data.get(key, MISSING)
-            if value is MISSING:
-                return default
-            pending = self._pending
-            pending.append(key)
-            if len(pending) > _PENDING_MAX:
-                self._drain_locked()
-            return value
+            data = self._data
+            if key in data:  # cheaper than get, above all for a miss
+                try:
+                    value = data[key]
+                except KeyError:  # removed meanwhile by another thread
+                    return default
+                pending = self._pending
+                pending.append(key)
+                if len(pending) > _PENDING_MAX:
+                    self._drain_locked()
+                return value
+            return default
         return self._get_lookup(key, default)
 
     def _drain_locked(self) -> None:
@@ -1042,16 +1049,19 @@ class LFUCache(Cache):
         """Apply the pending accesses, in order (lock held): each moves its key to the bucket
         of the next count, created if needed; a bucket left empty is unlinked."""
         pending = self._pending
+        popleft = pending.popleft
         buckets = self._buckets
+        bucket_of = buckets.get
         while pending:
-            key = pending.popleft()
-            bucket = buckets.get(key)
+            key = popleft()
+            bucket = bucket_of(key)
             if bucket is None:  # removed since the access
                 continue
             nxt = bucket.next
             count = bucket.count + 1
+            keys = bucket.keys
             if nxt.count != count:
-                if len(bucket.keys) == 1:
+                if len(keys) == 1:
                     bucket.count = count
                     continue
                 new = _Bucket(count)
@@ -1061,10 +1071,11 @@ class LFUCache(Cache):
                 bucket.next = new
                 nxt = new
             nxt.keys[key] = None
-            del bucket.keys[key]
-            if not bucket.keys:
-                bucket.prev.next = nxt
-                nxt.prev = bucket.prev
+            del keys[key]
+            if not keys:
+                prev = bucket.prev
+                prev.next = nxt
+                nxt.prev = prev
             buckets[key] = nxt
 
     def _evict_one(self) -> tuple[Any, Any]:

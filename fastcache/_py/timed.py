@@ -255,6 +255,56 @@ class _TimedCache(Cache):
         if notes and self._on_evict is not None:
             self._notify(notes)
 
+    def _write_fast(self, key: Any, value: Any, now: Any, deadline: Any) -> None:
+        """``_write`` of the common case (unit sizes, no ``popitem()`` override, maxsize >= 1):
+        ``_store`` and the heap scheduling inlined; the expiry only runs when the earliest
+        deadline is reached."""
+        if not now < deadline:  # dead on arrival: the general path
+            self._write(key, value, 1, now, deadline)
+            return
+        notes: list[Note] | None = None
+        evicted = None
+        depth = self._enter(True)
+        try:
+            heap = self._heap
+            if heap and not now < heap[0][0]:
+                notes = []
+                self._expire_into(now, notes)
+            data = self._data
+            exp = self._exp
+            old = data.get(key, MISSING) if key in data else MISSING
+            if old is MISSING:
+                if self._currsize >= self._maxsize:  # the storage order is the LRU order
+                    evicted = data.popitem(False)
+                    self._evictions += 1
+                    self._bury(exp.pop(evicted[0]))
+                else:
+                    self._currsize += 1
+                data[key] = value
+                prev = None
+            else:
+                data[key] = value
+                mte = self._mte
+                mte(key)
+                prev = exp[key]
+            entry = [deadline, self._seq, key]
+            self._seq += 1
+            exp[key] = entry
+            heapq.heappush(heap, entry)
+            if prev is not None:
+                self._bury(prev)
+        finally:
+            self._leave(depth)
+        if self._on_evict is not None:
+            if notes:  # EXPIRED first, then EVICTED or REPLACED
+                if evicted is not None:
+                    notes.append((evicted[0], evicted[1], EVICTED))
+                elif old is not MISSING:
+                    notes.append((key, old, REPLACED))
+                self._notify(notes)
+            else:
+                self._report(key, old, evicted)
+
     def __delitem__(self, key: Any) -> None:
         depth = self._enter(True)
         expired = False
@@ -369,60 +419,14 @@ class TTLCache(_TimedCache):
         if not self._fast:
             self._set(key, value, self._ttl)
             return
-        # The common case (unit sizes, no popitem() override), _set, _write, _store and the
-        # heap scheduling inlined; expire() only runs when the earliest deadline is reached.
+        # The common case (unit sizes, no popitem() override): _set and _now inlined.
         t = type(key)
         if t is not int and t is not str:
             hash(key)  # an unhashable key fails before anything changes
         now = self._timer()
         if (type(now) is not float and type(now) is not int) or now != now:
             now = check_time(now)
-        deadline = now + self._ttl
-        if not now < deadline:  # dead on arrival (float rounding): the general path
-            self._write(key, value, 1, now, deadline)
-            return
-        notes: list[Note] | None = None
-        evicted = None
-        depth = self._enter(True)
-        try:
-            heap = self._heap
-            if heap and not now < heap[0][0]:
-                notes = []
-                self._expire_into(now, notes)
-            data = self._data
-            exp = self._exp
-            old = data.get(key, MISSING) if key in data else MISSING
-            if old is MISSING:
-                if self._currsize >= self._maxsize:  # the storage order is the LRU order
-                    evicted = data.popitem(False)
-                    self._evictions += 1
-                    self._bury(exp.pop(evicted[0]))
-                else:
-                    self._currsize += 1
-                data[key] = value
-                prev = None
-            else:
-                data[key] = value
-                mte = self._mte
-                mte(key)
-                prev = exp[key]
-            entry = [deadline, self._seq, key]
-            self._seq += 1
-            exp[key] = entry
-            heapq.heappush(heap, entry)
-            if prev is not None:
-                self._bury(prev)
-        finally:
-            self._leave(depth)
-        if self._on_evict is not None:
-            if notes:  # EXPIRED first, then EVICTED or REPLACED
-                if evicted is not None:
-                    notes.append((evicted[0], evicted[1], EVICTED))
-                elif old is not MISSING:
-                    notes.append((key, old, REPLACED))
-                self._notify(notes)
-            else:
-                self._report(key, old, evicted)
+        self._write_fast(key, value, now, now + self._ttl)
 
     def set(self, key: Any, value: Any, ttl: Any = None) -> None:
         """``c[key] = value`` with its own time to live (``None``: the cache's ``ttl``)."""
@@ -474,7 +478,10 @@ class TLRUCache(_TimedCache):
             raise ValueError("value too large")
         now = self._now()
         deadline = check_time(self._ttu(key, value, now), "ttu")
-        self._write(key, value, size, now, deadline)
+        if self._fast:
+            self._write_fast(key, value, now, deadline)
+        else:
+            self._write(key, value, size, now, deadline)
 
     def _params(self) -> dict[str, Any]:
         params = super()._params()
