@@ -1,10 +1,25 @@
-"""In-process backends over the compiled caches (``LRUCache``, ``LFUCache``, ``TTLCache``).
+"""In-process backends over the compiled caches (``TTLCache``, ``LFUCache``).
 
-Each entry is stored as ``(value, deadline)`` with ``deadline`` on the backend's timer
-(``None``: no expiry), so every policy supports a per-item TTL and ``ttl(key)``.  With
-``policy="ttl"`` the entry is also given its TTL in the ``TTLCache`` (whose timer wheel
-reclaims expired memory without waiting for an access); with ``"lru"``/``"lfu"`` an expired
-entry is dropped when it is next touched, or evicted by the policy like any other.
+Storage, per policy:
+
+- ``"lru"`` and ``"ttl"``: one LRU ``TTLCache(maxsize, math.inf, timer)`` holding the values
+  themselves, each with its own TTL (``TTLCache.set(key, value, ttl)``; no TTL: never
+  expires).  Its eviction order is least recently used among live entries, its timer wheel
+  reclaims expired entries on the next write, and a read is one call into the compiled core.
+  (The two names are kept for compatibility; they are the same store.)
+- ``"lfu"``: an ``LFUCache`` (no compiled LFU with per-item TTL exists).  A value stored
+  without a TTL is stored as itself, unless it is an exact ``tuple``; a value with a TTL, or
+  an exact ``tuple``, is stored as ``(value, deadline)`` (deadline on the backend's timer,
+  ``None``: no expiry).  A read only unwraps exact tuples, so the common read is one call
+  into the core and a type check; an expired entry is dropped when it is next read.
+
+Thread safety: reads (``get``, ``exists``, ``ttl``) take no lock: each is one atomic
+operation of the core (an LFU read of an expired entry takes the lock to drop it, after
+checking it is still the same entry).  Every write (``set``, ``delete``, ``add``, ``incr``,
+``expire``, ``clear``, the ``*_many``) holds the backend's lock, so a read-modify-write
+(``add``, ``incr``/``decr``, ``expire``) cannot lose a concurrent ``set`` or ``delete``
+between its read and its write.  (The core has no compare-and-swap, so a lock-free ``set``
+and an atomic ``incr`` cannot both be had.)
 
 Values are stored by reference unless a ``serializer`` is given (e.g.
 ``fastcache.serializers.MsgpackSerializer()``: then each value is encoded on ``set`` and
@@ -16,7 +31,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 from ..serializers import Codec, Serializer
@@ -25,127 +40,198 @@ from .base import MISSING, AsyncBackend, Backend, check_key, check_ttl
 __all__ = ["AsyncMemoryBackend", "MemoryBackend"]
 
 Policy = Literal["lru", "lfu", "ttl"]
-_Entry = tuple[object, "float | None"]
+_INF = math.inf
 
 
 class MemoryBackend(Backend):
     """A thread-safe in-process ``Backend`` over one of the compiled caches.
 
     ``maxsize`` bounds the number of entries (``math.inf``: unbounded), ``policy`` picks the
-    eviction order (``"lru"``, ``"lfu"`` or ``"ttl"``: least recently used among live entries,
-    expired ones reclaimed by the timer wheel), ``timer`` is the clock the TTLs count on.
+    eviction order (``"lru"`` or ``"ttl"``: least recently used among live entries, expired
+    ones reclaimed by the timer wheel; ``"lfu"``: least frequently used), ``timer`` is the
+    clock the TTLs count on, ``serializer`` makes the backend store encoded copies.
     """
 
     def __init__(self, maxsize: float = 10_000, policy: Policy = "lru", *,
                  timer: Callable[[], float] = time.monotonic,
                  serializer: Serializer | None = None) -> None:
-        from .. import LFUCache, LRUCache, TTLCache
+        from .. import LFUCache, TTLCache
 
         if not callable(timer):
             raise TypeError("timer must be callable")
-        self._timer = timer
-        self._ttl_policy = policy == "ttl"
-        cache: MutableMapping[str, _Entry]
-        if policy == "lru":
-            cache = LRUCache(maxsize)
-        elif policy == "lfu":
-            cache = LFUCache(maxsize)
-        elif policy == "ttl":
-            cache = TTLCache(maxsize, math.inf, timer)
-        else:
+        if policy not in ("lru", "lfu", "ttl"):
             raise ValueError(f"policy must be 'lru', 'lfu' or 'ttl', not {policy!r}")
-        self._cache: Any = cache
-        self._codec = None if serializer is None else Codec(serializer)
+        self._policy = policy
+        self._timer = timer
+        self._cache: Any
+        codec = None if serializer is None else Codec(serializer)
+        self._encode: Callable[[object], bytes] | None = None if codec is None else codec.encode
+        self._decode: Callable[[bytes], object] | None = None if codec is None else codec.decode
         self._lock = threading.RLock()
+        self._acquire, self._release = self._lock.acquire, self._lock.release
+        # Bound per configuration, so the hot paths test nothing they could know now.
+        # _raw(key, default): the stored (encoded) value of a live entry; _read: decoded;
+        # _write(key, stored, ttl): store (the lock is held); _live(key): (stored, ttl left).
+        self._raw: Callable[[str, object], object]
+        self._write: Callable[[str, object, float | None], None]
+        self._live: Callable[[str], tuple[object, float | None] | None]
+        if policy == "lfu":
+            self._cache = LFUCache(maxsize)
+            self._lfu_lookup = self._cache.get
+            self._raw, self._write, self._live = self._lfu_get, self._lfu_write, self._lfu_live
+            if codec is None:  # one Python frame per read instead of two
+                self.get = self._lfu_get  # type: ignore[method-assign]
+        else:
+            ttl_cache: TTLCache[str, object] = TTLCache(maxsize, _INF, timer)
+            self._cache = ttl_cache
+            self._raw, self._write, self._live = ttl_cache.get, ttl_cache.set, self._ttl_live
+        self._read: Callable[[str, object], object] = (
+            self._raw if codec is None else self._decoded)
 
     @property
     def policy(self) -> str:
         """The eviction policy's name."""
-        return {"LRUCache": "lru", "LFUCache": "lfu"}.get(type(self._cache).__name__, "ttl")
+        return self._policy
 
-    # -- internals (the lock is held) ------------------------------------------------------
+    # -- internals -------------------------------------------------------------------------
 
-    def _live(self, key: str) -> _Entry | None:
-        entry: _Entry | None = self._cache.get(key)
-        if entry is not None and entry[1] is not None and not self._timer() < entry[1]:
-            del self._cache[key]
-            return None
-        return entry
-
-    def _store(self, key: str, value: object, ttl: float | None) -> None:
-        deadline = None if ttl is None else self._timer() + ttl
-        if self._ttl_policy:
-            self._cache.set(key, (value, deadline), ttl=math.inf if ttl is None else ttl)
-        else:
-            self._cache[key] = (value, deadline)
-
-    def _encode(self, value: object) -> object:
-        return value if self._codec is None else self._codec.encode(value)
-
-    def _decode(self, entry: _Entry | None, default: object) -> object:
-        if entry is None:
+    def _decoded(self, key: str, default: object) -> object:
+        stored = self._raw(key, MISSING)
+        if stored is MISSING:
             return default
-        if self._codec is None:
-            return entry[0]
-        return self._codec.decode(entry[0])  # type: ignore[arg-type]
+        return self._decode(stored)  # type: ignore[arg-type,misc]
+
+    def _ttl_live(self, key: str) -> tuple[object, float | None] | None:
+        try:
+            left = self._cache.remaining_ttl(key)
+        except KeyError:
+            return None
+        stored = self._cache.get(key, MISSING)  # the same entry unless it expired just now
+        if stored is MISSING:
+            return None
+        return stored, None if left == _INF else left
+
+    def _lfu_get(self, key: str, default: object = MISSING) -> object:
+        """``get`` of an LFU backend (without a serializer it is bound as ``self.get``)."""
+        if type(key) is not str:
+            check_key(key)
+        stored = self._lfu_lookup(key, MISSING)
+        if type(stored) is not tuple:
+            return default if stored is MISSING else stored
+        value, deadline = stored
+        if deadline is None or self._timer() < deadline:
+            return value
+        self._drop(key, stored)
+        return default
+
+    def _lfu_live(self, key: str) -> tuple[object, float | None] | None:
+        stored = self._cache.get(key, MISSING)
+        if stored is MISSING:
+            return None
+        if type(stored) is not tuple:
+            return stored, None
+        value, deadline = stored
+        if deadline is None:
+            return value, None
+        left = deadline - self._timer()
+        if left > 0:
+            return value, left
+        self._drop(key, stored)
+        return None
+
+    def _lfu_write(self, key: str, value: object, ttl: float | None) -> None:
+        if ttl is not None:
+            self._cache[key] = (value, self._timer() + ttl)
+        elif type(value) is tuple:
+            self._cache[key] = (value, None)
+        else:
+            self._cache[key] = value
+
+    def _drop(self, key: str, stored: object) -> None:
+        """Remove the expired LFU entry ``stored`` unless ``key`` was rewritten meanwhile."""
+        with self._lock:
+            if self._cache.peek(key, None) is stored:
+                del self._cache[key]
 
     # -- the protocol ----------------------------------------------------------------------
 
     def get(self, key: str, default: object = MISSING) -> object:
         """The value stored at ``key``, else ``default``."""
-        check_key(key)
-        with self._lock:
-            entry = self._live(key)
-        return self._decode(entry, default)
+        if type(key) is not str:
+            check_key(key)
+        return self._read(key, default)
 
     def set(self, key: str, value: object, ttl: float | None = None) -> None:
         """Store ``value`` at ``key`` for ``ttl`` seconds (None: no expiry)."""
-        check_key(key)
-        ttl = check_ttl(ttl)
-        value = self._encode(value)
-        with self._lock:
-            self._store(key, value, ttl)
+        if type(key) is not str:
+            check_key(key)
+        if ttl is not None and not (type(ttl) is float and 0.0 < ttl < _INF):
+            ttl = check_ttl(ttl)  # the rest: validated, converted (inf: None) or refused
+        if self._encode is not None:
+            value = self._encode(value)
+        self._acquire()  # cheaper than `with` on CPython 3.11
+        try:
+            self._write(key, value, ttl)
+        finally:
+            self._release()
 
     def add(self, key: str, value: object, ttl: float | None = None) -> bool:
         """Store ``value`` only if ``key`` is absent; True if stored."""
         check_key(key)
         ttl = check_ttl(ttl)
-        value = self._encode(value)
+        if self._encode is not None:
+            value = self._encode(value)
         with self._lock:
-            if self._live(key) is not None:
+            if self._raw(key, MISSING) is not MISSING:
                 return False
-            self._store(key, value, ttl)
+            self._write(key, value, ttl)
             return True
 
     def delete(self, key: str) -> bool:
         """Remove ``key``; True if it was present (and not expired)."""
         check_key(key)
         with self._lock:
-            if self._live(key) is None:
+            if self._raw(key, MISSING) is MISSING:
                 return False
-            del self._cache[key]
+            self._cache.pop(key, None)
             return True
 
     def get_many(self, keys: Iterable[str]) -> dict[str, object]:
-        """``{key: value}`` for the present keys."""
+        """``{key: value}`` for the present keys (one consistent snapshot)."""
+        wanted = [check_key(key) for key in keys]
+        raw = self._raw
         found: dict[str, object] = {}
         with self._lock:
-            for key in keys:
-                entry = self._live(check_key(key))
-                if entry is not None:
-                    found[key] = entry[0]
-        if self._codec is not None:
-            decode = self._codec.decode
+            for key in wanted:
+                stored = raw(key, MISSING)
+                if stored is not MISSING:
+                    found[key] = stored
+        if self._decode is not None:
+            decode = self._decode
             found = {k: decode(v) for k, v in found.items()}  # type: ignore[arg-type]
         return found
 
     def set_many(self, mapping: Mapping[str, object], ttl: float | None = None) -> None:
-        """Store every item of ``mapping``."""
+        """Store every item of ``mapping`` (atomically)."""
         ttl = check_ttl(ttl)
-        items = [(check_key(k), self._encode(v)) for k, v in mapping.items()]
+        encode = self._encode
+        items = [(check_key(k), v if encode is None else encode(v)) for k, v in mapping.items()]
+        write = self._write
         with self._lock:
             for key, value in items:
-                self._store(key, value, ttl)
+                write(key, value, ttl)
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        """Remove ``keys`` (atomically); how many were present."""
+        wanted = [check_key(key) for key in keys]
+        raw, pop = self._raw, self._cache.pop
+        n = 0
+        with self._lock:
+            for key in wanted:
+                if raw(key, MISSING) is not MISSING:
+                    pop(key, None)
+                    n += 1
+        return n
 
     def incr(self, key: str, delta: int = 1) -> int:
         """Add ``delta`` to the int at ``key`` (absent: 0), keeping its expiry."""
@@ -154,13 +240,16 @@ class MemoryBackend(Backend):
             raise TypeError(f"delta must be an int, not {type(delta).__name__}")
         with self._lock:
             entry = self._live(key)
-            old: object = 0 if entry is None else self._decode(entry, None)
+            old: object = 0
+            ttl = None
+            if entry is not None:
+                old, ttl = entry
+                if self._decode is not None:
+                    old = self._decode(old)  # type: ignore[arg-type]
             if type(old) is not int:
                 raise ValueError(f"value at {key!r} is not an integer")
             new = old + delta
-            deadline = None if entry is None else entry[1]
-            ttl = None if deadline is None else max(deadline - self._timer(), 1e-9)
-            self._store(key, self._encode(new), ttl)
+            self._write(key, new if self._encode is None else self._encode(new), ttl)
             return new
 
     def expire(self, key: str, ttl: float | None) -> bool:
@@ -168,26 +257,24 @@ class MemoryBackend(Backend):
         check_key(key)
         ttl = check_ttl(ttl)
         with self._lock:
-            entry = self._live(key)
-            if entry is None:
+            stored = self._raw(key, MISSING)
+            if stored is MISSING:
                 return False
-            self._store(key, entry[0], ttl)
+            self._write(key, stored, ttl)
             return True
 
     def ttl(self, key: str) -> float | None:
         """Remaining seconds of ``key`` (None: no expiry); ``KeyError`` if absent."""
         check_key(key)
-        with self._lock:
-            entry = self._live(key)
+        entry = self._live(key)
         if entry is None:
             raise KeyError(key)
-        return None if entry[1] is None else max(entry[1] - self._timer(), 0.0)
+        return entry[1]
 
     def exists(self, key: str) -> bool:
         """True if ``key`` is present and not expired."""
         check_key(key)
-        with self._lock:
-            return self._live(key) is not None
+        return self._raw(key, MISSING) is not MISSING
 
     def clear(self) -> None:
         """Remove every entry."""
@@ -195,7 +282,7 @@ class MemoryBackend(Backend):
             self._cache.clear()
 
     def __len__(self) -> int:
-        """Number of entries held (expired ones not yet reclaimed included)."""
+        """Number of entries held (``"lfu"``: expired ones not yet dropped included)."""
         return len(self._cache)
 
 
