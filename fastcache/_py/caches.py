@@ -17,13 +17,19 @@ How it is built:
    uncontended lock costs more than the read itself. Reads of other keys take the lock, so that a
    key whose ``__eq__`` mutates the same cache is seen (below). Hit/miss counters are
    ``itertools.count`` objects, whose ``next()`` is atomic.
-4. Reentrancy: ``_depth`` counts the operations of this cache on the current thread's stack (it
+4. Speed (``bench/bench_twin.py``: no slower than cachetools where the contract allows it):
+   strategy is chosen at construction, not per call. Without stats, reads of ``int`` and ``str``
+   keys take an inlined path (``type(key) is self._fint``; with stats ``_fint``/``_fstr`` are a
+   type no key has); with unit sizes and no ``popitem()`` override, ``__setitem__`` is one
+   inlined locked update per policy (``_fast``). ``OrderedDict`` method lookups are avoided on
+   hot paths (``key in data``, the bound ``_mte = data.move_to_end``, ``popitem(False)``).
+5. Reentrancy: ``_depth`` counts the operations of this cache on the current thread's stack (it
    is only written under the lock). A mutation made while another operation is in progress
    (from a key's ``__eq__``/``__hash__``, a value's ``__del__``, ``getsizeof``) counts as a
    restart of that operation's lookup (the ``dict`` restarts it); after ``_MAX_RESTARTS`` of them
    the mutation raises ``RuntimeError("cache changed during lookup")``, which propagates out of
    the comparison to the outer operation.
-5. Removed keys and values are kept referenced by locals until the structure is consistent again,
+6. Removed keys and values are kept referenced by locals until the structure is consistent again,
    so a ``__del__`` that touches the cache sees a consistent cache; the listener ``on_evict`` and
    ``__missing__`` run after the lock is released.
 """
@@ -715,6 +721,8 @@ class Cache:
         _require(self._currsize <= self._maxsize, "currsize above maxsize")
         _require(self._depth == 0, "depth not restored")
         _require(self._pinned is MISSING, "pinned key left set")
+        mte = self._mte
+        _require(mte is None or mte.__self__ is data, "_mte is not the storage's move_to_end")
         self._p_check()
 
 
