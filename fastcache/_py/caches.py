@@ -161,6 +161,7 @@ class Cache:
         "_on_evict",
         "_own_popitem",
         "_pinned",
+        "_pop",
         "_sized",
         "_sizefn",
         "_sizes",
@@ -205,14 +206,16 @@ class Cache:
         self._p_init()
 
     def _new_storage(self) -> None:
-        """A new, empty storage; ``_mte`` is its ``move_to_end`` (a bound method called from a
-        local is cheaper than the method lookup on an ``OrderedDict``)."""
+        """A new, empty storage; ``_mte`` and ``_pop`` are its ``move_to_end`` and ``pop`` (a
+        bound method called from a local is cheaper than the method lookup on an
+        ``OrderedDict``)."""
         if self._ordered:
             self._data: Any = collections.OrderedDict()
             self._mte: Any = self._data.move_to_end
         else:
             self._data = {}
             self._mte = None
+        self._pop: Any = self._data.pop
 
     def _reset_counters(self) -> None:
         self._hits = itertools.count()
@@ -304,7 +307,8 @@ class Cache:
 
     def _discard(self, key: Any) -> Any:
         """Remove ``key`` and return its value, or ``MISSING`` if absent."""
-        value = self._data.pop(key, MISSING)
+        pop = self._pop
+        value = pop(key, MISSING)
         if value is not MISSING:
             sizes = self._sizes
             self._currsize -= 1 if sizes is None else sizes.pop(key)
@@ -510,15 +514,7 @@ class Cache:
             self._notify(notes)
 
     def __delitem__(self, key: Any) -> None:
-        depth = self._enter(True)
-        try:
-            value = self._discard(key)
-        finally:
-            self._leave(depth)
-        if value is MISSING:
-            raise KeyError(key)
-        if self._on_evict is not None:
-            self._on_evict(key, value, DELETED)
+        Cache.pop(self, key)  # the same removal (not a subclass's pop())
 
     def __contains__(self, key: Any) -> bool:
         if type(key) in PLAIN:
@@ -583,11 +579,19 @@ class Cache:
 
     def pop(self, key: Any, default: Any = MISSING) -> Any:
         """Remove ``key`` and return its value; ``default`` (or ``KeyError``) if absent."""
-        depth = self._enter(True)
+        lock = self._lock  # _enter and _leave inlined
+        lock.acquire()
+        depth = self._depth
+        if depth:
+            self._nested_write(lock)
+        else:
+            self._churn = 0
+        self._depth = depth + 1
         try:
             value = self._take(key)
         finally:
-            self._leave(depth)
+            self._depth = depth
+            lock.release()
         if value is MISSING:
             if default is MISSING:
                 raise KeyError(key)
