@@ -41,6 +41,7 @@ __all__ = ["AsyncMemoryBackend", "MemoryBackend"]
 
 Policy = Literal["lru", "lfu", "ttl"]
 _INF = math.inf
+_PLAIN = (float, int)  # ttl types set() passes on as they are (bool is not one: an exact match)
 
 
 class MemoryBackend(Backend):
@@ -68,6 +69,7 @@ class MemoryBackend(Backend):
         self._encode: Callable[[object], bytes] | None = None if codec is None else codec.encode
         self._decode: Callable[[bytes], object] | None = None if codec is None else codec.decode
         self._lock = threading.RLock()
+        # the single-key writes call these rather than `with self._lock` (~100 ns less)
         self._acquire, self._release = self._lock.acquire, self._lock.release
         # Bound per configuration, so the hot paths test nothing they could know now.
         # _raw(key, default): the stored (encoded) value of a live entry; _read: decoded;
@@ -102,12 +104,12 @@ class MemoryBackend(Backend):
         return self._decode(stored)  # type: ignore[arg-type,misc]
 
     def _ttl_live(self, key: str) -> tuple[object, float | None] | None:
+        stored = self._cache.get(key, MISSING)
+        if stored is MISSING:
+            return None
         try:
             left = self._cache.remaining_ttl(key)
-        except KeyError:
-            return None
-        stored = self._cache.get(key, MISSING)  # the same entry unless it expired just now
-        if stored is MISSING:
+        except KeyError:  # it expired just now
             return None
         return stored, None if left == _INF else left
 
@@ -165,11 +167,11 @@ class MemoryBackend(Backend):
         """Store ``value`` at ``key`` for ``ttl`` seconds (None: no expiry)."""
         if type(key) is not str:
             check_key(key)
-        if ttl is not None and not (type(ttl) is float and 0.0 < ttl < _INF):
-            ttl = check_ttl(ttl)  # the rest: validated, converted (inf: None) or refused
+        if ttl is not None and not (type(ttl) in _PLAIN and 0 < ttl < _INF):
+            ttl = check_ttl(ttl)  # the rest: refused, or converted (inf: None)
         if self._encode is not None:
             value = self._encode(value)
-        self._acquire()  # cheaper than `with` on CPython 3.11
+        self._acquire()
         try:
             self._write(key, value, ttl)
         finally:
@@ -177,24 +179,32 @@ class MemoryBackend(Backend):
 
     def add(self, key: str, value: object, ttl: float | None = None) -> bool:
         """Store ``value`` only if ``key`` is absent; True if stored."""
-        check_key(key)
+        if type(key) is not str:
+            check_key(key)
         ttl = check_ttl(ttl)
         if self._encode is not None:
             value = self._encode(value)
-        with self._lock:
+        self._acquire()
+        try:
             if self._raw(key, MISSING) is not MISSING:
                 return False
             self._write(key, value, ttl)
             return True
+        finally:
+            self._release()
 
     def delete(self, key: str) -> bool:
         """Remove ``key``; True if it was present (and not expired)."""
-        check_key(key)
-        with self._lock:
+        if type(key) is not str:
+            check_key(key)
+        self._acquire()
+        try:
             if self._raw(key, MISSING) is MISSING:
                 return False
             self._cache.pop(key, None)
             return True
+        finally:
+            self._release()
 
     def get_many(self, keys: Iterable[str]) -> dict[str, object]:
         """``{key: value}`` for the present keys (one consistent snapshot)."""
@@ -235,10 +245,12 @@ class MemoryBackend(Backend):
 
     def incr(self, key: str, delta: int = 1) -> int:
         """Add ``delta`` to the int at ``key`` (absent: 0), keeping its expiry."""
-        check_key(key)
+        if type(key) is not str:
+            check_key(key)
         if type(delta) is not int:
             raise TypeError(f"delta must be an int, not {type(delta).__name__}")
-        with self._lock:
+        self._acquire()
+        try:
             entry = self._live(key)
             old: object = 0
             ttl = None
@@ -251,17 +263,23 @@ class MemoryBackend(Backend):
             new = old + delta
             self._write(key, new if self._encode is None else self._encode(new), ttl)
             return new
+        finally:
+            self._release()
 
     def expire(self, key: str, ttl: float | None) -> bool:
         """Give ``key`` a new TTL (None: no expiry); True if it exists."""
-        check_key(key)
+        if type(key) is not str:
+            check_key(key)
         ttl = check_ttl(ttl)
-        with self._lock:
+        self._acquire()
+        try:
             stored = self._raw(key, MISSING)
             if stored is MISSING:
                 return False
             self._write(key, stored, ttl)
             return True
+        finally:
+            self._release()
 
     def ttl(self, key: str) -> float | None:
         """Remaining seconds of ``key`` (None: no expiry); ``KeyError`` if absent."""

@@ -1,0 +1,105 @@
+"""MemoryBackend's stores: an LRU TTLCache for "lru"/"ttl", an LFUCache with wrapped entries."""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from typing import Any
+
+import pytest
+
+from fastcache.backends import MISSING, MemoryBackend
+from fastcache.serializers import MsgpackSerializer
+from tests.backends.support import Clock
+
+POLICIES = ["lru", "ttl", "lfu"]
+Point = namedtuple("Point", "x y")
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("ttl", [None, 30, 30.0, math.inf])
+def test_tuples_and_look_alikes_come_back_as_stored(policy: Any, ttl: Any) -> None:
+    clock = Clock()
+    b = MemoryBackend(100, policy, timer=clock)
+    values: dict[str, object] = {
+        "pair": ("v", None), "deadline_like": ("v", 10.0), "empty": (), "point": Point(1, 2),
+        "nested": ((1, 2), None), "none": None, "list": [1, (2, 3)],
+    }
+    for key, value in values.items():
+        b.set(key, value, ttl)
+    clock.now = 29.0
+    for key, value in values.items():
+        got = b.get(key)
+        assert got == value and type(got) is type(value)
+        assert b.get_many([key]) == {key: value}
+        assert b.ttl(key) == (None if ttl in (None, math.inf) else pytest.approx(1.0))
+    assert b.get("point") is values["point"]  # stored by reference
+    clock.now = 30.0
+    expected = MISSING if ttl in (30, 30.0) else values["pair"]
+    assert b.get("pair") == expected and b.exists("pair") is (expected is not MISSING)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_int_ttl_is_accepted_as_is_and_reported_as_seconds_left(policy: Any) -> None:
+    clock = Clock(100.0)
+    b = MemoryBackend(10, policy, timer=clock)
+    b.set("k", "v", 7)
+    clock.now = 102.5
+    assert b.ttl("k") == pytest.approx(4.5)
+    with pytest.raises(TypeError):
+        b.set("k", "v", True)
+    with pytest.raises(ValueError):
+        b.set("k", "v", 0)
+    assert b.get("k") == "v"  # the refused writes changed nothing
+
+
+def test_lru_reclaims_expired_entries_before_evicting_a_live_one() -> None:
+    clock = Clock()
+    b = MemoryBackend(2, "lru", timer=clock)
+    b.set("live", 1)
+    b.set("short", 2, ttl=1)
+    clock.now = 5.0
+    b.set("new", 3)  # "live" is the least recently used, but "short" has expired
+    assert b.get_many(["live", "short", "new"]) == {"live": 1, "new": 3}
+    assert len(b) == 2
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_incr_keeps_the_deadline_and_expire_replaces_it(policy: Any) -> None:
+    clock = Clock()
+    b = MemoryBackend(10, policy, timer=clock, serializer=MsgpackSerializer())
+    b.set("n", 5, ttl=10)
+    clock.now = 4.0
+    assert b.incr("n", 2) == 7 and b.ttl("n") == pytest.approx(6.0)
+    assert b.decr("n", 10) == -3 and b.get("n") == -3
+    assert b.expire("n", None) is True and b.ttl("n") is None
+    clock.now = 100.0
+    assert b.get("n") == -3
+    assert b.expire("n", 1) is True
+    clock.now = 101.0
+    assert b.incr("n") == 1 and b.ttl("n") is None  # expired: restarts from 0, no expiry
+    assert b.expire("gone", 5) is False and b.delete("gone") is False
+
+
+def test_lfu_drops_an_expired_entry_when_it_is_read() -> None:
+    clock = Clock()
+    b = MemoryBackend(10, "lfu", timer=clock)
+    b.set("k", "v", ttl=1)
+    b.set("other", "w")
+    clock.now = 1.0
+    assert len(b) == 2
+    assert b.get("k", "default") == "default"
+    assert len(b) == 1 and b.get("other") == "w"
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_non_str_keys_are_refused_on_every_path(policy: Any) -> None:
+    b = MemoryBackend(10, policy)
+    calls: list[tuple[str, tuple[Any, ...]]] = [
+        ("get", (1,)), ("set", (b"k", 1)), ("add", (1.5, 1)), ("delete", (None,)),
+        ("incr", (("k",),)), ("ttl", (1,)), ("expire", (1, 5)), ("exists", (1,)),
+    ]
+    for name, args in calls:
+        with pytest.raises(TypeError):
+            getattr(b, name)(*args)
+    assert len(b) == 0
