@@ -416,14 +416,16 @@ class Cache:
             except KeyError:
                 pass
             return self.__missing__(key)
+        if t in PLAIN:  # with stats (or a bytes/float key): still no lock
+            try:
+                value = self._data[key]
+            except KeyError:
+                value = MISSING
+            return self._counted(key, value)
         return self._getitem_lookup(key)
 
-    def _getitem_lookup(self, key: Any) -> Any:
-        """``__getitem__`` through ``_lookup`` (with stats, or a key off the fast path)."""
-        if type(key) in PLAIN:
-            value = self._lookup(key)
-        else:
-            value = self._locked_lookup(key)
+    def _counted(self, key: Any, value: Any) -> Any:
+        """The end of ``c[key]`` once looked up (``MISSING``: absent): stats, ``__missing__``."""
         if value is not MISSING:
             if self._stats:
                 next(self._hits)
@@ -432,9 +434,21 @@ class Cache:
             next(self._misses)
         return self.__missing__(key)
 
+    def _getitem_lookup(self, key: Any) -> Any:
+        """``__getitem__`` through ``_lookup`` (with stats, or a key off the fast path)."""
+        if type(key) in PLAIN:
+            return self._counted(key, self._lookup(key))
+        return self._counted(key, self._locked_lookup(key))
+
     def _lookup(self, key: Any) -> Any:
         """The value (an access) or ``MISSING``; lock held or key plain."""
-        return self._data.get(key, MISSING)
+        data = self._data
+        if key in data:  # cheaper than OrderedDict.get
+            try:
+                return data[key]
+            except KeyError:  # removed meanwhile by another thread
+                pass
+        return MISSING
 
     def _locked_lookup(self, key: Any) -> Any:
         depth = self._enter(False)
@@ -797,13 +811,15 @@ class LRUCache(FIFOCache):
 
     def _lookup(self, key: Any) -> Any:
         data = self._data
-        value = data.get(key, MISSING)
-        if value is not MISSING:
+        if key in data:  # cheaper than OrderedDict.get
             try:
-                data.move_to_end(key)
+                value = data[key]
+                mte = self._mte
+                mte(key)
+                return value
             except KeyError:  # removed meanwhile by another thread
                 pass
-        return value
+        return MISSING
 
 
 

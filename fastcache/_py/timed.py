@@ -204,13 +204,16 @@ class _TimedCache(Cache):
         entry = self._exp.get(key)
         if entry is None:
             return MISSING
-        data = self._data
+        mte = self._mte
         try:
-            data.move_to_end(key)  # an access even when expired, as cachetools
+            mte(key)  # an access even when expired, as cachetools
         except KeyError:  # removed meanwhile by another thread
             return MISSING
         if self._now() < entry[0]:
-            return data.get(key, MISSING)
+            try:
+                return self._data[key]
+            except KeyError:  # removed meanwhile by another thread
+                pass
         return MISSING
 
     def _live(self, key: Any) -> Any:
