@@ -95,6 +95,14 @@ class MemoryBackend(Backend):
         """The eviction policy's name."""
         return self._policy
 
+    @property
+    def unchecked_get(self) -> Callable[[str, object], object]:
+        """``get(key, default)`` without the check that ``key`` is a ``str``, for a caller
+        that does it itself (``MultiLevelCache``'s L1 hit): with ``policy="lru"``/``"ttl"``
+        and no serializer it is the compiled cache's own ``get``, no Python frame at all.
+        A non-``str`` key gives ``default`` or a ``TypeError``."""
+        return self._read
+
     # -- internals -------------------------------------------------------------------------
 
     def _decoded(self, key: str, default: object) -> object:

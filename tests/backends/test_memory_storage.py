@@ -103,3 +103,19 @@ def test_non_str_keys_are_refused_on_every_path(policy: Any) -> None:
         with pytest.raises(TypeError):
             getattr(b, name)(*args)
     assert len(b) == 0
+
+
+@pytest.mark.parametrize("serializer", [None, MsgpackSerializer()], ids=["plain", "msgpack"])
+@pytest.mark.parametrize("policy", POLICIES)
+def test_unchecked_get_reads_like_get(policy: Any, serializer: Any) -> None:
+    clock = Clock()
+    b = MemoryBackend(10, policy, timer=clock, serializer=serializer)
+    read = b.unchecked_get
+    b.set("k", {"a": 1}, ttl=2)
+    b.set("t", ("x", None))
+    assert read("k", MISSING) == {"a": 1} == b.get("k")
+    assert read("t", MISSING) == b.get("t") and read("absent", "d") == "d"
+    clock.now = 2.0
+    assert read("k", MISSING) is MISSING
+    with pytest.raises(TypeError):
+        read([], MISSING)  # type: ignore[arg-type]  # unhashable
