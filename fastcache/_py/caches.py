@@ -422,7 +422,7 @@ class Cache:
             except KeyError:
                 value = MISSING
             return self._counted(key, value)
-        return self._getitem_lookup(key)
+        return self._counted(key, self._locked_lookup(key))
 
     def _counted(self, key: Any, value: Any) -> Any:
         """The end of ``c[key]`` once looked up (``MISSING``: absent): stats, ``__missing__``."""
@@ -433,12 +433,6 @@ class Cache:
         if self._stats:
             next(self._misses)
         return self.__missing__(key)
-
-    def _getitem_lookup(self, key: Any) -> Any:
-        """``__getitem__`` through ``_lookup`` (with stats, or a key off the fast path)."""
-        if type(key) in PLAIN:
-            return self._counted(key, self._lookup(key))
-        return self._counted(key, self._locked_lookup(key))
 
     def _lookup(self, key: Any) -> Any:
         """The value (an access) or ``MISSING``; lock held or key plain."""
@@ -791,7 +785,9 @@ class LRUCache(FIFOCache):
             except KeyError:  # absent, or removed meanwhile by another thread
                 pass
             return self.__missing__(key)
-        return self._getitem_lookup(key)
+        if t in PLAIN:  # with stats (or a bytes/float key): no lock
+            return self._counted(key, self._lookup(key))
+        return self._counted(key, self._locked_lookup(key))
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""
@@ -989,7 +985,9 @@ class LFUCache(Cache):
                     self._drain_locked()
                 return value
             return self.__missing__(key)
-        return self._getitem_lookup(key)
+        if t in PLAIN:  # with stats (or a bytes/float key): no lock
+            return self._counted(key, self._lookup(key))
+        return self._counted(key, self._locked_lookup(key))
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""

@@ -175,7 +175,9 @@ class _TimedCache(Cache):
                         except KeyError:  # removed meanwhile by another thread
                             pass
             return self.__missing__(key)
-        return self._getitem_lookup(key)
+        if t in PLAIN:  # with stats (or a bytes/float key): no lock
+            return self._counted(key, self._lookup(key))
+        return self._counted(key, self._locked_lookup(key))
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present and not expired, else ``default``."""
