@@ -735,6 +735,7 @@ class Cache:
         _require(self._pinned is MISSING, "pinned key left set")
         mte = self._mte
         _require(mte is None or mte.__self__ is data, "_mte is not the storage's move_to_end")
+        _require(self._pop.__self__ is data, "_pop is not the storage's pop")
         self._p_check()
 
 
