@@ -476,7 +476,12 @@ class Cache:
         evicted = None
         try:
             data = self._data
-            old = data.get(key, MISSING) if key in data else MISSING
+            old = MISSING
+            if key in data:  # cheaper than OrderedDict.get
+                try:
+                    old = data[key]
+                except KeyError:  # removed meanwhile by a key's __eq__: an insert
+                    pass
             if old is MISSING:
                 if self._currsize >= self._maxsize:  # the storage order is the eviction order
                     evicted = data.popitem(False)
