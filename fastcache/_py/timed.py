@@ -7,6 +7,11 @@ costs O(log n) per expired entry. A replaced or removed entry's heap item is mar
 (``key`` slot set to ``_DEAD``) and skipped; the heap is compacted when more than half of it is
 dead. Expiry is exact: an access compares the entry's own deadline with ``timer()``. Every
 operation calls the timer at most once (iteration: once per key reached).
+
+Fast paths (as in ``caches.py``, chosen at construction): without stats, ``c[k]`` and ``get`` of
+``int``/``str`` keys run inline and lock-free; with unit sizes and no ``popitem()`` override,
+``c[k] = v`` takes ``_write_fast``, which only calls ``_expire_into`` when the earliest deadline
+in the heap is reached.
 """
 
 from __future__ import annotations
