@@ -13,9 +13,9 @@ Storage, per policy:
   ``None``: no expiry).  A read only unwraps exact tuples, so the common read is one call
   into the core and a type check; an expired entry is dropped when it is next read.
 
-Thread safety: reads (``get``, ``exists``, ``ttl``) take no lock: each is one atomic
-operation of the core (an LFU read of an expired entry takes the lock to drop it, after
-checking it is still the same entry).  Every write (``set``, ``delete``, ``add``, ``incr``,
+Thread safety: reads (``get``, ``exists``, ``ttl``) take no lock: ``get`` and ``exists`` are
+one atomic operation of the core, ``ttl`` two (an LFU read of an expired entry takes the
+lock to drop it, after checking it is still the same entry).  Every write (``set``, ``delete``, ``add``, ``incr``,
 ``expire``, ``clear``, the ``*_many``) holds the backend's lock, so a read-modify-write
 (``add``, ``incr``/``decr``, ``expire``) cannot lose a concurrent ``set`` or ``delete``
 between its read and its write.  (The core has no compare-and-swap, so a lock-free ``set``
@@ -32,6 +32,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, Literal
 
 from ..serializers import Codec, Serializer
@@ -63,7 +64,6 @@ class MemoryBackend(Backend):
         if policy not in ("lru", "lfu", "ttl"):
             raise ValueError(f"policy must be 'lru', 'lfu' or 'ttl', not {policy!r}")
         self._policy = policy
-        self._timer = timer
         self._cache: Any
         codec = None if serializer is None else Codec(serializer)
         self._encode: Callable[[object], bytes] | None = None if codec is None else codec.encode
@@ -71,24 +71,26 @@ class MemoryBackend(Backend):
         self._lock = threading.RLock()
         # the single-key writes call these rather than `with self._lock` (~100 ns less)
         self._acquire, self._release = self._lock.acquire, self._lock.release
-        # Bound per configuration, so the hot paths test nothing they could know now.
+        # Bound per configuration, so the hot paths test nothing they could know now:
         # _raw(key, default): the stored (encoded) value of a live entry; _read: decoded;
         # _write(key, stored, ttl): store (the lock is held); _live(key): (stored, ttl left).
+        # None of them refers back to self: dropping the backend frees the cache at once.
         self._raw: Callable[[str, object], object]
         self._write: Callable[[str, object, float | None], None]
         self._live: Callable[[str], tuple[object, float | None] | None]
         if policy == "lfu":
-            self._cache = LFUCache(maxsize)
-            self._lfu_lookup = self._cache.get
-            self._raw, self._write, self._live = self._lfu_get, self._lfu_write, self._lfu_live
+            store = _LFUStore(LFUCache(maxsize), timer, self._lock)
+            self._cache = store.cache
+            self._raw, self._write, self._live = store.get, store.write, store.live
             if codec is None:  # one Python frame per read instead of two
-                self.get = self._lfu_get  # type: ignore[method-assign]
+                self.get = store.get  # type: ignore[method-assign]
         else:
             ttl_cache: TTLCache[str, object] = TTLCache(maxsize, _INF, timer)
             self._cache = ttl_cache
-            self._raw, self._write, self._live = ttl_cache.get, ttl_cache.set, self._ttl_live
+            self._raw, self._write = ttl_cache.get, ttl_cache.set
+            self._live = partial(_ttl_live, ttl_cache)
         self._read: Callable[[str, object], object] = (
-            self._raw if codec is None else self._decoded)
+            self._raw if codec is None else partial(_decoded, self._raw, codec.decode))
 
     @property
     def policy(self) -> str:
@@ -102,66 +104,6 @@ class MemoryBackend(Backend):
         and no serializer it is the compiled cache's own ``get``, no Python frame at all.
         A non-``str`` key gives ``default`` or a ``TypeError``."""
         return self._read
-
-    # -- internals -------------------------------------------------------------------------
-
-    def _decoded(self, key: str, default: object) -> object:
-        stored = self._raw(key, MISSING)
-        if stored is MISSING:
-            return default
-        return self._decode(stored)  # type: ignore[arg-type,misc]
-
-    def _ttl_live(self, key: str) -> tuple[object, float | None] | None:
-        stored = self._cache.get(key, MISSING)
-        if stored is MISSING:
-            return None
-        try:
-            left = self._cache.remaining_ttl(key)
-        except KeyError:  # it expired just now
-            return None
-        return stored, None if left == _INF else left
-
-    def _lfu_get(self, key: str, default: object = MISSING) -> object:
-        """``get`` of an LFU backend (without a serializer it is bound as ``self.get``)."""
-        if type(key) is not str:
-            check_key(key)
-        stored = self._lfu_lookup(key, MISSING)
-        if type(stored) is not tuple:
-            return default if stored is MISSING else stored
-        value, deadline = stored
-        if deadline is None or self._timer() < deadline:
-            return value
-        self._drop(key, stored)
-        return default
-
-    def _lfu_live(self, key: str) -> tuple[object, float | None] | None:
-        stored = self._cache.get(key, MISSING)
-        if stored is MISSING:
-            return None
-        if type(stored) is not tuple:
-            return stored, None
-        value, deadline = stored
-        if deadline is None:
-            return value, None
-        left = deadline - self._timer()
-        if left > 0:
-            return value, left
-        self._drop(key, stored)
-        return None
-
-    def _lfu_write(self, key: str, value: object, ttl: float | None) -> None:
-        if ttl is not None:
-            self._cache[key] = (value, self._timer() + ttl)
-        elif type(value) is tuple:
-            self._cache[key] = (value, None)
-        else:
-            self._cache[key] = value
-
-    def _drop(self, key: str, stored: object) -> None:
-        """Remove the expired LFU entry ``stored`` unless ``key`` was rewritten meanwhile."""
-        with self._lock:
-            if self._cache.peek(key, None) is stored:
-                del self._cache[key]
 
     # -- the protocol ----------------------------------------------------------------------
 
@@ -310,6 +252,85 @@ class MemoryBackend(Backend):
     def __len__(self) -> int:
         """Number of entries held (``"lfu"``: expired ones not yet dropped included)."""
         return len(self._cache)
+
+
+
+def _decoded(raw: Callable[[str, object], object], decode: Callable[[bytes], object],
+             key: str, default: object) -> object:
+    """``raw``'s stored value for ``key``, decoded (``default`` if there is none)."""
+    stored = raw(key, MISSING)
+    if stored is MISSING:
+        return default
+    return decode(stored)  # type: ignore[arg-type]
+
+
+def _ttl_live(cache: Any, key: str) -> tuple[object, float | None] | None:
+    """(stored value, seconds left or None) of a live entry of the ``TTLCache``, else None."""
+    stored = cache.get(key, MISSING)
+    if stored is MISSING:
+        return None
+    try:
+        left = cache.remaining_ttl(key)
+    except KeyError:  # it expired just now
+        return None
+    return stored, None if left == _INF else left
+
+
+class _LFUStore:
+    """Entries of an ``LFUCache``: a value with a TTL, or an exact ``tuple``, is stored as
+    ``(value, deadline)`` (``None``: no expiry); any other value as itself."""
+
+    __slots__ = ("cache", "lock", "lookup", "timer")
+
+    def __init__(self, cache: Any, timer: Callable[[], float], lock: Any) -> None:
+        self.cache = cache
+        self.lookup = cache.get
+        self.timer = timer
+        self.lock = lock
+
+    def get(self, key: str, default: object = MISSING) -> object:
+        """``MemoryBackend.get`` of an LFU backend (also its raw read under a serializer)."""
+        if type(key) is not str:
+            check_key(key)
+        stored = self.lookup(key, MISSING)
+        if type(stored) is not tuple:
+            return default if stored is MISSING else stored
+        value, deadline = stored
+        if deadline is None or self.timer() < deadline:
+            return value
+        self.drop(key, stored)
+        return default
+
+    def live(self, key: str) -> tuple[object, float | None] | None:
+        """(stored value, seconds left or None) of a live entry, else None."""
+        stored = self.lookup(key, MISSING)
+        if stored is MISSING:
+            return None
+        if type(stored) is not tuple:
+            return stored, None
+        value, deadline = stored
+        if deadline is None:
+            return value, None
+        left = deadline - self.timer()
+        if left > 0:
+            return value, left
+        self.drop(key, stored)
+        return None
+
+    def write(self, key: str, value: object, ttl: float | None) -> None:
+        """Store ``value`` for ``ttl`` seconds (the backend's lock is held)."""
+        if ttl is not None:
+            self.cache[key] = (value, self.timer() + ttl)
+        elif type(value) is tuple:
+            self.cache[key] = (value, None)
+        else:
+            self.cache[key] = value
+
+    def drop(self, key: str, stored: object) -> None:
+        """Remove the expired entry ``stored`` unless ``key`` was rewritten meanwhile."""
+        with self.lock:
+            if self.cache.peek(key, None) is stored:
+                del self.cache[key]
 
 
 class AsyncMemoryBackend(AsyncBackend):

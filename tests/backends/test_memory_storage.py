@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import math
+import weakref
 from collections import namedtuple
 from typing import Any
 
@@ -119,3 +121,20 @@ def test_unchecked_get_reads_like_get(policy: Any, serializer: Any) -> None:
     assert read("k", MISSING) is MISSING
     with pytest.raises(TypeError):
         read([], MISSING)  # type: ignore[arg-type]  # unhashable
+
+
+@pytest.mark.parametrize("serializer", [None, MsgpackSerializer()], ids=["plain", "msgpack"])
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_dropped_backend_frees_its_values_without_the_cycle_collector(policy: Any,
+                                                                        serializer: Any) -> None:
+    b = MemoryBackend(10, policy, serializer=serializer)
+    b.set("k", [1], ttl=60)
+    b.incr("n")
+    b.get("k")
+    ref = weakref.ref(b)
+    gc.disable()
+    try:
+        del b
+        assert ref() is None  # no reference cycle through the per-configuration bindings
+    finally:
+        gc.enable()
