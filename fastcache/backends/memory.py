@@ -15,11 +15,11 @@ Storage, per policy:
 
 Thread safety: reads (``get``, ``exists``, ``ttl``) take no lock: ``get`` and ``exists`` are
 one atomic operation of the core, ``ttl`` two (an LFU read of an expired entry takes the
-lock to drop it, after checking it is still the same entry).  Every write (``set``, ``delete``, ``add``, ``incr``,
-``expire``, ``clear``, the ``*_many``) holds the backend's lock, so a read-modify-write
-(``add``, ``incr``/``decr``, ``expire``) cannot lose a concurrent ``set`` or ``delete``
-between its read and its write.  (The core has no compare-and-swap, so a lock-free ``set``
-and an atomic ``incr`` cannot both be had.)
+lock to drop it, after checking it is still the same entry).  Every write (``set``,
+``delete``, ``add``, ``incr``, ``expire``, ``clear``, the ``*_many``) holds the backend's
+lock, so a read-modify-write (``add``, ``incr``/``decr``, ``expire``) cannot lose a
+concurrent ``set`` or ``delete`` between its read and its write.  (The core has no
+compare-and-swap, so a lock-free ``set`` and an atomic ``incr`` cannot both be had.)
 
 Values are stored by reference unless a ``serializer`` is given (e.g.
 ``fastcache.serializers.MsgpackSerializer()``: then each value is encoded on ``set`` and
