@@ -298,6 +298,8 @@ def test_loses_nothing_under_random_failures_and_an_outage(source: SQLSource,
     def writer(t: int) -> None:  # each thread owns the keys i with i % n_threads == t
         for i in range(t, n_writes, n_threads):
             wb.set(f"key{(i * 7919) % n_keys}", i)
+            if i % 400 == t:
+                time.sleep(0.011)  # paced: the writes go on through the whole outage
 
     start = time.monotonic()
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(n_threads)]
@@ -305,10 +307,11 @@ def test_loses_nothing_under_random_failures_and_an_outage(source: SQLSource,
         t.start()
     for t in threads:
         t.join()
+    writing = time.monotonic() - start
     wb.close()
     outage.join()
-    assert time.monotonic() - start > 2.0  # the outage really happened inside the run
-    assert flaky.failures > 20 and rec.calls == []  # failures happened, none was final
+    assert writing > 2.4  # writes were still coming after the outage (0.3 s to 2.3 s) ended
+    assert flaky.failures > 5 and rec.calls == []  # failures happened, none was final
     expected = {k: str(v) for k, v in _last_values(n_writes, n_keys, n_threads).items()}
     assert len(expected) == n_keys
     assert read_table(db_path) == expected
@@ -410,18 +413,21 @@ def test_async_write_behind_loses_nothing(source: SQLSource, db_path: str) -> No
             for i in range(t, n_writes, 4):
                 key = f"key{(i * 7919) % n_keys}"
                 await wb.set(key, i)
-                if i % 2_000 == t:
+                if i % 400 == t:
                     assert await wb.get(key) == i  # the pending value, whatever the source
-                    await asyncio.sleep(0.005)
+                    await asyncio.sleep(0.011)  # paced: writes go on through the whole outage
 
         await asyncio.gather(*(writer(t) for t in range(4)))
+        writing = time.monotonic() - start
         await wb.flush()
         await wb.delete("key0")
         await wb.close()
-        return time.monotonic() - start
+        return writing
 
-    elapsed = asyncio.run(main())
-    assert elapsed > 2.0 and flaky.failures > 20 and rec.calls == []
+    writing = asyncio.run(main())
+    # writes were still coming after the outage (0.3 s to 2.3 s) ended; failures happened,
+    # none was final
+    assert writing > 2.4 and flaky.failures > 5 and rec.calls == []
     expected = {k: str(v) for k, v in _last_values(n_writes, n_keys, 4).items()}
     del expected["key0"]
     assert read_table(db_path) == expected
