@@ -14,13 +14,14 @@ sizes), ``--full`` (longer, adds a 10,000,000-entry table).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import itertools
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,6 +165,18 @@ def cache_aside_loop(cache: Any, requests: Iterable[Any]) -> int:
 Timed = tuple[Callable[..., object], tuple[Any, ...]]  # a loop and its arguments
 
 
+@contextlib.contextmanager
+def gc_off() -> Iterator[None]:
+    """The garbage collector off inside (as ``timeit``), as it was after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def best_ns(timed: list[Timed], ops: int, repeat: int, budget_s: float) -> list[float]:
     """The best of up to ``repeat`` timed calls of each ``loop(*args)``, in ns per operation.
 
@@ -171,11 +184,9 @@ def best_ns(timed: list[Timed], ops: int, repeat: int, budget_s: float) -> list[
     the same machine load. Stops early, after at least two rounds, once ``budget_s``
     seconds per loop were spent.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        best = [math.inf] * len(timed)
-        spent = 0
+    best = [math.inf] * len(timed)
+    spent = 0
+    with gc_off():
         for i in range(repeat):
             for j, (loop, args) in enumerate(timed):
                 t0 = time.perf_counter_ns()
@@ -185,9 +196,6 @@ def best_ns(timed: list[Timed], ops: int, repeat: int, budget_s: float) -> list[
                 spent += dt
             if i >= 1 and spent > budget_s * 1e9 * len(timed):
                 break
-    finally:
-        if enabled:
-            gc.enable()
     return [b / ops for b in best]
 
 
@@ -351,13 +359,10 @@ def _zipf_table(r: _Runner, cons: list[Contender]) -> None:
         misses = 0
         for _ in range(s.zipf_runs):  # each run starts from an empty cache
             c = con.lru(s.zipf_maxsize)
-            enabled = gc.isenabled()
-            gc.disable()
-            t0 = time.perf_counter_ns()
-            misses = cache_aside_loop(c, reqs)
-            dt = time.perf_counter_ns() - t0
-            if enabled:
-                gc.enable()
+            with gc_off():
+                t0 = time.perf_counter_ns()
+                misses = cache_aside_loop(c, reqs)
+                dt = time.perf_counter_ns() - t0
             best = min(best, dt / len(reqs))
             del c
         measured[con.name] = best
@@ -412,13 +417,10 @@ def _ttl_table(r: _Runner, cons: list[Contender]) -> None:
                 break
             r.say(f"TTL reclamation: {con.name}, expire about {frac:.1%} of {n:,}")
             now[0] = 1.0 + (span - 1.0) * frac
-            enabled = gc.isenabled()
-            gc.disable()
-            t0 = time.perf_counter_ns()
-            gone = len(c.expire())
-            dt = time.perf_counter_ns() - t0
-            if enabled:
-                gc.enable()
+            with gc_off():
+                t0 = time.perf_counter_ns()
+                gone = len(c.expire())
+                dt = time.perf_counter_ns() - t0
             left = len(c)
             del c
             per_entry[frac] = dt / max(1, gone)
