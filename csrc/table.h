@@ -5,12 +5,16 @@
  * Layout (per entry, beyond the key and value objects):
  *   Entry  {hash, key, value, prev, next}   32 bytes  (links are 32-bit entry indices)
  *   index  int32 per slot, >= 2 slots per entry capacity   8-16 bytes
+ *          (the decorators' wrapper.c keeps >= 3: fc_index_build)
  * A dict of link nodes (functools, lru-dict) costs ~100 bytes; this costs ~40-48.
  *
  * Probing is linear over a power-of-two index, the home slot taken from the top bits of
  * hash * 2^64/phi (Fibonacci hashing), so that Python's identity hash of small ints and
  * hashes sharing low bits spread out. Deletion shifts later members of the probe run back
  * (no tombstones), so a cache with constant churn never degrades.
+ *
+ * Lookups: fc_lookup(key object), or fc_lookup_with() whose caller compares a stored key with
+ * a key never built as an object (wrapper.c: a call's arguments).
  *
  * Reentrancy: comparing keys may run Python code (__eq__) that changes this very table.
  * Every structural change bumps `version`; a lookup that sees the version change during a
@@ -29,6 +33,13 @@ typedef int32_t fc_idx;
 #define FC_ERROR ((fc_idx)-2)
 #define FC_MAX_RESTARTS 100
 #define FC_MAX_ENTRIES ((Py_ssize_t)0x3FFFFFFF)
+
+/* Each includer (_core.c, wrapper.c) uses a different part of this header. */
+#if defined(__GNUC__)
+#define FC_MAYBE_UNUSED __attribute__((unused))
+#else
+#define FC_MAYBE_UNUSED
+#endif
 
 typedef struct {
     Py_hash_t hash;
@@ -72,9 +83,32 @@ fc_fast_eq(PyObject *a, PyObject *b)
     return -2;
 }
 
-/* Find `key`; returns its entry index, FC_NOT_FOUND, or FC_ERROR with an exception set. */
-static fc_idx
-fc_lookup(fc_table *t, PyObject *key, Py_hash_t hash)
+/* A lookup found the table changed by a key's __eq__: may it start again? 0 yes, -1 no
+ * (RuntimeError set). */
+static inline int
+fc_restart(int *restarts)
+{
+    if (++*restarts > FC_MAX_RESTARTS) {
+        PyErr_SetString(PyExc_RuntimeError, "cache changed during lookup");
+        return -1;
+    }
+    return 0;
+}
+
+/* Compares a stored key with the key being looked up (which `ctx` describes): 1 equal,
+ * 0 not, -1 error. May run Python code. */
+typedef int (*fc_eq_fn)(const void *ctx, PyObject *stored);
+
+/* Find the key hashing to `hash`; returns its entry index, FC_NOT_FOUND, or FC_ERROR with an
+ * exception set. `probe`, when not NULL, is the key as an object: a stored key identical to
+ * it matches, and exact str/int pairs are compared without Python code (fc_fast_eq).
+ * Otherwise eq(ctx, stored) decides, and the lookup restarts if the table changed meanwhile.
+ * Inlined so that a constant `eq` is called directly. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline fc_idx
+fc_lookup_with(fc_table *t, Py_hash_t hash, PyObject *probe, fc_eq_fn eq, const void *ctx)
 {
     int restarts = 0;
 restart:
@@ -86,23 +120,21 @@ restart:
         if (ix == FC_NIL)
             return FC_NOT_FOUND;
         fc_entry *e = &t->entries[ix];
-        if (e->key == key)
+        if (e->key == probe)  /* indexed keys are never NULL: a NULL probe never matches */
             return ix;
         if (e->hash == hash) {
-            int cmp = fc_fast_eq(e->key, key);
+            int cmp = probe != NULL ? fc_fast_eq(e->key, probe) : -2;
             if (cmp == -2) {
                 PyObject *start = e->key;
                 uint64_t version = t->version;
                 Py_INCREF(start);
-                cmp = PyObject_RichCompareBool(start, key, Py_EQ);
+                cmp = eq(ctx, start);
                 Py_DECREF(start);
                 if (cmp < 0)
                     return FC_ERROR;
-                if (version != t->version || t->entries[ix].key != start) {
-                    if (++restarts > FC_MAX_RESTARTS) {
-                        PyErr_SetString(PyExc_RuntimeError, "cache changed during lookup");
+                if (version != t->version) {  /* every change of a key bumps it */
+                    if (fc_restart(&restarts) < 0)
                         return FC_ERROR;
-                    }
                     goto restart;
                 }
             }
@@ -114,6 +146,19 @@ restart:
         }
         i = (i + 1) & t->mask;
     }
+}
+
+static inline int
+fc_eq_object(const void *key, PyObject *stored)
+{
+    return PyObject_RichCompareBool(stored, (PyObject *)key, Py_EQ);
+}
+
+/* Find `key`; returns its entry index, FC_NOT_FOUND, or FC_ERROR with an exception set. */
+static FC_MAYBE_UNUSED fc_idx
+fc_lookup(fc_table *t, PyObject *key, Py_hash_t hash)
+{
+    return fc_lookup_with(t, hash, key, fc_eq_object, key);
 }
 
 /* The index slot that holds entry `ix` (which must be present). */
@@ -155,31 +200,38 @@ fc_index_remove(fc_table *t, fc_idx ix)
     t->index[i] = FC_NIL;
 }
 
-/* Rebuild the index for capacity `cap` entries (load factor <= 1/2). */
+/* Rebuild the index with `nslots` slots (a power of two >= 8 and > t->len). */
 static int
-fc_index_resize(fc_table *t, Py_ssize_t cap)
+fc_index_build(fc_table *t, size_t nslots)
 {
-    size_t size = 8;
-    int bits = 3;
-    while (size < (size_t)cap * 2) {
-        size <<= 1;
+    int bits = 0;
+    while (((size_t)1 << bits) < nslots)
         bits++;
-    }
-    fc_idx *index = PyMem_Malloc(size * sizeof(fc_idx));
+    fc_idx *index = PyMem_Malloc(nslots * sizeof(fc_idx));
     if (index == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    memset(index, 0xff, size * sizeof(fc_idx));
+    memset(index, 0xff, nslots * sizeof(fc_idx));
     PyMem_Free(t->index);
     t->index = index;
-    t->mask = size - 1;
+    t->mask = nslots - 1;
     t->shift = 64 - bits;
     for (Py_ssize_t ix = 0; ix < t->top; ix++)
         if (t->entries[ix].key != NULL)
             fc_index_put(t, (fc_idx)ix);
     t->version++;
     return 0;
+}
+
+/* Rebuild the index for capacity `cap` entries (load factor <= 1/2). */
+static FC_MAYBE_UNUSED int
+fc_index_resize(fc_table *t, Py_ssize_t cap)
+{
+    size_t size = 8;
+    while (size < (size_t)cap * 2)
+        size <<= 1;
+    return fc_index_build(t, size);
 }
 
 #endif /* FC_TABLE_H */

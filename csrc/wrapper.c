@@ -21,10 +21,12 @@
  *  2. A single positional argument of exact type int or str (typed=False) is stored as its
  *     own key: a hit allocates nothing. It hashes as the 1-tuple, so f(3) and f(3.0) share
  *     an entry as in the twin (functools keeps them apart).
- *  3. Storage: our own open-addressing table rather than a dict of link objects, because a
- *     dict cannot be probed without a key object (point 1). Entries are a dense array of
- *     {hash, key, value, 32-bit prev/next} (32 bytes; TTL and LFU add a parallel 24-byte
- *     record); the index is a power-of-two array of entry numbers (12-24 bytes per entry),
+ *  3. Storage: the open-addressing table of the cache classes (table.h) rather than a dict
+ *     of link objects, because a dict cannot be probed without a key object (point 1):
+ *     fc_lookup_with() compares stored keys with the arguments in place. Entries are a
+ *     dense array of {hash, key, value, 32-bit prev/next} (32 bytes; TTL and LFU add a
+ *     parallel 24-byte record); the index is a power-of-two array of entry numbers (12-24
+ *     bytes per entry),
  *     linear probing, Fibonacci-hashed home slot, load <= 1/3, deletion by backward shift
  *     (no tombstones, so constant churn never degrades). ~50 bytes per entry in all,
  *     where functools' dict of link objects takes ~150.
@@ -40,8 +42,8 @@
  *  - Each argument is hashed once per call (a miss reuses the hash for the insert).
  *  - Comparing keys may run __eq__, which may change this table. Every structural change
  *    bumps `version`; a lookup that sees it change during a comparison starts again
- *    (RuntimeError after MAX_RESTARTS). Entry pointers are never kept across Python code;
- *    only entry numbers, and only while the version is unchanged.
+ *    (RuntimeError after FC_MAX_RESTARTS). Entry pointers are never kept across Python
+ *    code; only entry numbers, and only while the version is unchanged.
  *  - User objects (evicted or expired keys and values) are decref'd only after the
  *    structure is consistent and the operation is complete (struct deferred).
  *  - Exceptions are never cached; an error from __hash__/__eq__ propagates.
@@ -61,13 +63,8 @@
 #include <pthread.h>
 #endif
 
-typedef int32_t idx_t;
-#define NIL ((idx_t)-1)
-#define NOT_FOUND ((idx_t)-1)
-#define LOOKUP_ERROR ((idx_t)-2)
-#define MAX_RESTARTS 100
-#define MAX_ENTRIES ((Py_ssize_t)0x3FFFFFFF)
-#define MIN_SLOTS 8
+#include "table.h"
+
 #define STACK_MARGIN (256 * 1024)
 
 enum { POLICY_LRU = 0, POLICY_FIFO = 1, POLICY_LFU = 2, POLICY_TTL = 3 };
@@ -85,27 +82,22 @@ enum { POLICY_LRU = 0, POLICY_FIFO = 1, POLICY_LFU = 2, POLICY_TTL = 3 };
 #define XXROTATE(x) ((x << 13) | (x >> 19))
 #endif
 
-/* 32 bytes per entry (+ 8 of index); TTL and LFU add an extra_t (24 bytes). */
+/* The table (table.h): entries of 32 bytes {hash, key, value, prev, next}, where `key` is
+   the argument itself (an exact int or str: "single") or the flat key tuple (an exact
+   tuple), and prev/next link the policy list (head is evicted first). TTL and LFU add an
+   extra_t (24 bytes) per entry. */
 typedef struct {
-    Py_hash_t hash;
-    PyObject *key;      /* the argument itself (an exact int or str: "single") or the flat
-                           key tuple (an exact tuple); NULL: a free entry */
-    PyObject *value;
-    idx_t prev, next;   /* policy list: head is evicted first; `next` links the free list */
-} entry_t;
-
-typedef struct {
-    double deadline;    /* TTL */
-    idx_t wprev, wnext; /* TTL: write order */
-    idx_t bucket;       /* LFU: frequency bucket */
+    double deadline;     /* TTL */
+    fc_idx wprev, wnext; /* TTL: write order */
+    fc_idx bucket;       /* LFU: frequency bucket */
 } extra_t;
 
 #define IS_SINGLE(key) (!PyTuple_CheckExact(key))
 
 typedef struct {
     int64_t freq;
-    idx_t tail;         /* most recent entry of this frequency (its group ends here) */
-    idx_t count;        /* entries in the group; next free bucket when free */
+    fc_idx tail;        /* most recent entry of this frequency (its group ends here) */
+    fc_idx count;       /* entries in the group; next free bucket when free */
 } bucket_t;
 
 /* One in-flight computation (single flight). */
@@ -132,16 +124,11 @@ typedef struct {
     double ttl;
     Py_ssize_t hits, misses;
     /* table */
-    entry_t *entries;
-    extra_t *extra;         /* TTL, LFU: parallel to entries */
-    idx_t *index;
+    fc_table t;             /* `version` is also bumped when a flight ends */
+    extra_t *extra;         /* TTL, LFU: parallel to t.entries */
     bucket_t *buckets;
-    Py_ssize_t cap, top, len;
-    idx_t free_head, bucket_free, bucket_top;
-    size_t mask;
-    int shift;
-    uint64_t version;
-    idx_t head, tail, whead, wtail;
+    fc_idx bucket_free, bucket_top;
+    fc_idx head, tail, whead, wtail;
     flight_t *flights;
     /* mapping mode (cached(cache, key, lock)): the table above stays empty */
     PyObject *cache, *key, *lock;
@@ -154,7 +141,6 @@ static PyObject *kwd_mark;          /* separates args from keyword items in a ke
 static PyObject *monotonic_func;    /* time.monotonic */
 static PyObject *event_type;        /* threading.Event */
 static PyObject *str_enter, *str_exit, *str_setdefault, *str_clear;
-static idx_t empty_index[MIN_SLOTS] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 /* ---------------------------------------------------------------------------------- */
 /* deferred decrefs: user objects released only once an operation is complete */
@@ -302,152 +288,63 @@ vk_materialise(const vkey_t *vk)
 /* ---------------------------------------------------------------------------------- */
 /* the table */
 
-static inline size_t
-home(const wrapper_t *w, Py_hash_t h)
+static int
+vk_eq(const void *vk, PyObject *stored)
 {
-    return (size_t)(((uint64_t)h * 0x9E3779B97F4A7C15ULL) >> w->shift);
+    return vk_equal(vk, stored, IS_SINGLE(stored));
 }
 
-static idx_t
+/* The entry of the call's key: its index, FC_NOT_FOUND, or FC_ERROR (exception set). */
+static fc_idx
 lookup(wrapper_t *w, const vkey_t *vk, Py_hash_t h)
 {
-    int restarts = 0;
-restart:;
-    uint64_t version = w->version;
-    size_t i = home(w, h);
-    for (;;) {
-        idx_t ix = w->index[i];
-        if (ix < 0) {
-            return NOT_FOUND;
-        }
-        entry_t *e = &w->entries[ix];
-        if (e->hash == h) {
-            PyObject *stored = e->key;
-            if (stored == vk->single) {
-                return ix;
-            }
-            if (vk->single && Py_TYPE(stored) == Py_TYPE(vk->single)) {
-                /* exact int or str on both sides: no Python code runs */
-                int r = PyObject_RichCompareBool(stored, vk->single, Py_EQ);
-                if (r < 0) {
-                    return LOOKUP_ERROR;
-                }
-                if (r) {
-                    return ix;
-                }
-            }
-            else {
-                Py_INCREF(stored);
-                int r = vk_equal(vk, stored, IS_SINGLE(stored));
-                Py_DECREF(stored);
-                if (r < 0) {
-                    return LOOKUP_ERROR;
-                }
-                if (w->version != version) {
-                    if (++restarts > MAX_RESTARTS) {
-                        PyErr_SetString(PyExc_RuntimeError, "cache changed during lookup");
-                        return LOOKUP_ERROR;
-                    }
-                    goto restart;
-                }
-                if (r) {
-                    return ix;
-                }
-            }
-        }
-        i = (i + 1) & w->mask;
-    }
+    return fc_lookup_with(&w->t, h, vk->single, vk_eq, vk);
 }
 
-static void
-index_put(wrapper_t *w, idx_t ix)
-{
-    size_t i = home(w, w->entries[ix].hash);
-    while (w->index[i] >= 0) {
-        i = (i + 1) & w->mask;
-    }
-    w->index[i] = ix;
-}
+/* Index slots per entry of capacity: load <= 1/3 (table.h's fc_index_resize: 1/2). Every
+   miss into a full cache deletes (backward shift) and inserts; at load 1/2 that costs ~13%
+   more instructions per miss, for 4 more bytes per entry here. */
+#define SLOTS_PER_ENTRY 3
 
-static void
-index_remove(wrapper_t *w, idx_t ix)
-{
-    size_t i = home(w, w->entries[ix].hash);
-    while (w->index[i] != ix) {
-        i = (i + 1) & w->mask;
-    }
-    /* backward shift: move later members of the run into the hole when their home allows */
-    size_t j = i;
-    for (;;) {
-        j = (j + 1) & w->mask;
-        idx_t jx = w->index[j];
-        if (jx < 0) {
-            break;
-        }
-        size_t k = home(w, w->entries[jx].hash);
-        int stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
-        if (stays) {
-            continue;
-        }
-        w->index[i] = jx;
-        i = j;
-    }
-    w->index[i] = NIL;
-}
-
+/* An index for `cap` entries (kept when it is large enough). */
 static int
-resize_index(wrapper_t *w, size_t nslots)
+index_fit(wrapper_t *w, Py_ssize_t cap)
 {
-    idx_t *index = PyMem_Malloc(nslots * sizeof(idx_t));
-    if (index == NULL) {
-        PyErr_NoMemory();
-        return -1;
+    size_t nslots = w->t.index == NULL ? 8 : w->t.mask + 1;
+    if (w->t.index != NULL && nslots >= (size_t)cap * SLOTS_PER_ENTRY) {
+        return 0;
     }
-    memset(index, 0xff, nslots * sizeof(idx_t));
-    if (w->index != empty_index) {
-        PyMem_Free(w->index);
+    while (nslots < (size_t)cap * SLOTS_PER_ENTRY) {
+        nslots *= 2;
     }
-    w->index = index;
-    w->mask = nslots - 1;
-    int bits = 0;
-    while (((size_t)1 << bits) < nslots) {
-        bits++;
-    }
-    w->shift = 64 - bits;
-    for (idx_t ix = 0; ix < (idx_t)w->top; ix++) {
-        if (w->entries[ix].key != NULL) {
-            index_put(w, ix);
-        }
-    }
-    w->version++;
-    return 0;
+    return fc_index_build(&w->t, nslots);
 }
 
 /* Room for one more entry: grow the entry array (and the index) when needed. */
 static int
 reserve(wrapper_t *w)
 {
-    if (w->free_head != NIL || w->top < w->cap) {
+    if (w->t.free_head != FC_NIL || w->t.top < w->t.cap) {
         return 0;
     }
-    Py_ssize_t limit = w->bounded ? w->maxsize : MAX_ENTRIES;
-    if (limit > MAX_ENTRIES) {
-        limit = MAX_ENTRIES;
+    Py_ssize_t limit = w->bounded ? w->maxsize : FC_MAX_ENTRIES;
+    if (limit > FC_MAX_ENTRIES) {
+        limit = FC_MAX_ENTRIES;
     }
-    if (w->cap >= limit) {
+    if (w->t.cap >= limit) {
         PyErr_SetString(PyExc_OverflowError, "cache is too large");
         return -1;
     }
-    Py_ssize_t cap = w->cap ? w->cap * 2 : 8;
+    Py_ssize_t cap = w->t.cap ? w->t.cap * 2 : 8;
     if (cap > limit) {
         cap = limit;
     }
-    entry_t *entries = PyMem_Realloc(w->entries, (size_t)cap * sizeof(entry_t));
+    fc_entry *entries = PyMem_Realloc(w->t.entries, (size_t)cap * sizeof(fc_entry));
     if (entries == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    w->entries = entries;
+    w->t.entries = entries;
     if (w->policy == POLICY_LFU || w->policy == POLICY_TTL) {
         extra_t *extra = PyMem_Realloc(w->extra, (size_t)cap * sizeof(extra_t));
         if (extra == NULL) {
@@ -464,64 +361,58 @@ reserve(wrapper_t *w)
         }
         w->buckets = buckets;
     }
-    w->cap = cap;
-    w->version++;
-    /* load <= 1/3: short probe runs, cheap backward-shift deletes (4-8 bytes per entry) */
-    size_t nslots = w->mask + 1;
-    if (w->index == empty_index || nslots < (size_t)cap * 3) {
-        while (nslots < (size_t)cap * 3) {
-            nslots *= 2;
-        }
-        if (resize_index(w, nslots) < 0) {
-            return -1;
-        }
+    /* index first: if it cannot be made, cap stays as it was (the larger arrays are kept) */
+    if (index_fit(w, cap) < 0) {
+        return -1;
     }
+    w->t.cap = cap;
+    w->t.version++;
     return 0;
 }
 
 /* --- policy lists -------------------------------------------------------------------- */
 
 static inline void
-list_unlink(wrapper_t *w, idx_t ix)
+list_unlink(wrapper_t *w, fc_idx ix)
 {
-    entry_t *e = &w->entries[ix];
-    if (e->prev != NIL) w->entries[e->prev].next = e->next; else w->head = e->next;
-    if (e->next != NIL) w->entries[e->next].prev = e->prev; else w->tail = e->prev;
+    fc_entry *e = &w->t.entries[ix];
+    if (e->prev != FC_NIL) w->t.entries[e->prev].next = e->next; else w->head = e->next;
+    if (e->next != FC_NIL) w->t.entries[e->next].prev = e->prev; else w->tail = e->prev;
 }
 
 static inline void
-list_insert_after(wrapper_t *w, idx_t ix, idx_t after)  /* after == NIL: at the head */
+list_insert_after(wrapper_t *w, fc_idx ix, fc_idx after)  /* after == FC_NIL: at the head */
 {
-    entry_t *e = &w->entries[ix];
+    fc_entry *e = &w->t.entries[ix];
     e->prev = after;
-    e->next = (after == NIL) ? w->head : w->entries[after].next;
-    if (e->next != NIL) w->entries[e->next].prev = ix; else w->tail = ix;
-    if (after != NIL) w->entries[after].next = ix; else w->head = ix;
+    e->next = (after == FC_NIL) ? w->head : w->t.entries[after].next;
+    if (e->next != FC_NIL) w->t.entries[e->next].prev = ix; else w->tail = ix;
+    if (after != FC_NIL) w->t.entries[after].next = ix; else w->head = ix;
 }
 
 static inline void
-wlist_unlink(wrapper_t *w, idx_t ix)
+wlist_unlink(wrapper_t *w, fc_idx ix)
 {
     extra_t *e = &w->extra[ix];
-    if (e->wprev != NIL) w->extra[e->wprev].wnext = e->wnext; else w->whead = e->wnext;
-    if (e->wnext != NIL) w->extra[e->wnext].wprev = e->wprev; else w->wtail = e->wprev;
+    if (e->wprev != FC_NIL) w->extra[e->wprev].wnext = e->wnext; else w->whead = e->wnext;
+    if (e->wnext != FC_NIL) w->extra[e->wnext].wprev = e->wprev; else w->wtail = e->wprev;
 }
 
 static inline void
-wlist_append(wrapper_t *w, idx_t ix)
+wlist_append(wrapper_t *w, fc_idx ix)
 {
     extra_t *e = &w->extra[ix];
     e->wprev = w->wtail;
-    e->wnext = NIL;
-    if (w->wtail != NIL) w->extra[w->wtail].wnext = ix; else w->whead = ix;
+    e->wnext = FC_NIL;
+    if (w->wtail != FC_NIL) w->extra[w->wtail].wnext = ix; else w->whead = ix;
     w->wtail = ix;
 }
 
-static idx_t
+static fc_idx
 bucket_new(wrapper_t *w, int64_t freq)
 {
-    idx_t b;
-    if (w->bucket_free != NIL) {
+    fc_idx b;
+    if (w->bucket_free != FC_NIL) {
         b = w->bucket_free;
         w->bucket_free = w->buckets[b].count;
     }
@@ -529,13 +420,13 @@ bucket_new(wrapper_t *w, int64_t freq)
         b = w->bucket_top++;   /* never more buckets than entries: within cap */
     }
     w->buckets[b].freq = freq;
-    w->buckets[b].tail = NIL;
+    w->buckets[b].tail = FC_NIL;
     w->buckets[b].count = 0;
     return b;
 }
 
 static void
-bucket_free(wrapper_t *w, idx_t b)
+bucket_free(wrapper_t *w, fc_idx b)
 {
     w->buckets[b].count = w->bucket_free;
     w->bucket_free = b;
@@ -543,36 +434,36 @@ bucket_free(wrapper_t *w, idx_t b)
 
 /* LFU: take entry ix out of its group (not out of the list). */
 static void
-lfu_leave(wrapper_t *w, idx_t ix)
+lfu_leave(wrapper_t *w, fc_idx ix)
 {
-    idx_t b = w->extra[ix].bucket;
+    fc_idx b = w->extra[ix].bucket;
     bucket_t *bk = &w->buckets[b];
     if (--bk->count == 0) {
         bucket_free(w, b);
     }
     else if (bk->tail == ix) {
-        bk->tail = w->entries[ix].prev;   /* groups are contiguous: prev is in the group */
+        bk->tail = w->t.entries[ix].prev;   /* groups are contiguous: prev is in the group */
     }
 }
 
 /* LFU hit: frequency + 1, becomes the most recent of its new group. */
 static void
-lfu_touch(wrapper_t *w, idx_t ix)
+lfu_touch(wrapper_t *w, fc_idx ix)
 {
-    entry_t *e = &w->entries[ix];
-    idx_t b = w->extra[ix].bucket;
+    fc_entry *e = &w->t.entries[ix];
+    fc_idx b = w->extra[ix].bucket;
     int64_t freq = w->buckets[b].freq + 1;
-    idx_t last = w->buckets[b].tail;          /* last entry of the current group */
-    idx_t after_group = w->entries[last].next;
-    idx_t target = NIL;
-    if (after_group != NIL && w->buckets[w->extra[after_group].bucket].freq == freq) {
+    fc_idx last = w->buckets[b].tail;          /* last entry of the current group */
+    fc_idx after_group = w->t.entries[last].next;
+    fc_idx target = FC_NIL;
+    if (after_group != FC_NIL && w->buckets[w->extra[after_group].bucket].freq == freq) {
         target = w->extra[after_group].bucket;
     }
-    idx_t orig_prev = e->prev;
+    fc_idx orig_prev = e->prev;
     lfu_leave(w, ix);
     list_unlink(w, ix);
-    idx_t after;
-    if (target != NIL) {
+    fc_idx after;
+    if (target != FC_NIL) {
         after = w->buckets[target].tail;
     }
     else {
@@ -587,10 +478,10 @@ lfu_touch(wrapper_t *w, idx_t ix)
 }
 
 static void
-lfu_enter(wrapper_t *w, idx_t ix)    /* a new entry: frequency 1 */
+lfu_enter(wrapper_t *w, fc_idx ix)    /* a new entry: frequency 1 */
 {
-    idx_t target = NIL, after = NIL;
-    if (w->head != NIL && w->buckets[w->extra[w->head].bucket].freq == 1) {
+    fc_idx target = FC_NIL, after = FC_NIL;
+    if (w->head != FC_NIL && w->buckets[w->extra[w->head].bucket].freq == 1) {
         target = w->extra[w->head].bucket;
         after = w->buckets[target].tail;
     }
@@ -605,9 +496,9 @@ lfu_enter(wrapper_t *w, idx_t ix)    /* a new entry: frequency 1 */
 
 /* Remove entry ix entirely; its key and value go to `d`. */
 static void
-remove_entry(wrapper_t *w, idx_t ix, deferred_t *d)
+remove_entry(wrapper_t *w, fc_idx ix, deferred_t *d)
 {
-    index_remove(w, ix);
+    fc_index_remove(&w->t, ix);
     if (w->bounded || w->policy == POLICY_TTL) {
         if (w->policy == POLICY_LFU) {
             lfu_leave(w, ix);
@@ -617,13 +508,13 @@ remove_entry(wrapper_t *w, idx_t ix, deferred_t *d)
             wlist_unlink(w, ix);
         }
     }
-    entry_t *e = &w->entries[ix];
+    fc_entry *e = &w->t.entries[ix];
     PyObject *key = e->key, *value = e->value;
     e->key = e->value = NULL;
-    e->next = w->free_head;
-    w->free_head = ix;
-    w->len--;
-    w->version++;
+    e->next = w->t.free_head;
+    w->t.free_head = ix;
+    w->t.len--;
+    w->t.version++;
     defer(d, key);      /* consistent again: defer may allocate (and so collect) */
     defer(d, value);
 }
@@ -633,22 +524,22 @@ static int
 insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, PyObject *value, double now,
            deferred_t *d)
 {
-    if (w->bounded && w->len >= w->maxsize && w->head != NIL) {
+    if (w->bounded && w->t.len >= w->maxsize && w->head != FC_NIL) {
         remove_entry(w, w->head, d);
     }
     if (reserve(w) < 0) {
         Py_DECREF(key);
         return -1;
     }
-    idx_t ix;
-    if (w->free_head != NIL) {
-        ix = w->free_head;
-        w->free_head = w->entries[ix].next;
+    fc_idx ix;
+    if (w->t.free_head != FC_NIL) {
+        ix = w->t.free_head;
+        w->t.free_head = w->t.entries[ix].next;
     }
     else {
-        ix = (idx_t)w->top++;
+        ix = (fc_idx)w->t.top++;
     }
-    entry_t *e = &w->entries[ix];
+    fc_entry *e = &w->t.entries[ix];
     e->hash = h;
     e->key = key;
     Py_INCREF(value);
@@ -667,16 +558,16 @@ insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, PyObject *value, double now
             wlist_append(w, ix);
         }
     }
-    index_put(w, ix);
-    w->len++;
-    w->version++;
+    fc_index_put(&w->t, ix);
+    w->t.len++;
+    w->t.version++;
     return 0;
 }
 
 static void
 expire(wrapper_t *w, double now, deferred_t *d)
 {
-    while (w->whead != NIL && !(now < w->extra[w->whead].deadline)) {
+    while (w->whead != FC_NIL && !(now < w->extra[w->whead].deadline)) {
         remove_entry(w, w->whead, d);
     }
 }
@@ -685,28 +576,26 @@ expire(wrapper_t *w, double now, deferred_t *d)
 static void
 init_table(wrapper_t *w)
 {
-    w->entries = NULL;
+    w->t.entries = NULL;
     w->buckets = NULL;
     w->extra = NULL;
-    w->index = empty_index;
-    w->mask = MIN_SLOTS - 1;
-    w->shift = 61;
-    w->cap = w->top = w->len = 0;
-    w->free_head = w->bucket_free = NIL;
+    w->t.index = NULL;         /* lookups find nothing without reading it */
+    w->t.mask = 0;
+    w->t.shift = 63;
+    w->t.cap = w->t.top = w->t.len = 0;
+    w->t.free_head = w->bucket_free = FC_NIL;
     w->bucket_top = 0;
-    w->head = w->tail = w->whead = w->wtail = NIL;
-    w->version++;
+    w->head = w->tail = w->whead = w->wtail = FC_NIL;
+    w->t.version++;
 }
 
 /* Detach everything (the table is empty and consistent afterwards), then release. */
 static void
 clear_table(wrapper_t *w)
 {
-    entry_t *entries = w->entries;
-    Py_ssize_t top = w->top;
-    if (w->index != empty_index) {
-        PyMem_Free(w->index);
-    }
+    fc_entry *entries = w->t.entries;
+    Py_ssize_t top = w->t.top;
+    PyMem_Free(w->t.index);
     PyMem_Free(w->buckets);
     PyMem_Free(w->extra);
     init_table(w);
@@ -748,7 +637,7 @@ init_coarse_clock(void)
 
 /* TTL entry ix alive at `now` (the user's timer), or at time.monotonic() */
 static inline int
-alive(wrapper_t *w, idx_t ix, double now)
+alive(wrapper_t *w, fc_idx ix, double now)
 {
     double deadline = w->extra[ix].deadline;
     if (!w->fast_monotonic) {
@@ -859,7 +748,7 @@ restart:
         }
         PyObject *stored = f->key;
         Py_INCREF(stored);
-        uint64_t version = w->version;   /* flight_end bumps it: f is only used if unchanged */
+        uint64_t version = w->t.version;   /* flight_end bumps it: f is only used if unchanged */
         int r = vk != NULL ? vk_equal(vk, stored, f->single)
                            : PyObject_RichCompareBool(stored, key, Py_EQ);
         Py_DECREF(stored);
@@ -867,9 +756,8 @@ restart:
             *err = 1;
             return NULL;
         }
-        if (w->version != version) {
-            if (++restarts > MAX_RESTARTS) {
-                PyErr_SetString(PyExc_RuntimeError, "cache changed during lookup");
+        if (w->t.version != version) {
+            if (fc_restart(&restarts) < 0) {
                 *err = 1;
                 return NULL;
             }
@@ -890,7 +778,7 @@ flight_end(wrapper_t *w, flight_t *mine)
         p = &(*p)->next;
     }
     *p = mine->next;
-    w->version++;
+    w->t.version++;
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
     if (mine->event != NULL) {
@@ -965,7 +853,7 @@ flight_wait(wrapper_t *w, flight_t *f)
 /* the call */
 
 static PyObject *
-hit_value(wrapper_t *w, idx_t ix)
+hit_value(wrapper_t *w, fc_idx ix)
 {
     if (w->bounded) {
         if (w->policy == POLICY_LFU) {
@@ -977,7 +865,7 @@ hit_value(wrapper_t *w, idx_t ix)
         }
     }
     w->hits++;
-    PyObject *v = w->entries[ix].value;
+    PyObject *v = w->t.entries[ix].value;
     Py_INCREF(v);
     return v;
 }
@@ -989,7 +877,7 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
     vkey_t vk;
     double now;
     Py_hash_t h;
-    idx_t ix;
+    fc_idx ix;
 
     if (!w->bounded || w->maxsize > 0) {
         vk.args = args;
@@ -1034,8 +922,8 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
             return NULL;
         }
         ix = lookup(w, &vk, h);
-        absent_since = w->version;
-        if (ix == LOOKUP_ERROR) {
+        absent_since = w->t.version;
+        if (ix == FC_ERROR) {
             return NULL;
         }
         if (ix >= 0 && (w->policy != POLICY_TTL || alive(w, ix, now))) {
@@ -1102,15 +990,15 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
         else {
             /* nothing was inserted or removed since we saw the key absent: it still is
                (the usual case; the user function ran no reentrant call) */
-            ix = (w->version == absent_since) ? NOT_FOUND : lookup(w, &vk, h);
-            if (ix == LOOKUP_ERROR) {
+            ix = (w->t.version == absent_since) ? FC_NOT_FOUND : lookup(w, &vk, h);
+            if (ix == FC_ERROR) {
                 failed = 1;
             }
             else if (ix >= 0 && w->policy == POLICY_TTL && !(now < w->extra[ix].deadline)) {
                 remove_entry(w, ix, &d);   /* expired, not reclaimed (timer went back) */
-                ix = NOT_FOUND;
+                ix = FC_NOT_FOUND;
             }
-            if (!failed && ix == NOT_FOUND) {
+            if (!failed && ix == FC_NOT_FOUND) {
                 /* absent: nobody stored it meanwhile (recursion, another thread) */
                 if (insert_new(w, h, key, result, now, &d) < 0) {
                     failed = 1;
@@ -1374,8 +1262,8 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         if (maxsize < 0) {
             maxsize = 0;
         }
-        if (maxsize > MAX_ENTRIES) {
-            maxsize = MAX_ENTRIES;   /* evict from there on (cache_info still says maxsize) */
+        if (maxsize > FC_MAX_ENTRIES) {
+            maxsize = FC_MAX_ENTRIES;   /* evict from there on (cache_info still says maxsize) */
         }
     }
     else {
@@ -1454,9 +1342,9 @@ wrapper_traverse(wrapper_t *w, visitproc visit, void *arg)
     Py_VISIT(w->cache_attr);
     Py_VISIT(w->key);
     Py_VISIT(w->lock);
-    for (Py_ssize_t i = 0; i < w->top; i++) {
-        Py_VISIT(w->entries[i].key);
-        Py_VISIT(w->entries[i].value);
+    for (Py_ssize_t i = 0; i < w->t.top; i++) {
+        Py_VISIT(w->t.entries[i].key);
+        Py_VISIT(w->t.entries[i].value);
     }
     for (flight_t *f = w->flights; f != NULL; f = f->next) {
         Py_VISIT(f->key);
@@ -1516,7 +1404,7 @@ wrapper_cache_info(wrapper_t *w, PyObject *unused)
         flush(&d);
     }
     return PyObject_CallFunction(w->cache_info_type, "nnOn", w->hits, w->misses,
-                                 w->maxsize_obj, w->len);
+                                 w->maxsize_obj, w->t.len);
 }
 
 static PyObject *
