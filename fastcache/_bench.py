@@ -41,7 +41,7 @@ T_OPS = ("ns per operation and ratio to dict (dict insert+evict: d[k] = v; del d
 T_SIZES = "LRUCache hit cost by number of entries (c[k], hit), ratio to dict of the same size"
 T_ZIPF = "Zipf(0.99) cache-aside loop (get, insert on miss)"
 T_TTL = "TTL reclamation: expire() over entries with random per-item TTLs"
-T_DECO = "Decorators (rows from bench/bench_decorators.py)"
+T_DECO = "Decorators (ratio to functools.lru_cache unless the row names a peer)"
 NOTE = "note"  # a Row in this column is printed under its table, not in a cell
 T_GOALS = "Goals from the issue (reported, never asserted)"
 
@@ -436,19 +436,16 @@ def _ttl_table(r: _Runner, cons: list[Contender]) -> None:
 
 
 def _decorator_rows(r: _Runner, quick: bool) -> None:
-    """``bench/bench_decorators.py``'s ``rows(quick)``: ``(label, ns per call, ratio)``.
+    """``fastcache._bench_decorators.rows(quick)``: ``(label, ns per call, ratio)``.
 
-    Imported lazily from the checkout (``bench/`` is not installed with the wheel); when it
-    cannot be imported, or needs a peer that is not installed, the table says so.
+    Imported lazily; when it needs a peer that is not installed, the table says so.
     """
-    r.say("decorators (bench/bench_decorators.py)")
+    r.say("decorators")
     try:
-        module = importlib.import_module("bench.bench_decorators")
+        module = importlib.import_module("fastcache._bench_decorators")
         rows = module.rows(quick)
     except ImportError as exc:
-        outside = exc.name in ("bench", "bench.bench_decorators")
-        r.add(T_DECO, "skipped", NOTE, None, "bench/ is not installed with the wheel: run from a"
-              " checkout" if outside else f"needs what is not installed here ({exc})")
+        r.add(T_DECO, "skipped", NOTE, None, f"needs what is not installed here ({exc})")
         return
     except Exception as exc:  # their bug must not cost the user the other tables
         r.add(T_DECO, "failed", NOTE, None, f"{type(exc).__name__}: {exc}")
