@@ -7,4 +7,5 @@ from ._layer import build
 
 globals().update(build(impl, __name__))
 
-__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache"]
+# defined by build() above; fastcache/caches.pyi declares them for type checkers
+__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache"]  # noqa: F822
