@@ -1699,10 +1699,25 @@ m_getsizeof(PyObject *unused, PyObject *value)
 }
 
 static PyObject *
-m_expire(CacheObject *c, PyObject *const *args, Py_ssize_t nargs)
+m_expire(CacheObject *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (!check_nargs("expire", nargs, 0, 1))
+    /* expire(time=None), as cachetools: positional or keyword */
+    PyObject *time_arg[1] = {NULL};
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (!check_nargs("expire", nargs + nkw, 0, 1))
         return NULL;
+    if (nargs == 1)
+        time_arg[0] = args[0];
+    else if (nkw == 1) {
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "time") != 0) {
+            PyErr_Format(PyExc_TypeError, "expire() got an unexpected keyword argument '%U'",
+                         PyTuple_GET_ITEM(kwnames, 0));
+            return NULL;
+        }
+        time_arg[0] = args[0];
+    }
+    args = time_arg;
+    nargs = time_arg[0] != NULL;
     if (!IS_TIMED(c)) {
         PyErr_Format(PyExc_AttributeError, "%.200s has no expiry", Py_TYPE(c)->tp_name);
         return NULL;
@@ -2201,7 +2216,7 @@ static PyMethodDef cache_methods[] = {
     {"__missing__", (PyCFunction)m_missing, METH_O, "Called for a missing key; raises KeyError."},
     {"getsizeof", (PyCFunction)m_getsizeof, METH_O | METH_STATIC,
      "Return the size of a cache element's value (1; a getsizeof argument replaces it)."},
-    {"expire", (PyCFunction)(void (*)(void))m_expire, METH_FASTCALL,
+    {"expire", (PyCFunction)(void (*)(void))m_expire, METH_FASTCALL | METH_KEYWORDS,
      "expire(time=None): remove expired items, return the expired (key, value) pairs."},
     {"remaining_ttl", (PyCFunction)m_remaining_ttl, METH_O,
      "remaining_ttl(key): time left before key expires; KeyError if absent or expired."},

@@ -220,3 +220,14 @@ class TestTTLCache(MappingContract):
         assert dup.timer() == 2
         assert dup.remaining_ttl(1) == 3 and dup.remaining_ttl(2) == 1
         assert dup.expire(10) == c.expire(10) == [(2, 2), (1, 1)]
+
+
+def test_expire_takes_time_by_keyword(impl: ModuleType) -> None:
+    """cachetools' signature is expire(self, time=None): both spellings work."""
+    t = Timer()
+    c = impl.TTLCache(3, 1, t)
+    c[1] = "a"
+    assert c.expire(time=0) == []
+    assert c.expire(time=1) == [(1, "a")]
+    with pytest.raises(TypeError):
+        c.expire(when=1)
