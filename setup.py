@@ -40,6 +40,7 @@ if not NO_EXT and os.path.exists(os.path.join("csrc", "wrapper.c")):
         Extension(
             "fastcache._cwrapper",
             sources=["csrc/wrapper.c"],
+            depends=[os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith(".h")],
             extra_compile_args=extra_compile_args,
             define_macros=define_macros,
             undef_macros=undef_macros,

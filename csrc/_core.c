@@ -27,6 +27,7 @@
 #include <math.h>
 #include <time.h>
 
+#include "clock.h"
 #include "table.h"
 #include "wheel.h"
 
@@ -224,10 +225,7 @@ static int
 read_time(CacheObject *c, double *out)
 {
     if (c->timer_kind != TK_PYTHON) {
-        struct timespec ts;
-        clock_gettime(c->timer_kind == TK_MONOTONIC ? CLOCK_MONOTONIC : CLOCK_REALTIME, &ts);
-        int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-        *out = (ns % 1000000000 == 0) ? (double)(ns / 1000000000) : (double)ns / 1e9;
+        *out = fc_clock_read(c->timer_kind == TK_MONOTONIC ? CLOCK_MONOTONIC : CLOCK_REALTIME);
         return 0;
     }
     PyObject *r = PyObject_CallNoArgs(c->timer);
@@ -251,26 +249,18 @@ read_time(CacheObject *c, double *out)
     return 0;
 }
 
-/* Whether entry ix is live. With time.monotonic as the timer, the coarse clock (a few ns to
- * read) settles entries far from their deadline: it lags the precise clock by at most its
- * resolution, so coarse + margin < deadline proves now < deadline. Only a Python timer
- * (which may run code) must be read before the lookup; then `now` holds that reading. */
-static double coarse_margin = -1;  /* < 0: no coarse clock */
-
+/* Whether entry ix is live. With time.monotonic as the timer the coarse clock settles entries
+ * far from their deadline (clock.h); only a Python timer (which may run code) must be read
+ * before the lookup, and then `now` holds that reading. */
 static inline int
 entry_live(CacheObject *c, fc_idx ix, double now)
 {
     double d = c->tnodes[ix].deadline;
     if (c->timer_kind == TK_PYTHON)
         return now < d;
-    if (c->timer_kind == TK_MONOTONIC && coarse_margin >= 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        if ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 + coarse_margin < d)
-            return 1;
-    }
-    read_time(c, &now);  /* a C clock: cannot fail */
-    return now < d;
+    if (c->timer_kind == TK_MONOTONIC)
+        return fc_monotonic_before(d);
+    return fc_clock_read(CLOCK_REALTIME) < d;
 }
 
 /* A real number (not bool) > 0, inf allowed. */
@@ -344,8 +334,10 @@ grow(CacheObject *c)
             goto nomem;
         c->wheel->heap = heap;
     }
+    if (fc_index_resize(t, cap) < 0)
+        return -1;  /* the larger arrays are kept; cap (what the index can hold) is not raised */
     t->cap = cap;
-    return fc_index_resize(t, cap);
+    return 0;
 nomem:
     PyErr_NoMemory();
     return -1;
@@ -2343,11 +2335,7 @@ PyInit__core(void)
         PyModule_AddObjectRef(m, "DELETED", str_deleted) < 0 ||
         PyModule_AddObjectRef(m, "CacheStats", CacheStatsType) < 0)
         goto fail;
-    {
-        struct timespec res;
-        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0)
-            coarse_margin = 2.0 * ((double)res.tv_nsec * 1e-9) + 1e-6;
-    }
+    fc_clock_init();
 #ifdef FC_DEBUG
     if (PyModule_AddIntConstant(m, "DEBUG", 1) < 0) goto fail;
 #else

@@ -63,6 +63,7 @@
 #include <pthread.h>
 #endif
 
+#include "clock.h"
 #include "table.h"
 
 #define STACK_MARGIN (256 * 1024)
@@ -607,33 +608,7 @@ clear_table(wrapper_t *w)
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* time, recursion */
-
-/* time.monotonic(), to the bit (clock_gettime(CLOCK_MONOTONIC) in ns, as a double) */
-static inline double
-monotonic_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / 1e9;
-}
-
-/* Linux: CLOCK_MONOTONIC_COARSE is the same clock as of the last tick, so it lags the
-   precise one by at most its resolution, and is several times cheaper to read. When the
-   coarse time plus twice that resolution is still before a deadline, the precise time is
-   too: a hit far from expiry is decided without the precise read, exactly. */
-static double coarse_slack = -1.0;   /* < 0: no coarse clock */
-
-static void
-init_coarse_clock(void)
-{
-#if defined(CLOCK_MONOTONIC_COARSE)
-    struct timespec res;
-    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0) {
-        coarse_slack = 2.0 * (double)res.tv_nsec / 1e9;
-    }
-#endif
-}
+/* time (clock.h), recursion */
 
 /* TTL entry ix alive at `now` (the user's timer), or at time.monotonic() */
 static inline int
@@ -643,16 +618,7 @@ alive(wrapper_t *w, fc_idx ix, double now)
     if (!w->fast_monotonic) {
         return now < deadline;
     }
-#if defined(CLOCK_MONOTONIC_COARSE)
-    if (coarse_slack >= 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        if ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + coarse_slack < deadline) {
-            return 1;
-        }
-    }
-#endif
-    return monotonic_now() < deadline;
+    return fc_monotonic_before(deadline);
 }
 
 static int
@@ -663,7 +629,7 @@ get_now(wrapper_t *w, double *now)
         return 0;
     }
     if (w->fast_monotonic) {
-        *now = monotonic_now();
+        *now = fc_clock_read(CLOCK_MONOTONIC);
         return 0;
     }
     PyObject *t = PyObject_CallNoArgs(w->timer);
@@ -1659,7 +1625,7 @@ PyInit__cwrapper(void)
 {
     PyObject *m, *mod;
     init_mapping_type();
-    init_coarse_clock();
+    fc_clock_init();
     if (PyType_Ready(&wrapper_type) < 0 || PyType_Ready(&mapping_type) < 0) {
         return NULL;
     }
