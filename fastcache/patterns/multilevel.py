@@ -308,7 +308,10 @@ class _MultiBase:
         self._gens = Generations()
         self._local = [lvl for lvl in self.levels if lvl.local]
         self._local_ok = True
-        self._first_get = self.levels[0].backend.get
+        first = self.levels[0].backend
+        # a MemoryBackend L1 offers its reader without the str check (the slow path below
+        # checks the key): for lru/ttl that is the compiled cache's own get
+        self._first_get = getattr(first, "unchecked_get", first.get)
         self._l1_get = self._first_get
 
     def _set_local_ok(self, ok: bool) -> None:
