@@ -32,8 +32,9 @@ def measure(n: int, rounds: int = 30) -> dict[str, float]:
     rnd.shuffle(order)
     order *= max(1, 100_000 // n)
     containers: dict[str, Any] = {"dict": dict.fromkeys(keys, 0)}
-    for name, cache in (("LRUCache", LRUCache(n)), ("LFUCache", LFUCache(n)),
-                        ("TTLCache", TTLCache(n, 600))):
+    caches: list[tuple[str, Any]] = [("LRUCache", LRUCache(n)), ("LFUCache", LFUCache(n)),
+                                     ("TTLCache", TTLCache(n, 600))]
+    for name, cache in caches:
         for k in keys:
             cache[k] = 0
         containers[name] = cache
