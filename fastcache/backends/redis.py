@@ -74,6 +74,26 @@ class _RedisCommon(RemoteBase):
 
     _client: Any
 
+    def __init__(self, url: str = "redis://localhost:6379/0", *, client: Any = None,
+                 prefix: str = "fastcache", version: int | str = 1,
+                 serializer: Serializer | None = None, compress_threshold: int | None = None,
+                 timeout: float = 1.0, connect_timeout: float = 1.0, retries: int = 1,
+                 on_failure: OnFailure = "raise", breaker: CircuitBreaker | None = None,
+                 **redis_options: Any) -> None:
+        if client is None:
+            client = self._make_client(url, _client_options(
+                timeout, connect_timeout, retries, redis_options, self._retry_class()))
+        self._init(client, f"{type(self).__name__}({url})", prefix, version, serializer,
+                   compress_threshold, on_failure, breaker)
+
+    @staticmethod
+    def _make_client(url: str, options: dict[str, Any]) -> Any:
+        raise NotImplementedError  # each class makes its own redis-py client
+
+    @classmethod
+    def _retry_class(cls) -> Any:
+        raise NotImplementedError  # redis-py's sync or asyncio Retry
+
     def _init(self, client: Any, name: str, prefix: str, version: int | str,
               serializer: Serializer | None, compress_threshold: int | None,
               on_failure: OnFailure, breaker: CircuitBreaker | None) -> None:
@@ -112,6 +132,17 @@ class _RedisCommon(RemoteBase):
                 if (v := decode(r, MISSING, key)) is not MISSING}
 
 
+class _ClusterArgs(_RedisCommon):
+    """The cluster classes' constructor: any node's ``url``, or ``startup_nodes``."""
+
+    def __init__(self, url: str = "redis://localhost:7000", *,
+                 startup_nodes: Iterable[tuple[str, int]] | None = None,
+                 **options: Any) -> None:
+        if startup_nodes is not None:
+            options["startup_nodes"] = list(startup_nodes)
+        super().__init__(url, **options)
+
+
 class RedisBackend(_RedisCommon, Backend):
     """A ``Backend`` on one Redis server (redis-py ``Redis`` with a connection pool).
 
@@ -120,18 +151,6 @@ class RedisBackend(_RedisCommon, Backend):
     """
 
     _cluster = False
-
-    def __init__(self, url: str = "redis://localhost:6379/0", *, client: Any = None,
-                 prefix: str = "fastcache", version: int | str = 1,
-                 serializer: Serializer | None = None, compress_threshold: int | None = None,
-                 timeout: float = 1.0, connect_timeout: float = 1.0, retries: int = 1,
-                 on_failure: OnFailure = "raise", breaker: CircuitBreaker | None = None,
-                 **redis_options: Any) -> None:
-        if client is None:
-            client = self._make_client(url, _client_options(
-                timeout, connect_timeout, retries, redis_options, self._retry_class()))
-        self._init(client, f"{type(self).__name__}({url})", prefix, version, serializer,
-                   compress_threshold, on_failure, breaker)
 
     @staticmethod
     def _make_client(url: str, options: dict[str, Any]) -> Any:
@@ -298,7 +317,7 @@ class RedisBackend(_RedisCommon, Backend):
         self._client.close()
 
 
-class RedisClusterBackend(RedisBackend):
+class RedisClusterBackend(_ClusterArgs, RedisBackend):
     """A ``Backend`` on a Redis Cluster (redis-py ``RedisCluster``).
 
     ``url`` names any node, or pass ``startup_nodes=[(host, port), ...]``.  Multi-key
@@ -307,13 +326,6 @@ class RedisClusterBackend(RedisBackend):
     """
 
     _cluster = True
-
-    def __init__(self, url: str = "redis://localhost:7000", *,
-                 startup_nodes: Iterable[tuple[str, int]] | None = None,
-                 **options: Any) -> None:
-        if startup_nodes is not None:
-            options["startup_nodes"] = list(startup_nodes)
-        super().__init__(url, **options)
 
     @staticmethod
     def _make_client(url: str, options: dict[str, Any]) -> Any:
@@ -388,18 +400,6 @@ class AsyncRedisBackend(_RedisCommon, AsyncBackend):
     """The asyncio twin of ``RedisBackend`` (``redis.asyncio.Redis``), same arguments."""
 
     _cluster = False
-
-    def __init__(self, url: str = "redis://localhost:6379/0", *, client: Any = None,
-                 prefix: str = "fastcache", version: int | str = 1,
-                 serializer: Serializer | None = None, compress_threshold: int | None = None,
-                 timeout: float = 1.0, connect_timeout: float = 1.0, retries: int = 1,
-                 on_failure: OnFailure = "raise", breaker: CircuitBreaker | None = None,
-                 **redis_options: Any) -> None:
-        if client is None:
-            client = self._make_client(url, _client_options(
-                timeout, connect_timeout, retries, redis_options, self._retry_class()))
-        self._init(client, f"{type(self).__name__}({url})", prefix, version, serializer,
-                   compress_threshold, on_failure, breaker)
 
     @staticmethod
     def _make_client(url: str, options: dict[str, Any]) -> Any:
@@ -525,17 +525,10 @@ class AsyncRedisBackend(_RedisCommon, AsyncBackend):
         await self._client.aclose()
 
 
-class AsyncRedisClusterBackend(AsyncRedisBackend):
+class AsyncRedisClusterBackend(_ClusterArgs, AsyncRedisBackend):
     """The asyncio twin of ``RedisClusterBackend`` (``redis.asyncio.cluster.RedisCluster``)."""
 
     _cluster = True
-
-    def __init__(self, url: str = "redis://localhost:7000", *,
-                 startup_nodes: Iterable[tuple[str, int]] | None = None,
-                 **options: Any) -> None:
-        if startup_nodes is not None:
-            options["startup_nodes"] = list(startup_nodes)
-        super().__init__(url, **options)
 
     @staticmethod
     def _make_client(url: str, options: dict[str, Any]) -> Any:
