@@ -406,6 +406,10 @@ class _TimedCache(Cache):
         params["timer"] = self._timer
         return params
 
+    def _setup_from(self, params: dict[str, Any]) -> None:
+        self._timer = params["timer"]
+        super()._setup_from(params)
+
 
 class TTLCache(_TimedCache):
     """LRU cache whose entries expire ``ttl`` timer units after they were written."""
@@ -457,7 +461,6 @@ class TTLCache(_TimedCache):
 
     def _setup_from(self, params: dict[str, Any]) -> None:
         self._ttl = params["ttl"]
-        self._timer = params["timer"]
         super()._setup_from(params)
 
 
@@ -500,7 +503,6 @@ class TLRUCache(_TimedCache):
 
     def _setup_from(self, params: dict[str, Any]) -> None:
         self._ttu = params["ttu"]
-        self._timer = params["timer"]
         super()._setup_from(params)
 
 
