@@ -90,10 +90,11 @@ class _Process:
 
     binary = ""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, with_bus: bool = False) -> None:
         self.host = _LOOPBACK
         self._auto_port = port is None
-        self.port = port if port is not None else free_port()
+        self._with_bus = with_bus  # a cluster node also needs port + 10000 free
+        self.port = port if port is not None else free_port(with_bus=with_bus)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile()
 
@@ -120,7 +121,7 @@ class _Process:
             except ServerError:
                 if not self._auto_port or attempt == 2:
                     raise
-                self.port = free_port()
+                self.port = free_port(with_bus=self._with_bus)
         raise AssertionError("unreachable")
 
     def _start_once(self: _P) -> _P:
@@ -191,7 +192,7 @@ class RedisServer(_Process):
     binary = "redis-server"
 
     def __init__(self, port: int | None = None, *, cluster_dir: str | None = None) -> None:
-        super().__init__(port)
+        super().__init__(port, with_bus=cluster_dir is not None)
         self.cluster_dir = cluster_dir
         self._dir = cluster_dir or tempfile.mkdtemp(prefix="fc-redis-")
 
@@ -230,10 +231,9 @@ class RedisCluster:
 
     def __init__(self, n: int = 3) -> None:
         self._dir = tempfile.mkdtemp(prefix="fc-cluster-")
-        ports: set[int] = set()
-        while len(ports) < n:
-            ports.add(free_port(with_bus=True))
-        self.nodes = [RedisServer(p, cluster_dir=self._dir) for p in sorted(ports)]
+        # ports picked automatically, so a node whose port was taken meanwhile by another
+        # process gets a fresh one when it starts (see _Process.start)
+        self.nodes = [RedisServer(cluster_dir=self._dir) for _ in range(n)]
         self.host = _LOOPBACK
 
     @property
