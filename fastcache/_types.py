@@ -1,10 +1,11 @@
-"""Small shared types used by both the compiled core and the pure-Python twin."""
+"""Small shared types: the compiled core's and the twin's constants, the decorators' CacheInfo."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
+from typing import TYPE_CHECKING, NamedTuple
 
-__all__ = ["DELETED", "EVICTED", "EXPIRED", "REPLACED", "CacheStats"]
+__all__ = ["DELETED", "EVICTED", "EXPIRED", "REPLACED", "CacheInfo", "CacheStats"]
 
 EVICTED = "evicted"
 EXPIRED = "expired"
@@ -19,3 +20,20 @@ class CacheStats(NamedTuple):
     misses: int
     evictions: int
     expirations: int
+
+
+if TYPE_CHECKING:
+
+    class CacheInfo(NamedTuple):
+        """Statistics of a decorated function: ``functools``' own named tuple."""
+
+        hits: int
+        misses: int
+        maxsize: int | None
+        currsize: int
+
+else:
+    # The very class functools returns, so that results compare (and isinstance) alike.
+    # (functools' class cannot be pickled, its name not matching its attribute: a
+    # functools bug that comes along; convert with tuple() to pickle.)
+    CacheInfo = functools._CacheInfo

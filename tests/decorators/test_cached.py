@@ -337,7 +337,7 @@ def test_cachedmethod_pickles_and_reads_the_cache_each_call() -> None:
 
 
 def test_cache_getter_shapes_read_as_attributes() -> None:
-    from fastcache.decorators import _attribute_getter_name as name_of
+    from fastcache._cached import _attribute_getter_name as name_of
 
     def store(self: Any) -> Any:
         return self.store
