@@ -7,6 +7,8 @@ The whole public API is importable from here and listed in ``__all__``:
 - decorators: ``lru_cache``/``cache`` (as ``functools``), ``lfu_cache``, ``fifo_cache``,
   ``rr_cache``, ``ttl_cache``, ``tlru_cache``, ``cached``, ``cachedmethod`` (as
   ``cachetools``), sync and async; key functions in ``fastcache.keys``;
+- the exceptions (``fastcache.exceptions``: ``BackendError``, ``BackendUnavailable``,
+  ``SerializationError``, ``QueueFullError``, ``PurePythonWarning``), each under its built-in;
 - backends (``MemoryBackend``, ``RedisBackend``, ``RedisClusterBackend``,
   ``MemcachedBackend`` and their ``Async`` twins), serialisers, data sources and the cache
   patterns (``CacheAside``, ``ReadThrough``, ``WriteThrough``, ``WriteBehind``,
@@ -18,10 +20,10 @@ The backends, serialisers, sources and patterns are imported on first use, so
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from importlib import import_module as _import_module
+from typing import TYPE_CHECKING
 
-from . import keys
+from . import exceptions, keys
 from ._impl import IMPLEMENTATION
 from ._types import DELETED, EVICTED, EXPIRED, REPLACED, CacheStats
 from .caches import Cache, FIFOCache, LFUCache, LRUCache, RRCache, TLRUCache, TTLCache
@@ -38,6 +40,13 @@ from .decorators import (
     tlru_cache,
     ttl_cache,
 )
+from .exceptions import (
+    BackendError,
+    BackendUnavailable,
+    PurePythonWarning,
+    QueueFullError,
+    SerializationError,
+)
 
 if TYPE_CHECKING:
     from .backends import (
@@ -48,8 +57,6 @@ if TYPE_CHECKING:
         AsyncRedisBackend,
         AsyncRedisClusterBackend,
         Backend,
-        BackendError,
-        BackendUnavailable,
         CircuitBreaker,
         MemcachedBackend,
         MemoryBackend,
@@ -67,7 +74,6 @@ if TYPE_CHECKING:
         Invalidator,
         Level,
         MultiLevelCache,
-        QueueFullError,
         ReadThrough,
         RedisInvalidator,
         VersionCheckInvalidator,
@@ -79,7 +85,6 @@ if TYPE_CHECKING:
         JSONSerializer,
         MsgpackSerializer,
         PickleSerializer,
-        SerializationError,
         Serializer,
     )
     from .sources import AsyncDataSource, AsyncSourceAdapter, DataSource, SQLSource
@@ -127,6 +132,7 @@ __all__ = [
     "MsgpackSerializer",
     "MultiLevelCache",
     "PickleSerializer",
+    "PurePythonWarning",
     "QueueFullError",
     "RRCache",
     "ReadThrough",
@@ -146,6 +152,7 @@ __all__ = [
     "cache",
     "cached",
     "cachedmethod",
+    "exceptions",
     "fifo_cache",
     "keys",
     "lfu_cache",
@@ -159,30 +166,33 @@ __all__ = [
 _LAZY = {
     **dict.fromkeys(
         ["MISSING", "AsyncBackend", "AsyncMemcachedBackend", "AsyncMemoryBackend",
-         "AsyncRedisBackend", "AsyncRedisClusterBackend", "Backend", "BackendError",
-         "BackendUnavailable", "CircuitBreaker", "MemcachedBackend", "MemoryBackend",
-         "RedisBackend", "RedisClusterBackend"], "backends"),
+         "AsyncRedisBackend", "AsyncRedisClusterBackend", "Backend", "CircuitBreaker",
+         "MemcachedBackend", "MemoryBackend", "RedisBackend", "RedisClusterBackend"], "backends"),
     **dict.fromkeys(
         ["AsyncCacheAside", "AsyncMultiLevelCache", "AsyncReadThrough", "AsyncWriteAround",
          "AsyncWriteBehind", "AsyncWriteThrough", "CacheAside", "Invalidator", "Level",
-         "MultiLevelCache", "QueueFullError", "ReadThrough", "RedisInvalidator",
+         "MultiLevelCache", "ReadThrough", "RedisInvalidator",
          "VersionCheckInvalidator", "WriteAround", "WriteBehind", "WriteThrough"], "patterns"),
     **dict.fromkeys(
-        ["JSONSerializer", "MsgpackSerializer", "PickleSerializer", "SerializationError",
-         "Serializer"], "serializers"),
+        ["JSONSerializer", "MsgpackSerializer", "PickleSerializer", "Serializer"],
+        "serializers"),
     **dict.fromkeys(
         ["AsyncDataSource", "AsyncSourceAdapter", "DataSource", "SQLSource"], "sources"),
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'fastcache' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(_import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public API (``__all__``), not the names this module uses to build it."""
+    return sorted(__all__)
+
+
+del TYPE_CHECKING

@@ -31,12 +31,11 @@ def describe() -> list[str]:
     """Lines naming the version, the implementation in use and the interpreter."""
     import fastcache
 
-    pure = os.environ.get("FASTCACHE_PURE_PYTHON", "")
-    impl = fastcache.IMPLEMENTATION
-    why = " (FASTCACHE_PURE_PYTHON is set)" if impl == "py" and pure not in ("", "0") else ""
+    from . import _impl
+
     return [
         f"fastcache {fastcache.__version__}",
-        f"implementation: {impl}{why}",
+        f"implementation: {_impl.IMPLEMENTATION} ({_impl.REASON})",
         f"compiled module: {_core_path()}",
         f"python: {platform.python_implementation()} {platform.python_version()}"
         f" ({sys.executable})",
@@ -91,11 +90,14 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m fastcache``."""
+    """The argument parser of the ``fastcache`` command (``python -m fastcache``)."""
+    from . import __version__
+
     p = argparse.ArgumentParser(
-        prog="python -m fastcache",
-        description="fastcache: compiled caches for Python.",
+        prog="fastcache",
+        description="fastcache: compiled caches for Python (also run as python -m fastcache).",
     )
+    p.add_argument("--version", action="version", version=f"fastcache {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     b = sub.add_parser(
         "bench",

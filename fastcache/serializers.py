@@ -28,6 +28,8 @@ import pickle
 import zlib
 from typing import Any, Protocol, runtime_checkable
 
+from .exceptions import SerializationError
+
 __all__ = [
     "Codec",
     "JSONSerializer",
@@ -39,10 +41,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("fastcache.serializers")
-
-
-class SerializationError(ValueError):
-    """Stored bytes that cannot (or must not) be decoded: corrupt, foreign or unsigned."""
 
 
 @runtime_checkable

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from . import _validate
 from .backends import MISSING
 
 __all__ = [
@@ -199,8 +200,7 @@ class SQLSource:
     ) -> None:
         if not callable(getattr(connection, "cursor", None)):
             raise TypeError("connection must be a DB-API 2 connection (it has no cursor())")
-        if not callable(dumps) or not callable(loads):
-            raise TypeError("dumps and loads must be callables")
+        _validate.callable_(dumps, "dumps"), _validate.callable_(loads, "loads")
         self._conn = connection
         self._table = _ident(table, "table")
         self._key = _ident(key_column, "key_column")

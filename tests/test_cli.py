@@ -132,9 +132,18 @@ def test_info() -> None:
         assert f"compiled module: {_core.__file__}" in proc.stdout
 
 
+def test_version() -> None:
+    import fastcache
+
+    proc = fastcache_cli("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"fastcache {fastcache.__version__}"
+
+
 def test_help_lists_commands() -> None:
     proc = fastcache_cli("--help")
     assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: fastcache ")  # the installed command's name
     assert "bench" in proc.stdout and "info" in proc.stdout
     proc = fastcache_cli("bench", "--help")
     assert proc.returncode == 0
@@ -145,7 +154,7 @@ def test_help_lists_commands() -> None:
 def test_bad_usage_exits_2(args: tuple[str, ...]) -> None:
     proc = fastcache_cli(*args)
     assert proc.returncode == 2
-    assert "usage: python -m fastcache" in proc.stderr
+    assert "usage: fastcache" in proc.stderr
 
 
 def test_run_refuses_quick_and_full() -> None:

@@ -28,6 +28,9 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Final, TypeVar, final
 
+from .. import _validate
+from ..exceptions import BackendError, BackendUnavailable
+
 __all__ = [
     "MISSING",
     "AsyncBackend",
@@ -68,17 +71,6 @@ MISSING: Final = _Missing()
 """Returned by ``get`` for an absent key when no other default is given."""
 
 
-class BackendError(Exception):
-    """Base class of the errors raised by backends."""
-
-
-class BackendUnavailable(BackendError):
-    """The server is down, unreachable, timed out, or its circuit breaker is open.
-
-    The client library's own exception is chained as ``__cause__``.
-    """
-
-
 def check_key(key: object) -> str:
     """Return ``key`` if it is a ``str``, else raise ``TypeError``."""
     if type(key) is not str and not isinstance(key, str):
@@ -88,15 +80,10 @@ def check_key(key: object) -> str:
 
 def check_ttl(ttl: object) -> float | None:
     """Validate a ``ttl`` argument: ``None``/``inf`` -> ``None``, else a float > 0."""
-    if ttl is None:
+    seconds = _validate.ttl(ttl, optional=True)
+    if seconds is None or math.isinf(seconds):
         return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
-        raise TypeError(f"ttl must be a real number or None, not {type(ttl).__name__}")
-    if not ttl > 0:  # also refuses NaN
-        raise ValueError(f"ttl must be > 0, got {ttl!r}")
-    if math.isinf(ttl):
-        return None
-    return float(ttl)
+    return float(seconds)
 
 
 def _check_delta(delta: object) -> int:

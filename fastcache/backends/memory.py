@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any, Literal
 
+from .. import _validate
 from ..serializers import Codec, Serializer
 from .base import MISSING, AsyncBackend, Backend, check_key, check_ttl
 
@@ -59,8 +60,7 @@ class MemoryBackend(Backend):
                  serializer: Serializer | None = None) -> None:
         from .. import LFUCache, TTLCache
 
-        if not callable(timer):
-            raise TypeError("timer must be callable")
+        _validate.callable_(timer, "timer")
         if policy not in ("lru", "lfu", "ttl"):
             raise ValueError(f"policy must be 'lru', 'lfu' or 'ttl', not {policy!r}")
         self._policy = policy

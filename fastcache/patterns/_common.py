@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from .. import _validate
 from ..backends import check_key
 
 __all__ = [
@@ -40,15 +40,7 @@ def is_not_found(value: object) -> bool:
 
 def check_ttl(ttl: float | None, name: str = "ttl", *, allow_none: bool = True) -> float | None:
     """Validate a TTL in seconds: ``None`` (when allowed) or a real number > 0."""
-    if ttl is None:
-        if allow_none:
-            return None
-        raise TypeError(f"{name} must be a number of seconds, not None")
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(ttl).__name__}")
-    if not ttl > 0 or math.isnan(ttl):
-        raise ValueError(f"{name} must be > 0, got {ttl!r}")
-    return ttl
+    return _validate.ttl(ttl, name, optional=allow_none)
 
 
 def check_positive_int(value: int, name: str) -> int:

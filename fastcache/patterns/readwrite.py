@@ -25,6 +25,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .. import _validate
 from ..backends import MISSING
 from ._common import (
     NOT_FOUND,
@@ -82,8 +83,7 @@ class ReadThrough(_Base):
         ttl: float | None = None,
         negative_ttl: float | None = None,
     ) -> None:
-        if not callable(loader):
-            raise TypeError("loader must be callable")
+        _validate.callable_(loader, "loader")
         super().__init__(backend, ttl, negative_ttl)
         self._loader = loader
         self._flight = SingleFlight()
@@ -210,8 +210,7 @@ class AsyncReadThrough(_Base):
         ttl: float | None = None,
         negative_ttl: float | None = None,
     ) -> None:
-        if not callable(loader):
-            raise TypeError("loader must be callable")
+        _validate.callable_(loader, "loader")
         super().__init__(backend, ttl, negative_ttl)
         self._loader = loader
         self._flight = AsyncSingleFlight()

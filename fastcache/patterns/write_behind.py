@@ -44,7 +44,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import _validate
 from ..backends import MISSING
+from ..exceptions import QueueFullError
 from ..sources import (
     async_source_delete_many,
     async_source_set_many,
@@ -77,10 +79,6 @@ class _Tombstone:
 TOMBSTONE: Any = _Tombstone()
 
 ErrorCallback = Callable[[str, Any, BaseException], object]
-
-
-class QueueFullError(Exception):
-    """The write-behind queue is full (``on_full="raise"``, or ``put_timeout`` expired)."""
 
 
 def _log_error(key: str, value: Any, exc: BaseException) -> None:
@@ -124,8 +122,7 @@ class _State:
             raise TypeError("max_retries must be an int")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        if on_error is not None and not callable(on_error):
-            raise TypeError("on_error must be callable")
+        _validate.callable_(on_error, "on_error", optional=True)
         self.backend = backend
         self.source = source
         self.ttl = check_ttl(ttl)
