@@ -1,6 +1,8 @@
 """Build the compiled core ``fastcache._core`` from ``csrc/``.
 
-``FASTCACHE_NO_EXTENSIONS=1`` skips the extension (the pure-Python twin is used);
+``FASTCACHE_PURE_PYTHON=1`` (the variable ``fastcache._impl`` reads at import; set to
+anything but "" or "0") builds no extension: the installed copy runs the pure-Python twin.
+``FASTCACHE_NO_EXTENSIONS=1`` is its old name, still honoured at build time.
 ``FASTCACHE_DEBUG=1`` builds it with assertions and a whole-structure consistency check
 after every operation (``-DFC_DEBUG -UNDEBUG -O0 -g``).
 """
@@ -10,7 +12,9 @@ import sys
 
 from setuptools import Extension, setup
 
-NO_EXT = os.environ.get("FASTCACHE_NO_EXTENSIONS") == "1" or sys.implementation.name != "cpython"
+NO_EXT = (any(os.environ.get(name, "") not in ("", "0")
+              for name in ("FASTCACHE_PURE_PYTHON", "FASTCACHE_NO_EXTENSIONS"))
+          or sys.implementation.name != "cpython")
 DEBUG = os.environ.get("FASTCACHE_DEBUG") == "1"
 
 extra_compile_args = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",

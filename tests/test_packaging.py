@@ -79,3 +79,70 @@ def test_typing_files_ship_with_the_package() -> None:
     pkg = Path(fastcache.__file__).parent
     for name in ("py.typed", "caches.pyi", "_core.pyi"):
         assert (pkg / name).is_file(), name
+
+
+# The switch's warning: once, in a checkout where nobody built the core; never when the twin
+# was asked for, nor in an installed copy made without the extension.
+PROBE = """
+import sys, warnings
+{block}
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import fastcache
+    import fastcache.caches, fastcache.decorators
+print(fastcache.IMPLEMENTATION, len(caught))
+for w in caught:
+    print(w.category.__name__, w.message)
+"""
+BLOCK_CORE = "sys.modules['fastcache._core'] = None  # as if it were not built"
+
+
+def probe(block: str, cwd: Path = ROOT, *flags: str, **env: str) -> list[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("FASTCACHE_")}
+    full.update(env)
+    proc = subprocess.run([sys.executable, *flags, "-c", PROBE.format(block=block)], cwd=cwd,
+                          env=full,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_unbuilt_checkout_warns_once_naming_the_build_command() -> None:
+    first, *warned = probe(BLOCK_CORE, PYTHONPATH=str(ROOT))
+    assert first == "py 1"
+    assert warned[0].startswith("PurePythonWarning fastcache runs its pure-Python twin")
+    assert "pip install -e ." in warned[0] and "build_ext --inplace" in warned[0]
+    assert issubclass(fastcache.PurePythonWarning, RuntimeWarning)
+
+
+def test_twin_asked_for_does_not_warn() -> None:
+    assert probe(BLOCK_CORE, PYTHONPATH=str(ROOT), FASTCACHE_PURE_PYTHON="1") == ["py 0"]
+    assert probe("", PYTHONPATH=str(ROOT), FASTCACHE_PURE_PYTHON="1") == ["py 0"]
+
+
+def installed_copy(where: Path) -> Path:
+    """The package as `FASTCACHE_PURE_PYTHON=1 pip install .` (or PyPy) installs it: no
+    compiled module, no setup.py beside it."""
+    import shutil
+
+    shutil.copytree(Path(fastcache.__file__).parent, where / "fastcache",
+                    ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
+    return where
+
+
+# -S: no site-packages, so that no installed (or editable) fastcache fills in the blanks
+def test_installed_copy_without_extension_falls_back_silently(tmp_path: Path) -> None:
+    installed_copy(tmp_path)
+    assert probe("", tmp_path, "-S", PYTHONPATH=str(tmp_path)) == ["py 0"]
+    info = subprocess.run([sys.executable, "-S", "-m", "fastcache", "info"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "implementation: py (the compiled core was not built here)" in info
+
+
+def test_broken_extension_warns_even_when_installed(tmp_path: Path) -> None:
+    installed_copy(tmp_path)
+    (tmp_path / "fastcache" / "_core.py").write_text("raise ImportError('undefined symbol')\n")
+    first, *warned = probe("", tmp_path, "-S", PYTHONPATH=str(tmp_path))
+    assert first == "py 1"
+    assert "failed to import (undefined symbol)" in warned[0]
