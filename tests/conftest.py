@@ -1,4 +1,5 @@
-"""Shared fixtures.  Server fixtures (real redis-server / memcached processes) come first."""
+"""Shared fixtures: the servers (real redis-server / memcached processes), then the
+implementation (``implementation``: the compiled core and the twin, ``tests.impls``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+import fastcache
+import fastcache._impl
+from tests.impls import CACHES, IMPLS, NAMES, Implementation
 from tests.servers import MemcachedServers, RedisCluster, RedisServer
 
 
@@ -42,3 +46,24 @@ def private_memcached_servers() -> Iterator[MemcachedServers]:
     """Three memcached servers of the test's own, free to kill and restart."""
     with MemcachedServers(3) as servers:
         yield servers
+
+
+# ---------------------------------------------------------------------------------------
+# The implementation: one fixture over the compiled core and the twin, for the whole suite.
+
+@pytest.fixture(scope="session", params=NAMES)
+def implementation(request: pytest.FixtureRequest) -> Implementation:
+    """Each implementation this run covers: ``c`` and ``py``, only ``py`` in the twin run."""
+    name: str = request.param
+    return Implementation(name, CACHES[name], IMPLS[name])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.compiled`` tests need the compiled core: the twin run skips them."""
+    if fastcache.IMPLEMENTATION == "c":
+        return
+    skip = pytest.mark.skip(reason="needs the compiled core; this run uses the twin "
+                                   f"({fastcache._impl.REASON})")
+    for item in items:
+        if item.get_closest_marker("compiled") is not None:
+            item.add_marker(skip)

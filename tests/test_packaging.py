@@ -17,8 +17,13 @@ ROOT = Path(__file__).resolve().parent.parent
 OPTIONAL = ("redis", "hiredis", "pymemcache", "msgpack", "numpy", "cachetools", "cachebox")
 
 
+def clean_env() -> dict[str, str]:
+    """This environment without the FASTCACHE_ switches."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("FASTCACHE_")}
+
+
 def python(code: str, **env: str) -> str:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("FASTCACHE_")}
+    full = clean_env()
     full.update(env)
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full,
                           capture_output=True, text=True, timeout=120, check=False)
@@ -67,8 +72,7 @@ def test_implementation_switch(pure: str) -> None:
     assert base_module.split(".")[:2] == ["fastcache", {"c": "_core", "py": "_py"}[impl]]
 
 
-@pytest.mark.skipif(expected_implementation(dict(os.environ)) != "c",
-                    reason="FASTCACHE_PURE_PYTHON/FASTCACHE_NO_EXTENSIONS asked for the twin")
+@pytest.mark.compiled
 def test_compiled_core_lives_in_the_package() -> None:
     from fastcache import _core
 
@@ -98,7 +102,7 @@ BLOCK_CORE = "sys.modules['fastcache._core'] = None  # as if it were not built"
 
 
 def probe(block: str, cwd: Path = ROOT, *flags: str, **env: str) -> list[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("FASTCACHE_")}
+    full = clean_env()
     full.update(env)
     proc = subprocess.run([sys.executable, *flags, "-c", PROBE.format(block=block)], cwd=cwd,
                           env=full,
@@ -135,7 +139,7 @@ def test_installed_copy_without_extension_falls_back_silently(tmp_path: Path) ->
     installed_copy(tmp_path)
     assert probe("", tmp_path, "-S", PYTHONPATH=str(tmp_path)) == ["py 0"]
     info = subprocess.run([sys.executable, "-S", "-m", "fastcache", "info"], cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                          env={**clean_env(), "PYTHONPATH": str(tmp_path)},
                           capture_output=True, text=True, timeout=120, check=True).stdout
     assert "implementation: py (the compiled core was not built here)" in info
 

@@ -1,4 +1,4 @@
-"""``dec``: the decorators module over each call wrapper (compiled and pure Python)."""
+"""``dec``: the decorators over each implementation (the suite's ``implementation`` fixture)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from types import ModuleType
 
 import pytest
 
-from .impls import IMPLS
+from tests.impls import Implementation
 
 
-@pytest.fixture(params=sorted(IMPLS))
-def dec(request: pytest.FixtureRequest) -> ModuleType:
+@pytest.fixture()
+def dec(implementation: Implementation) -> ModuleType:
     """``fastcache.decorators`` built over the ``c`` or the ``py`` call wrapper."""
-    return IMPLS[request.param]
+    return implementation.decorators

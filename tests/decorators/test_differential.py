@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from .impls import IMPLS, PURE_ONLY
+from .impls import IMPLS
 
-pytestmark = pytest.mark.skipif(PURE_ONLY, reason="FASTCACHE_PURE_PYTHON=1: no compiled "
-                                "wrapper to compare (the CI run builds it)")
+pytestmark = pytest.mark.compiled  # compares the compiled wrapper with the twin
 
 
 class Collider:
