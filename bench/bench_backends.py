@@ -1,7 +1,7 @@
 """Backend overhead and batching, each figure a ratio measured in the same run.
 
-    python bench/bench_backends.py            # from the repository root, ~30 s
-    python bench/bench_backends.py --quick    # fewer rounds
+    python -m bench.bench_backends            # from the repository root, ~30 s
+    python -m bench.bench_backends --quick    # fewer rounds
 
 Starts its own redis-server, 3-node Redis Cluster and 3 memcached servers (tests/servers.py)
 on free loopback ports and reports:
@@ -21,14 +21,11 @@ The two sides of each ratio alternate call by call and each figure is a median (
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fastcache.backends import MemcachedBackend, RedisBackend, RedisClusterBackend
 from fastcache.backends.memcached import FastRendezvousHash

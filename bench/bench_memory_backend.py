@@ -1,8 +1,8 @@
 """MemoryBackend hot paths against a bare ``fastcache.TTLCache`` and a ``dict``, same run.
 
-    python bench/bench_memory_backend.py            # from the repository root, ~15 s
-    python bench/bench_memory_backend.py --quick    # fewer rounds (~2 s)
-    FASTCACHE_PURE_PYTHON=1 python bench/bench_memory_backend.py   # over the twin
+    python -m bench.bench_memory_backend            # from the repository root, ~15 s
+    python -m bench.bench_memory_backend --quick    # fewer rounds (~2 s)
+    FASTCACHE_PURE_PYTHON=1 python -m bench.bench_memory_backend   # over the twin
 
 1,000 distinct ``str`` keys, visited in a random order by the same Python loop for every
 contender (``for k in keys: f(k)``, the bound method looked up once, so loop overhead is
@@ -24,13 +24,9 @@ from __future__ import annotations
 import argparse
 import gc
 import math
-import os
 import random
-import sys
 import time
 from collections.abc import Callable
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import fastcache
 from fastcache import TTLCache

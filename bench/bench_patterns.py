@@ -1,7 +1,7 @@
 """Cache patterns over a slow sqlite3 source under a Zipf workload, and the L1 hit path.
 
-    python bench/bench_patterns.py            # from the repository root, ~50 s
-    python bench/bench_patterns.py --quick    # fewer operations (~15 s)
+    python -m bench.bench_patterns            # from the repository root, ~50 s
+    python -m bench.bench_patterns --quick    # fewer operations (~15 s)
 
 The source is ``SQLSource`` on a sqlite3 file of 10,000 rows with 1 ms added to every SQL
 statement (a ``set_trace_callback`` that sleeps, so the latency is inside the database
@@ -25,13 +25,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 

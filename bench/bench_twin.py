@@ -4,7 +4,7 @@ interleaved.
 Reproduce (from the repository root; the twin is timed whether or not the compiled core is
 built)::
 
-    python bench/bench_twin.py [Policy ...]
+    python -m bench.bench_twin [Policy ...]
 
 For each policy: ``c[k]`` hits (a third of the keys, 1000 entries), inserts of new keys into a
 full cache (one eviction each), and ``get`` misses. The two caches are timed alternately, 40
@@ -17,7 +17,6 @@ not collect it.
 from __future__ import annotations
 
 import itertools
-import os
 import sys
 import timeit
 from collections.abc import Callable
@@ -26,8 +25,6 @@ from typing import Any
 import cachetools
 
 # Run from a checkout: import the package next to this directory.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 from fastcache._py import public as twin
 
 N = 1000

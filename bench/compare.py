@@ -9,21 +9,18 @@ expired, and the issue's goals as measured ratios (reported, never asserted).
 
 Reproduce (from the repository root, after ``python setup.py build_ext --inplace``)::
 
-    python bench/compare.py            # default sizes, about a minute
-    python bench/compare.py --quick    # a few seconds
-    python bench/compare.py --full     # adds 10,000,000 entries; minutes, ~3 GB
-    FASTCACHE_PURE_PYTHON=1 python bench/compare.py --quick   # without the compiled core
+    python -m bench.compare            # default sizes, about a minute
+    python -m bench.compare --quick    # a few seconds
+    python -m bench.compare --full     # adds 10,000,000 entries; minutes, ~3 GB
+    FASTCACHE_PURE_PYTHON=1 python -m bench.compare --quick   # without the compiled core
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 
 # Run from a checkout: import the package next to this directory.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 from fastcache import _bench, cli
 
 

@@ -6,20 +6,17 @@ each is kept, so machine load hits them alike. A narrower, longer-repeated versi
 hit rows of ``compare.py``, for the issue's hit goals (LRU <= 1.3x, LFU <= 1.3x, TTL <= 1.5x
 of the dict).
 
-    python bench/hits.py            # 10,000 and 100,000 entries
-    python bench/hits.py 1000000    # other sizes
+    python -m bench.hits            # 10,000 and 100,000 entries
+    python -m bench.hits 1000000    # other sizes
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import random
 import sys
 import time
 from typing import Any
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fastcache import IMPLEMENTATION, LFUCache, LRUCache, TTLCache
 

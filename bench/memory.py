@@ -10,8 +10,8 @@ A library that is not installed is shown as such. Issue goal: LRUCache <= 64 B/e
 
 Reproduce (from the repository root, after ``python setup.py build_ext --inplace``)::
 
-    python bench/memory.py              # 1,000,000 entries, ~30 s
-    python bench/memory.py --n 100000   # smaller
+    python -m bench.memory              # 1,000,000 entries, ~30 s
+    python -m bench.memory --n 100000   # smaller
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fastcache import _bench
 

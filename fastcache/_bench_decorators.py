@@ -3,9 +3,9 @@
 Shipped in the package so that ``python -m fastcache bench`` shows these rows from an
 installed wheel too; ``bench/bench_decorators.py`` runs it from a checkout:
 
-    python bench/bench_decorators.py            # full run (~50 s)
-    python bench/bench_decorators.py --quick    # fewer repeats (~10 s)
-    python bench/bench_decorators.py --threads  # 8 threads x 100k mixed calls (check)
+    python -m bench.bench_decorators            # full run (~50 s)
+    python -m bench.bench_decorators --quick    # fewer repeats (~10 s)
+    python -m bench.bench_decorators --threads  # 8 threads x 100k mixed calls (check)
 
 ``rows(quick)`` returns ``(label, ns per call, ratio)`` rows for ``python -m fastcache
 bench``; the ratio is against ``functools.lru_cache`` doing the same calls, except the
