@@ -151,14 +151,17 @@ def _ident(name: str, what: str) -> str:
 
 
 def _placeholders(paramstyle: str, count: int, start: int = 0) -> list[str]:
-    # Parameters are always passed as a sequence: "pyformat" drivers (psycopg, PyMySQL)
-    # also take positional %s, "named" ones (oracledb) also take positional :1, :2.
+    # Parameters are passed as a sequence ("pyformat" drivers, psycopg and PyMySQL, also take
+    # positional %s), except to "named" drivers: a mapping {"p1": ...}, as the DB-API says
+    # (sqlite3 deprecates a sequence for named placeholders from 3.12, refuses it in 3.14).
     if paramstyle == "qmark":
         return ["?"] * count
     if paramstyle in ("format", "pyformat"):
         return ["%s"] * count
-    if paramstyle in ("numeric", "named"):
+    if paramstyle == "numeric":
         return [f":{i + 1}" for i in range(start, start + count)]
+    if paramstyle == "named":
+        return [f":p{i + 1}" for i in range(start, start + count)]
     raise ValueError(f"unknown DB-API paramstyle {paramstyle!r}")
 
 
@@ -293,6 +296,12 @@ class SQLSource:
             finally:
                 cur.close()
 
+    def _bind(self, params: Sequence[Any]) -> Any:
+        """``params`` as the driver takes them: ``{"p1": ...}`` for "named" (see above)."""
+        if self._style == "named":
+            return {f"p{i}": value for i, value in enumerate(params, 1)}
+        return params
+
     def _sql_select(self, count: int) -> str:
         cols = ", ".join((self._key, *self._columns))
         marks = ", ".join(_placeholders(self._style, count))
@@ -315,15 +324,15 @@ class SQLSource:
             marks = ", ".join(_placeholders(self._style, len(chunk)))
             cur.execute(
                 f"SELECT {self._key} FROM {self._table} WHERE {self._key} IN ({marks})",
-                chunk,
+                self._bind(chunk),
             )
             existing.update(r[0] for r in cur.fetchall())
         updates = [(*enc, k) for k, enc in rows if k in existing]
         inserts = [(k, *enc) for k, enc in rows if k not in existing]
         if updates:
-            cur.executemany(update, updates)
+            cur.executemany(update, [self._bind(params) for params in updates])
         if inserts:
-            cur.executemany(insert, inserts)
+            cur.executemany(insert, [self._bind(params) for params in inserts])
 
     # -- the protocol ------------------------------------------------------------------
 
@@ -332,7 +341,7 @@ class SQLSource:
         self._check_key(key)
 
         def run(cur: Any) -> object:
-            cur.execute(self._sql_select(1), (key,))
+            cur.execute(self._sql_select(1), self._bind((key,)))
             row = cur.fetchone()
             return MISSING if row is None else self._decode(row[1:])
 
@@ -346,7 +355,7 @@ class SQLSource:
             found: dict[str, Any] = {}
             for i in range(0, len(wanted), _CHUNK):
                 chunk = wanted[i : i + _CHUNK]
-                cur.execute(self._sql_select(len(chunk)), chunk)
+                cur.execute(self._sql_select(len(chunk)), self._bind(chunk))
                 for row in cur.fetchall():
                     found[row[0]] = self._decode(row[1:])
             return found
@@ -376,7 +385,8 @@ class SQLSource:
             for i in range(0, len(wanted), _CHUNK):
                 chunk = wanted[i : i + _CHUNK]
                 marks = ", ".join(_placeholders(self._style, len(chunk)))
-                cur.execute(f"DELETE FROM {self._table} WHERE {self._key} IN ({marks})", chunk)
+                cur.execute(f"DELETE FROM {self._table} WHERE {self._key} IN ({marks})",
+                            self._bind(chunk))
 
         if wanted:
             self._write(run)

@@ -18,7 +18,13 @@ from tests.servers import MemcachedServer, RedisServer, require_binary
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A CA and a server certificate for 127.0.0.1 (files in the returned directory)."""
+    """A CA and a server certificate for 127.0.0.1 (files in the returned directory).
+
+    Both carry the extensions RFC 5280 asks for, which ``ssl.create_default_context``
+    checks from Python 3.13 on (``VERIFY_X509_STRICT``): the CA's basicConstraints
+    (critical, CA:TRUE), keyUsage and subject key identifier; the server's authority key
+    identifier (without it 3.13 refuses the chain: "sslv3 alert certificate unknown").
+    """
     d = str(tmp_path_factory.mktemp("tls"))
     openssl = require_binary("openssl")
 
@@ -26,11 +32,19 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run([openssl, *args], cwd=d, check=True, capture_output=True, timeout=60)
 
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "1", "-subj", "/CN=fastcache test CA")
+        "-days", "1", "-subj", "/CN=fastcache test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "-addext", "subjectKeyIdentifier=hash")
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
         "-subj", "/CN=127.0.0.1")
     with open(os.path.join(d, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
+        f.write("subjectAltName=IP:127.0.0.1\n"
+                "basicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                "extendedKeyUsage=serverAuth\n"
+                "subjectKeyIdentifier=hash\n"
+                "authorityKeyIdentifier=keyid,issuer\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
         "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
     yield d

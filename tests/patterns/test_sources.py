@@ -51,7 +51,8 @@ def test_many(source: SQLSource) -> None:
 
 
 def test_numeric_paramstyle(db_path: str) -> None:
-    conn = sqlite3.connect(db_path)  # sqlite3 also accepts :1, :2 (as oracledb does)
+    # "named" (oracledb's): :p1, :p2 bound from a mapping, which sqlite3 takes as well
+    conn = sqlite3.connect(db_path)
     src = SQLSource(conn, "kv", paramstyle="named", create=True)
     src.set_many({"a": 1, "b": 2})
     src.set("a", 3)
