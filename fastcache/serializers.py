@@ -28,6 +28,7 @@ import pickle
 import zlib
 from typing import Any, Protocol, runtime_checkable
 
+from ._optional import require
 from .exceptions import SerializationError
 
 __all__ = [
@@ -89,8 +90,7 @@ class MsgpackSerializer:
     tag = b"M"
 
     def __init__(self) -> None:
-        import msgpack
-
+        msgpack = require("msgpack", "msgpack", feature="MsgpackSerializer")
         self._packer = msgpack.Packer(use_bin_type=True, default=_msgpack_default)
         self._unpackb = msgpack.unpackb
         self._errors = (ValueError, TypeError, msgpack.UnpackException)

@@ -150,3 +150,50 @@ def test_broken_extension_warns_even_when_installed(tmp_path: Path) -> None:
     first, *warned = probe("", tmp_path, "-S", PYTHONPATH=str(tmp_path))
     assert first == "py 1"
     assert "failed to import (undefined symbol)" in warned[0]
+
+
+# A missing optional client: an ImportError naming the extra that installs it.
+MISSING_CLIENT = """
+import sys
+for name in {blocked!r}:
+    sys.modules[name] = None  # as if it were not installed
+import fastcache
+try:
+    {call}
+except ImportError as e:
+    print(type(e).__name__, e.name, "|", e)
+else:
+    print("no error")
+"""
+
+
+@pytest.mark.parametrize(("blocked", "call", "extra"), [
+    (["redis"], "fastcache.RedisBackend('redis://127.0.0.1:1/0')", "redis"),
+    (["redis"], "fastcache.AsyncRedisBackend('redis://127.0.0.1:1/0')", "redis"),
+    (["redis"], "fastcache.RedisClusterBackend('redis://127.0.0.1:1')", "redis"),
+    (["redis"], "fastcache.RedisInvalidator('redis://127.0.0.1:1/0')", "redis"),
+    (["pymemcache"], "fastcache.MemcachedBackend([('127.0.0.1', 1)])", "memcached"),
+    (["msgpack"], "fastcache.MsgpackSerializer()", "msgpack"),
+])
+def test_missing_client_names_the_extra(blocked: list[str], call: str, extra: str) -> None:
+    out = python(MISSING_CLIENT.format(blocked=blocked, call=call))
+    kind, name, _, message = out.split(" ", 3)
+    assert (kind, name) == ("ModuleNotFoundError", blocked[0]), out
+    assert f'pip install "fastcache[{extra}]"' in message, out
+    assert call.split("(")[0].removeprefix("fastcache.") in message, out
+
+
+def test_broken_optional_module_is_not_called_missing() -> None:
+    # an ImportError from inside an installed client is its own: not turned into "install"
+    from fastcache._optional import require
+
+    with pytest.raises(ImportError, match=r'pip install "fastcache\[redis\]"') as info:
+        require("no_such_module_xyz.sub", "redis")
+    assert info.value.name == "no_such_module_xyz"
+    out = python("import sys, types\n"
+                 "sys.modules['msgpack'] = types.ModuleType('msgpack')\n"
+                 "sys.modules['msgpack'].__path__ = []\n"
+                 "from fastcache._optional import require\n"
+                 "try:\n    require('msgpack.inner', 'msgpack')\n"
+                 "except ImportError as e:\n    print(type(e).__name__, e.name)")
+    assert out == "ModuleNotFoundError msgpack.inner"

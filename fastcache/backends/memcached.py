@@ -47,6 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
+from .._optional import require
 from ..serializers import Serializer
 from ._remote import Namespace, RemoteBase
 from .base import MISSING, AsyncBackend, Backend, BackendUnavailable, check_ttl
@@ -145,7 +146,7 @@ class MemcachedBackend(RemoteBase, Backend):
                  dead_timeout: float = 30.0, generation_refresh: float = 1.0,
                  on_failure: OnFailure = "raise", breaker: CircuitBreaker | None = None,
                  **client_options: Any) -> None:
-        from pymemcache import exceptions as x  # type: ignore[import-untyped]
+        x = require("pymemcache.exceptions", "memcached", feature=type(self).__name__)
 
         if client is None:
             from pymemcache.client.hash import HashClient  # type: ignore[import-untyped]
@@ -410,7 +411,7 @@ class _Reply:
 
 
 def _unexpected(line: bytes) -> Exception:
-    from pymemcache import exceptions as x
+    from pymemcache import exceptions as x  # type: ignore[import-untyped]
 
     error: Exception
     if line.startswith(b"SERVER_ERROR"):

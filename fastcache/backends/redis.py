@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._optional import require
 from ..serializers import Serializer
 from ._remote import RemoteBase, ttl_ms
 from .base import MISSING, AsyncBackend, Backend, BackendError, check_key
@@ -80,6 +81,7 @@ class _RedisCommon(RemoteBase):
                  timeout: float = 1.0, connect_timeout: float = 1.0, retries: int = 1,
                  on_failure: OnFailure = "raise", breaker: CircuitBreaker | None = None,
                  **redis_options: Any) -> None:
+        require("redis", "redis", feature=type(self).__name__)
         if client is None:
             client = self._make_client(url, _client_options(
                 timeout, connect_timeout, retries, redis_options, self._retry_class()))

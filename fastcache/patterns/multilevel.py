@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from .._optional import require
 from ..backends import MISSING
 from ._common import (
     NOT_FOUND,
@@ -132,7 +133,7 @@ class RedisInvalidator:
         reconnect_delay: float = 0.1,
         health_check_interval: float = 1.0,
     ) -> None:
-        import redis as redis_py
+        redis_py = require("redis", "redis", feature="RedisInvalidator")
 
         if isinstance(redis, str):
             self._client = redis_py.Redis.from_url(
@@ -174,7 +175,7 @@ class RedisInvalidator:
 
     def _listen(self, on_key: KeyCallback, on_state: StateCallback) -> None:
         while not self._stop.is_set():
-            pubsub = self._client.pubsub()  # type: ignore[no-untyped-call]
+            pubsub = self._client.pubsub()
             try:
                 pubsub.subscribe(self.channel)
                 while not self._stop.is_set():
