@@ -12,11 +12,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["EXTRAS", "require"]
-
-# Each optional module and the extra of pyproject.toml that installs it.
-EXTRAS = {"redis": "redis", "pymemcache": "memcached", "msgpack": "msgpack"}
-
+__all__ = ["require"]
 
 def require(module: str, extra: str, *, feature: str | None = None) -> ModuleType:
     """Import ``module`` (dotted names allowed); when it is not installed, raise an
