@@ -4,13 +4,13 @@
     python -m bench.bench_decorators --quick    # fewer repeats (~10 s)
     python -m bench.bench_decorators --threads  # 8 threads x 100k mixed calls (check)
 
-The measurements live in ``fastcache/_bench_decorators.py`` (shipped with the package, so
+The measurements live in ``fastcache/_bench/decorators.py`` (shipped with the package, so
 ``python -m fastcache bench`` shows them from an installed wheel); see its docstring.
 """
 
 from __future__ import annotations
 
-from fastcache._bench_decorators import main, rows, threads_check
+from fastcache._bench.decorators import main, rows, threads_check
 
 __all__ = ["main", "rows", "threads_check"]
 

@@ -1,13 +1,13 @@
 """Side-by-side table: fastcache (compiled and pure twin) vs dict, cachetools, cachebox, lru-dict.
 
-The measuring code lives in the package (``fastcache/_bench.py``) so that the installed
+The measuring code lives in the package (``fastcache/_bench/``) so that the installed
 ``python -m fastcache bench`` shows the same table; this script is its repository entry
 point. Figures: ns per operation and the ratio to a ``dict`` measured in the same run
 (LRU/LFU/TTL hit on a full cache, insert with eviction), hit cost at 1e3..1e7 entries,
 a Zipf(0.99) cache-aside loop against cachebox, TTL reclamation cost against the number
-expired, and the issue's goals as measured ratios (reported, never asserted).
+expired, and fastcache's speed targets as measured ratios (reported, never asserted).
 
-Reproduce (from the repository root, after ``python setup.py build_ext --inplace``)::
+Reproduce (from the repository root, after ``pip install -e .``)::
 
     python -m bench.compare            # default sizes, about a minute
     python -m bench.compare --quick    # a few seconds
@@ -20,7 +20,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-# Run from a checkout: import the package next to this directory.
 from fastcache import _bench, cli
 
 

@@ -8,7 +8,7 @@ fastcache's LRUCache/LFUCache/TTLCache (compiled core), functools.lru_cache (bou
 by the single int argument itself), cachetools.LRUCache, cachebox.LRUCache, lru-dict's LRU.
 A library that is not installed is shown as such. Issue goal: LRUCache <= 64 B/entry.
 
-Reproduce (from the repository root, after ``python setup.py build_ext --inplace``)::
+Reproduce (from the repository root, after ``pip install -e .``)::
 
     python -m bench.memory              # 1,000,000 entries, ~30 s
     python -m bench.memory --n 100000   # smaller

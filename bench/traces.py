@@ -11,7 +11,7 @@ every printed digit: the ``match`` column says whether it does. Uses the impleme
 ``fastcache`` selected (``FASTCACHE_PURE_PYTHON=1`` for the twin: much slower on the 5.3M-
 request CloudPhysics trace). Needs numpy to read the traces.
 
-Reproduce (from the repository root, after ``python setup.py build_ext --inplace``)::
+Reproduce (from the repository root, after ``pip install -e .``)::
 
     python -m bench.traces                          # the repository's traces, seconds
     python -m bench.traces --trace lirs_glimpse     # one trace

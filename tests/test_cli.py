@@ -50,9 +50,18 @@ def test_bench_quick_ends_with_all_tables(quick: subprocess.CompletedProcess[str
 
     assert f"# implementation: {fastcache.IMPLEMENTATION}" in out
     assert f"python: CPython {sys.version.split()[0]}" in out
-    for title in ("ns per operation", "LRUCache hit cost by number", "Zipf(0.99)",
-                  "TTL reclamation", "Decorators", "Goals"):
-        assert f"## {title}" in out
+    titles = [line for line in out.splitlines() if line.startswith("## ")]
+    for title in ("Cost per operation", "LRUCache hit cost by number", "Zipf(0.99)",
+                  "TTL reclamation", "Decorators", "fastcache's speed targets",
+                  "How noisy this run was"):
+        assert any(t.startswith(f"## {title}") for t in titles), titles
+    # every table says which way is better (the noise line is not a measurement)
+    assert all("lower is better" in t for t in titles if "noisy" not in t), titles
+    for jargon in ("Goals", "issue", "a quarter", "all /"):
+        assert jargon not in out, jargon
+    noise = out.split("## How noisy this run was\n")[1].splitlines()[0]
+    assert re.fullmatch(r"  \(spread of the rounds: over \d+ timed loops, the median round "
+                        r"was \d+% above the best one \(worst loop: \d+%\).*\)", noise), noise
     # progress went to stderr, the tables to stdout
     assert re.search(r"\[1\] LRUCache hit", quick.stderr)
     assert "done in" in quick.stderr
@@ -60,7 +69,7 @@ def test_bench_quick_ends_with_all_tables(quick: subprocess.CompletedProcess[str
 
 
 def test_bench_ops_table_shape(quick: subprocess.CompletedProcess[str]) -> None:
-    header, *rows = table(quick.stdout, "ns per operation")
+    header, *rows = table(quick.stdout, "Cost per operation")
     assert header.split()[0] == "dict"
     for name in PEERS:
         assert name in header
@@ -70,31 +79,33 @@ def test_bench_ops_table_shape(quick: subprocess.CompletedProcess[str]) -> None:
     for row in rows:
         cells = re.split(r"\s{2,}", row.strip())
         assert len(cells) == 1 + 1 + len(PEERS), row
-        assert float(cells[1]) > 0  # the dict baseline, ns
-        ratios = re.findall(r"\d+ (\d+\.\d\d)x", row)
+        assert re.fullmatch(r"\d+ ns", cells[1]), row  # the dict baseline, its unit
+        # each contender's own time beside its ratio to dict
+        ratios = re.findall(r"\d+ ns \((\d+\.\d\d)x\)", row)
         # the twin, cachetools and cachebox have all three policies; lru-dict only LRU
         assert len(ratios) >= 3, row
         assert all(float(x) > 0 for x in ratios)
 
 
 def test_bench_decorator_rows(quick: subprocess.CompletedProcess[str]) -> None:
-    """The decorators' rows are there (fastcache._bench_decorators.rows(), shipped with the
+    """The decorators' rows are there (fastcache._bench.decorators.rows(), shipped with the
     package), the functools ones at least."""
     lines = quick.stdout.splitlines()
-    start = lines.index("## Decorators (ratio to functools.lru_cache unless the row names a peer)")
+    start = next(i for i, line in enumerate(lines) if line.startswith("## Decorators"))
     end = lines.index("", start)
     assert not [line for line in lines[start:end] if line.startswith("  (")], lines[start:end]
     header, *rows = lines[start + 1:end]
-    assert header.split() == ["ns/call", "ratio"]
+    assert header.split() == ["fastcache", "baseline", "ratio"]
     assert rows
     for row in rows:
-        assert re.search(r"\s\d+\s+\d+\.\d\dx$", row), row
+        # fastcache's time, the baseline's own time, their ratio; the row names the baseline
+        assert re.search(r", vs .+\s\d+ ns\s+\d+ ns\s+\d+\.\d\dx$", row), row
 
 
 def test_bench_lru_hit_ratios_agree(quick: subprocess.CompletedProcess[str]) -> None:
     """Exact LRU is deterministic: every LRU implementation gets the same Zipf hit ratio."""
     _, *rows = table(quick.stdout, "Zipf(0.99)")
-    ratios = {row.split()[-3] for row in rows if re.search(r"\d\.\d{4}\s", row)}
+    ratios = {m.group() for row in rows for m in [re.search(r"\d\.\d{4}(?=\s)", row)] if m}
     assert len(rows) >= 4
     assert len(ratios) == 1, rows
     assert 0.3 < float(ratios.pop()) < 0.7
@@ -113,7 +124,7 @@ def test_bench_pure_python_marks_compiled_missing() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "# implementation: py (FASTCACHE_PURE_PYTHON is set)" in proc.stdout
     assert "(fastcache (c): compiled core not loaded)" in proc.stdout
-    _, *rows = table(proc.stdout, "ns per operation")
+    _, *rows = table(proc.stdout, "Cost per operation")
     for row in rows:
         cells = re.split(r"\s{2,}", row.strip())
         assert cells[2] == "-", row
@@ -192,3 +203,26 @@ def test_workload_helpers() -> None:
     harmonic = sum(1 / r**0.99 for r in range(1, 1001))
     assert abs(top - 1 / harmonic) < 0.02  # rank 1 has probability 1/H(1000, 0.99)
     assert reqs == _bench.zipf_requests(1000, 50_000)  # seeded: same workload every run
+
+
+def test_hit_row_measured_once() -> None:
+    """The LRU hit on a full cache of the first table's size is one measurement: the sizes
+    table shows the very same figures for that size (not a second, different one)."""
+    from fastcache._bench import compare
+
+    scale = compare._Scale(hit_n=2_000, hit_ops=2_000, evict_n=100, evict_ops=300,
+                           sizes=(500, 2_000), size_ops=2_000, zipf_keys=100,
+                           zipf_requests=100, zipf_maxsize=10, ttl_n=100, ttl_n_twin=100,
+                           zipf_runs=1, repeat=2, budget_s=0.01, fill_budget_s=1.0)
+    r = compare._Runner(scale, None)
+    cons = compare.contenders()
+    compare._ops_table(r, cons)
+    compare._sizes_table(r, cons)
+    cells = {(x.table, x.label, x.column): x.value for x in r.rows}
+    name = cons[0].name if cons[0].lru is not None else cons[1].name
+    hit = compare.HIT_LABEL.format("LRUCache", 2_000)
+    assert cells[(compare.T_SIZES, "2,000 entries", "dict")] == cells[(compare.T_OPS, hit,
+                                                                       "dict")]
+    assert cells[(compare.T_SIZES, "2,000 entries", name)] == cells[(compare.T_OPS, hit, name)]
+    assert (compare.T_SIZES, "500 entries", "dict") in cells  # the other sizes: measured
+    assert r.spreads and all(s >= 0 for s in r.spreads)

@@ -7,12 +7,13 @@ installed wheel too; ``bench/bench_decorators.py`` runs it from a checkout:
     python -m bench.bench_decorators --quick    # fewer repeats (~10 s)
     python -m bench.bench_decorators --threads  # 8 threads x 100k mixed calls (check)
 
-``rows(quick)`` returns ``(label, ns per call, ratio)`` rows for ``python -m fastcache
-bench``; the ratio is against ``functools.lru_cache`` doing the same calls, except the
-``vs cachetools`` / ``vs cachebox`` rows, whose ratio is fastcache's time over the peer's
-(below 0.2 means at least 5x faster). Goals (issue 3): one int hit <= 0.75, two positional +
-one keyword hit <= 0.8, miss with eviction <= 0.9, ttl/lfu hit <= 1.2 (against an lru hit),
-every decorator <= 0.2 of cachetools' and < 1.0 of cachebox's ``cached``.
+``rows(quick)`` returns ``(label, ns per call, baseline, the baseline's ns per call)`` rows
+for ``fastcache bench``: the baseline is ``functools.lru_cache`` doing the same calls, or
+the peer (cachetools, cachebox) with its decorator of the same name; the ratio is
+fastcache's time over the baseline's (below 0.2 means at least 5x faster). Targets: one
+int hit <= 0.75, two positional + one keyword hit <= 0.8, miss with eviction <= 0.9,
+ttl/lfu hit <= 1.2 (against an lru hit), every decorator <= 0.2 of cachetools' and < 1.0
+of cachebox's ``cached``.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from __future__ import annotations
 import functools
 import importlib
 import itertools
+import statistics
 import sys
 import timeit
 from collections.abc import Callable
 from typing import Any
 
-from . import decorators as fd
+from .. import decorators as fd
 
 
 def _one(x: int) -> int:
@@ -68,16 +70,19 @@ def _method_case(cachedmethod: Callable[..., Any]) -> tuple[str, dict[str, Any]]
     return "s.get(5)", {"s": s}
 
 
-def _measure(cases: dict[str, tuple[str, dict[str, Any]]], number: int,
-             repeat: int) -> dict[str, float]:
+def _measure(cases: dict[str, tuple[str, dict[str, Any]]], number: int, repeat: int,
+             spreads: list[float] | None = None) -> dict[str, float]:
     """ns per call of each case; repeats interleave the cases (a shared, noisy machine
-    slows them alike), each case's best repeat counts."""
-    best = dict.fromkeys(cases, float("inf"))
+    slows them alike), each case's best repeat counts. ``spreads`` receives each case's
+    median repeat over its best, minus 1 (the noise)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
     timers = {name: timeit.Timer(stmt, globals=env) for name, (stmt, env) in cases.items()}
     for _ in range(repeat):
         for name, timer in timers.items():
-            best[name] = min(best[name], timer.timeit(number) / number * 1e9)
-    return best
+            times[name].append(timer.timeit(number) / number * 1e9)
+    if spreads is not None:
+        spreads.extend(statistics.median(t) / min(t) - 1 for t in times.values())
+    return {name: min(t) for name, t in times.items()}
 
 
 def _optional(name: str) -> Any:
@@ -88,15 +93,15 @@ def _optional(name: str) -> Any:
         return None
 
 
-def rows(quick: bool) -> list[tuple[str, float, float]]:
-    """The decorator rows of ``python -m fastcache bench``: (label, ns/call, ratio).
+def rows(quick: bool, spreads: list[float] | None = None) -> list[tuple[str, float, str, float]]:
+    """The decorator rows of ``fastcache bench``: (label, ns/call, baseline, its ns/call).
 
     The functools rows are always there; the cachetools and cachebox rows when those
     libraries are installed (``pip install "fastcache[bench]"``)."""
     cachebox = _optional("cachebox")
     cachetools = _optional("cachetools")
 
-    from . import LRUCache
+    from .. import LRUCache
 
     number, repeat = (20_000, 5) if quick else (100_000, 15)
     one, three = "f(5)", "f(1, 2, c=3)"
@@ -130,28 +135,25 @@ def rows(quick: bool) -> list[tuple[str, float, float]]:
                     else getattr(cachetools.func, name)(*peer_args))
             cases["cachetools " + name] = _hit_case(deco, one)
         cases["cachetools cachedmethod"] = _method_case(cachetools.cachedmethod)
-    t = _measure(cases, number, repeat)
+    t = _measure(cases, number, repeat, spreads)
 
-    out: list[tuple[str, float, float]] = [
-        ("lru_cache hit, one int arg (vs functools)", t["ours 1"],
-         t["ours 1"] / t["functools 1"]),
-        ("lru_cache hit, 2 pos + 1 kw (vs functools)", t["ours 3"],
-         t["ours 3"] / t["functools 3"]),
-        ("lru_cache miss + eviction, full 1000 (vs functools)", t["ours miss"],
-         t["ours miss"] / t["functools miss"]),
+    out: list[tuple[str, float, str, float]] = [
+        ("lru_cache hit, one int arg", t["ours 1"], "functools", t["functools 1"]),
+        ("lru_cache hit, 2 pos + 1 kw", t["ours 3"], "functools", t["functools 3"]),
+        ("lru_cache miss + eviction, full 1000", t["ours miss"], "functools",
+         t["functools miss"]),
     ]
     for name in ("ttl_cache", "lfu_cache"):
-        ours = t["ours " + name]
-        out.append((f"{name} hit (vs functools lru_cache hit)", ours, ours / t["functools 1"]))
+        out.append((f"{name} hit", t["ours " + name], "functools lru_cache hit",
+                    t["functools 1"]))
     if cachetools is not None:
         for name in [f[0] for f in family] + ["cachedmethod"]:
-            ours = t["ours " + name]
-            out.append((f"{name} hit (vs cachetools)", ours, ours / t["cachetools " + name]))
+            out.append((f"{name} hit", t["ours " + name], "cachetools",
+                        t["cachetools " + name]))
     if cachebox is not None:
         for name, _, _ in family:
-            ours = t["ours " + name]
-            out.append((f"{name} hit (vs cachebox.cached(LRUCache))", ours,
-                        ours / t["cachebox"]))
+            out.append((f"{name} hit", t["ours " + name], "cachebox.cached(LRUCache)",
+                        t["cachebox"]))
     return out
 
 
@@ -210,5 +212,6 @@ def main() -> None:
             print(line)
         return
     quick = "--quick" in sys.argv
-    for label, ns, ratio in rows(quick):
-        print(f"{label:58s} {ns:8.1f} ns  {ratio:6.2f}x")
+    for label, ns, baseline, base_ns in rows(quick):
+        print(f"{label:38s} {ns:8.1f} ns  vs {baseline:26s} {base_ns:8.1f} ns"
+              f"  {ns / base_ns:6.2f}x")

@@ -1,65 +1,66 @@
-"""The side-by-side benchmark behind ``python -m fastcache bench`` and ``bench/compare.py``.
+"""The side-by-side benchmark behind ``fastcache bench`` and ``bench/compare.py``.
 
-Every figure is the best of several timed loops over key arrays built before timing (as
+Every time is the best of several timed loops over key arrays built before timing (as
 ``timeit``: the loop runs with the garbage collector off), divided by the number of
 operations, so it includes the cost of the ``for`` loop itself; the baselines (a plain
 ``dict``, the peer libraries) run the very same loop in the same process, taking turns with
 the contenders round by round, and every ratio is taken against a baseline measured in the
-same run. Peers that are not installed are shown
-as such, never guessed. Nothing here asserts a speed: it reports.
+same run, shown beside it. Times are lower-is-better; so are ratios (below 1.00x: faster
+than the baseline). Peers that are not installed are shown as such, never guessed. The last
+line says how noisy the run was. Nothing here asserts a speed: it reports.
 
-Reproduce: ``python -m fastcache bench`` (about 30-60 s), ``--quick`` (a few seconds, small
-sizes), ``--full`` (longer, adds a 10,000,000-entry table).
+One table per question: what each operation costs against ``dict`` and the peers; how an
+LRU hit's cost grows with the number of entries; a cache-aside loop under Zipf; TTL
+reclamation; the decorators; how fastcache stands against its speed targets.
+
+Reproduce: ``fastcache bench`` (about 30-60 s), ``--quick`` (a few seconds, small sizes),
+``--full`` (longer, adds a 10,000,000-entry row).
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import importlib
-import itertools
 import math
 import random
+import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Row", "contenders", "format_rows", "run"]
+from .table import NOTE, Row
+from .workloads import (
+    Timed,
+    best_ns,
+    cache_aside_loop,
+    dict_insert_evict_loop,
+    gc_off,
+    hit_loop,
+    insert_loop,
+    make_keys,
+    scattered,
+    zipf_requests,
+)
 
-# Odd multiplier: i -> (i * _MIX) & _MASK is a bijection on [0, 2**61), so the keys are
-# distinct, spread over the hash space, and cheap to build (no random.sample of millions).
-_MIX = 0x9E3779B97F4A7C15
-_MASK = (1 << 61) - 1
+__all__ = ["Contender", "contenders", "run"]
 
 DICT = "dict"
 FC_C = "fastcache (c)"
 FC_PY = "fastcache (py)"
 
-T_OPS = ("ns per operation and ratio to dict (dict insert+evict: d[k] = v; del d[oldest]),"
-         " same run")
-T_SIZES = "LRUCache hit cost by number of entries (c[k], hit), ratio to dict of the same size"
-T_ZIPF = "Zipf(0.99) cache-aside loop (get, insert on miss)"
-T_TTL = "TTL reclamation: expire() over entries with random per-item TTLs"
-T_DECO = "Decorators (ratio to functools.lru_cache unless the row names a peer)"
-NOTE = "note"  # a Row in this column is printed under its table, not in a cell
-T_GOALS = "Goals from the issue (reported, never asserted)"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One cell of a result table: ``table`` / ``label`` (row) / ``column``.
-
-    ``value`` is the measured number (ns/op, a hit ratio, ...) or None when nothing was
-    measured; ``text`` is how the cell is printed.
-    """
-
-    table: str
-    label: str
-    column: str
-    value: float | None
-    text: str
-
+T_OPS = ("Cost per operation, ns (lower is better), and in brackets the ratio to dict's time"
+         " in the same run")
+T_SIZES = ("LRUCache hit cost by number of entries (c[k], hit): ns per hit (lower is better)"
+           " and ratio to a dict of the same size")
+T_ZIPF = ("Zipf(0.99) cache-aside loop (get, insert on a miss): hit ratio (higher is better),"
+          " ns per request (lower is better)")
+T_TTL = ("TTL reclamation: expire() over entries with random per-item TTLs (lower is better;"
+         " the cost should follow the number expired, not the cache size)")
+T_DECO = ("Decorators: ns per call (lower is better) beside the baseline's, and their ratio"
+          " (below 1.00x: faster than the baseline)")
+T_TARGETS = ("fastcache's speed targets: measured ratio beside its target (lower is better;"
+             " reported, never asserted)")
+T_NOISE = "How noisy this run was"
 
 @dataclass(frozen=True)
 class Contender:
@@ -113,92 +114,6 @@ EVICT_LABEL = "{} insert+evict, {:,} full"
 _LONG_TTL = 1e9  # never expires during a run
 
 
-def make_keys(n: int, offset: int = 0) -> list[int]:
-    """``n`` distinct pseudo-random ints (the same for every call with the same arguments)."""
-    return [(i * _MIX) & _MASK for i in range(offset, offset + n)]
-
-
-def scattered(keys: Sequence[int], ops: int, seed: int = 3) -> list[int]:
-    """``ops`` accesses visiting ``keys`` in a random order, each about equally often.
-
-    (A random order, not a stride: a stride through keys inserted in order would walk a
-    dict's entry array sequentially, which the CPU prefetches, and flatter the dict.)
-    """
-    rng = random.Random(seed)
-    out: list[int] = []
-    while len(out) < ops:
-        out += rng.sample(keys, min(len(keys), ops - len(out)))
-    return out
-
-
-# The timed loops. The same function times every contender, so the loop overhead is equal.
-def hit_loop(cache: Any, keys: Iterable[Any]) -> None:
-    """``cache[k]`` for every k (all hits)."""
-    for k in keys:
-        cache[k]
-
-
-def insert_loop(cache: Any, keys: Iterable[Any]) -> None:
-    """``cache[k] = k`` for every k."""
-    for k in keys:
-        cache[k] = k
-
-
-def dict_insert_evict_loop(d: dict[Any, Any], pairs: Iterable[tuple[Any, Any]]) -> None:
-    """The dict baseline of an insert with eviction: ``d[k] = k; del d[oldest]``."""
-    for k, old in pairs:
-        d[k] = k
-        del d[old]
-
-
-def cache_aside_loop(cache: Any, requests: Iterable[Any]) -> int:
-    """Cache-aside: ``get``, and on a miss load (the key itself) and insert. Returns misses."""
-    misses = 0
-    get = cache.get
-    for k in requests:
-        if get(k) is None:
-            misses += 1
-            cache[k] = k
-    return misses
-
-
-Timed = tuple[Callable[..., object], tuple[Any, ...]]  # a loop and its arguments
-
-
-@contextlib.contextmanager
-def gc_off() -> Iterator[None]:
-    """The garbage collector off inside (as ``timeit``), as it was after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def best_ns(timed: list[Timed], ops: int, repeat: int, budget_s: float) -> list[float]:
-    """The best of up to ``repeat`` timed calls of each ``loop(*args)``, in ns per operation.
-
-    The loops take turns (one call each per round), so a baseline and the contenders see
-    the same machine load. Stops early, after at least two rounds, once ``budget_s``
-    seconds per loop were spent.
-    """
-    best = [math.inf] * len(timed)
-    spent = 0
-    with gc_off():
-        for i in range(repeat):
-            for j, (loop, args) in enumerate(timed):
-                t0 = time.perf_counter_ns()
-                loop(*args)
-                dt = time.perf_counter_ns() - t0
-                best[j] = min(best[j], dt)
-                spent += dt
-            if i >= 1 and spent > budget_s * 1e9 * len(timed):
-                break
-    return [b / ops for b in best]
-
-
 def contenders() -> list[Contender]:
     """fastcache's compiled core and its twin, then the peers, in display order."""
     import fastcache
@@ -248,6 +163,7 @@ class _Runner:
         self.progress = progress
         self.rows: list[Row] = []
         self.step = 0
+        self.spreads: list[float] = []  # per timed loop: median round / best round - 1
 
     def say(self, what: str) -> None:
         self.step += 1
@@ -255,7 +171,7 @@ class _Runner:
             self.progress(f"[{self.step}] {what}")
 
     def time(self, timed: list[Timed], ops: int) -> list[float]:
-        return best_ns(timed, ops, self.scale.repeat, self.scale.budget_s)
+        return best_ns(timed, ops, self.scale.repeat, self.scale.budget_s, self.spreads)
 
     def add(self, table: str, label: str, column: str, value: float | None, text: str) -> None:
         self.rows.append(Row(table, label, column, value, text))
@@ -277,6 +193,8 @@ def _ops_table(r: _Runner, cons: list[Contender]) -> None:
         (EVICT_LABEL.format("LFUCache", s.evict_n), "lfu", "evict"),
         (HIT_LABEL.format("TTLCache", s.hit_n), "ttl", "hit"),
     ]
+    r.add(T_OPS, "insert+evict", NOTE, None,
+          "dict's insert+evict is d[k] = v; del d[oldest], the oldest key known in advance")
     for label, policy, kind in ops:
         ready = [c for c in cons if getattr(c, policy) is not None]
         r.say(f"{label}: filling dict, {', '.join(c.name for c in ready)}")
@@ -297,7 +215,7 @@ def _ops_table(r: _Runner, cons: list[Contender]) -> None:
         r.say(f"{label}: timing, {len(timed)} loops taking turns")
         base, *others = r.time(timed, n_ops)
         del timed
-        r.add(T_OPS, label, DICT, base, f"{base:.0f}")
+        r.add(T_OPS, label, DICT, base, f"{base:.0f} ns")
         measured = dict(zip((c.name for c in ready), others, strict=True))
         for con in cons:
             ns = measured.get(con.name)
@@ -306,7 +224,7 @@ def _ops_table(r: _Runner, cons: list[Contender]) -> None:
                 if con.missing:
                     r.add(T_OPS, con.name, NOTE, None, con.missing)
             else:
-                r.add(T_OPS, label, con.name, ns, f"{ns:.0f} {ns / base:.2f}x")
+                r.add(T_OPS, label, con.name, ns, f"{ns:.0f} ns ({ns / base:.2f}x)")
 
 
 def _sizes_table(r: _Runner, cons: list[Contender]) -> None:
@@ -315,8 +233,17 @@ def _sizes_table(r: _Runner, cons: list[Contender]) -> None:
     if fc is None or fc.lru is None:
         r.add(T_SIZES, "LRUCache", NOTE, None, "no fastcache implementation importable")
         return
+    measured = {(x.label, x.column): x.value for x in r.rows if x.table == T_OPS}
+    same = HIT_LABEL.format("LRUCache", s.hit_n)
     for n in s.sizes:
         label = f"{n:,} entries"
+        base_ns, fc_ns = measured.get((same, DICT)), measured.get((same, fc.name))
+        if n == s.hit_n and base_ns is not None and fc_ns is not None:
+            # the same workload as the first table's LRU hit row: its figures, not a second
+            # measurement of the same thing
+            _size_row(r, label, fc.name, base_ns, fc_ns)
+            r.add(T_SIZES, label, NOTE, None, f"the '{same}' row of the first table")
+            continue
         keys = make_keys(n)
         order = scattered(keys, s.size_ops)
         r.say(f"hit cost at {label}: dict and {fc.name}")
@@ -325,20 +252,13 @@ def _sizes_table(r: _Runner, cons: list[Contender]) -> None:
         base, ns = r.time([(hit_loop, (dict.fromkeys(keys), order)), (hit_loop, (c, order))],
                           len(order))
         del c
-        r.add(T_SIZES, label, "dict ns", base, f"{base:.0f}")
-        r.add(T_SIZES, label, f"{fc.name} ns", ns, f"{ns:.0f}")
-        r.add(T_SIZES, label, "ratio", ns / base, f"{ns / base:.2f}x")
+        _size_row(r, label, fc.name, base, ns)
 
 
-def zipf_requests(n_keys: int, n_requests: int, s: float = 0.99, seed: int = 1) -> list[int]:
-    """``n_requests`` keys drawn with P(rank r) proportional to 1 / r**s over ``n_keys`` keys.
-
-    Ranks are mapped to scattered keys, so popularity is not correlated with hash order.
-    """
-    cum = list(itertools.accumulate(1.0 / r**s for r in range(1, n_keys + 1)))
-    ranks = random.Random(seed).choices(range(n_keys), cum_weights=cum, k=n_requests)
-    keys = make_keys(n_keys, offset=1 << 40)
-    return [keys[i] for i in ranks]
+def _size_row(r: _Runner, label: str, name: str, base: float, ns: float) -> None:
+    r.add(T_SIZES, label, "dict", base, f"{base:.0f} ns")
+    r.add(T_SIZES, label, name, ns, f"{ns:.0f} ns")
+    r.add(T_SIZES, label, "ratio to dict", ns / base, f"{ns / base:.2f}x")
 
 
 def _zipf_table(r: _Runner, cons: list[Contender]) -> None:
@@ -368,13 +288,14 @@ def _zipf_table(r: _Runner, cons: list[Contender]) -> None:
         measured[con.name] = best
         hr = 1 - misses / len(reqs)
         r.add(T_ZIPF, label, "hit ratio", hr, f"{hr:.4f}")
-        r.add(T_ZIPF, label, "ns/request", best, f"{best:.0f}")
+        r.add(T_ZIPF, label, "per request", best, f"{best:.0f} ns")
     base = measured.get("cachebox")
     if base is None:
         r.add(T_ZIPF, "vs cachebox", NOTE, None, "cachebox not installed")
     else:
         for name, ns in measured.items():
-            r.add(T_ZIPF, f"{name} LRU", "vs cachebox", ns / base, f"{ns / base:.2f}x")
+            r.add(T_ZIPF, f"{name} LRU", "time ratio to cachebox", ns / base,
+                  f"{ns / base:.2f}x")
     r.add(T_ZIPF, "workload", NOTE, None, label_of)
 
 
@@ -425,37 +346,41 @@ def _ttl_table(r: _Runner, cons: list[Contender]) -> None:
             del c
             per_entry[frac] = dt / max(1, gone)
             label = f"{con.name}: {gone:,} of {n:,} expire"
-            r.add(T_TTL, label, "set() ns", set_ns, f"{set_ns:.0f}")
-            r.add(T_TTL, label, "expire() ms", dt / 1e6, f"{dt / 1e6:.2f}")
-            r.add(T_TTL, label, "ns per expired", per_entry[frac], f"{per_entry[frac]:.0f}")
-            r.add(T_TTL, label, "left", left, f"{left:,}")
+            r.add(T_TTL, label, "set() each", set_ns, f"{set_ns:.0f} ns")
+            r.add(T_TTL, label, "expire()", dt / 1e6, f"{dt / 1e6:.2f} ms")
+            r.add(T_TTL, label, "per expired entry", per_entry[frac],
+                  f"{per_entry[frac]:.0f} ns")
+            r.add(T_TTL, label, "entries left", left, f"{left:,}")
         if len(per_entry) == 3:
             ratio = per_entry[1.0] / per_entry[0.25]
-            r.add(T_TTL, f"{con.name}: all / a quarter", "ns per expired", ratio,
-                  f"{ratio:.2f}x")
+            r.add(T_TTL, f"{con.name}: 100% vs 25% of the entries timed out",
+                  "per expired entry", ratio, f"{ratio:.2f}x (1.00x: linear)")
 
 
 def _decorator_rows(r: _Runner, quick: bool) -> None:
-    """``fastcache._bench_decorators.rows(quick)``: ``(label, ns per call, ratio)``.
+    """``fastcache._bench.decorators.rows(quick)``: each row beside its baseline.
 
     Imported lazily; when it needs a peer that is not installed, the table says so.
     """
     r.say("decorators")
     try:
-        module = importlib.import_module("fastcache._bench_decorators")
-        rows = module.rows(quick)
+        module = importlib.import_module("fastcache._bench.decorators")
+        rows = module.rows(quick, r.spreads)
     except ImportError as exc:
         r.add(T_DECO, "skipped", NOTE, None, f"needs what is not installed here ({exc})")
         return
     except Exception as exc:  # their bug must not cost the user the other tables
         r.add(T_DECO, "failed", NOTE, None, f"{type(exc).__name__}: {exc}")
         return
-    for label, ns, ratio in rows:
-        r.add(T_DECO, label, "ns/call", ns, f"{ns:.0f}")
-        r.add(T_DECO, label, "ratio", ratio, f"{ratio:.2f}x")
+    for label, ns, baseline, base_ns in rows:
+        row = f"{label}, vs {baseline}"
+        r.add(T_DECO, row, "fastcache", ns, f"{ns:.0f} ns")
+        r.add(T_DECO, row, "baseline", base_ns, f"{base_ns:.0f} ns")
+        r.add(T_DECO, row, "ratio", ns / base_ns, f"{ns / base_ns:.2f}x")
 
 
-def _goals(r: _Runner) -> None:
+def _targets(r: _Runner) -> None:
+    """Each target: fastcache's time beside the baseline's, their ratio and the target."""
     get: dict[tuple[str, str, str], float] = {
         (x.table, x.label, x.column): x.value for x in r.rows if x.value is not None
     }
@@ -466,25 +391,40 @@ def _goals(r: _Runner) -> None:
     ttl_hit = HIT_LABEL.format("TTLCache", s.hit_n)
     lru_ev = EVICT_LABEL.format("LRUCache", s.evict_n)
     lfu_ev = EVICT_LABEL.format("LFUCache", s.evict_n)
-    goals = [
-        ("LRU hit / dict", (T_OPS, lru_hit, name), (T_OPS, lru_hit, DICT), 1.3),
-        ("LRU insert+evict / cachebox", (T_OPS, lru_ev, name), (T_OPS, lru_ev, "cachebox"), 1.0),
-        ("LFU hit / dict", (T_OPS, lfu_hit, name), (T_OPS, lfu_hit, DICT), 1.3),
-        ("LFU insert+evict / LRU's", (T_OPS, lfu_ev, name), (T_OPS, lru_ev, name), 1.5),
-        ("TTL hit / dict", (T_OPS, ttl_hit, name), (T_OPS, ttl_hit, DICT), 1.5),
-        ("Zipf ns/request / cachebox", (T_ZIPF, f"{name} LRU", "ns/request"),
-         (T_ZIPF, "cachebox LRU", "ns/request"), 1.0),
+    targets = [
+        ("LRU hit vs dict", (T_OPS, lru_hit, name), (T_OPS, lru_hit, DICT), 1.3),
+        ("LRU insert+evict vs cachebox", (T_OPS, lru_ev, name), (T_OPS, lru_ev, "cachebox"),
+         1.0),
+        ("LFU hit vs dict", (T_OPS, lfu_hit, name), (T_OPS, lfu_hit, DICT), 1.3),
+        ("LFU insert+evict vs LRU's", (T_OPS, lfu_ev, name), (T_OPS, lru_ev, name), 1.5),
+        ("TTL hit vs dict", (T_OPS, ttl_hit, name), (T_OPS, ttl_hit, DICT), 1.5),
+        ("Zipf request vs cachebox", (T_ZIPF, f"{name} LRU", "per request"),
+         (T_ZIPF, "cachebox LRU", "per request"), 1.0),
     ]
-    for what, num, den, target in goals:
+    for what, num, den, target in targets:
         label = f"{what} ({name})"
         if num in get and den in get:
             ratio = get[num] / get[den]
-            r.add(T_GOALS, label, "measured", ratio, f"{ratio:.2f}x")
-            r.add(T_GOALS, label, "goal", target, f"<= {target:.1f}x")
-            r.add(T_GOALS, label, "met", float(ratio <= target), "yes" if ratio <= target
+            r.add(T_TARGETS, label, "fastcache", get[num], f"{get[num]:.0f} ns")
+            r.add(T_TARGETS, label, "baseline", get[den], f"{get[den]:.0f} ns")
+            r.add(T_TARGETS, label, "ratio", ratio, f"{ratio:.2f}x")
+            r.add(T_TARGETS, label, "target", target, f"<= {target:.1f}x")
+            r.add(T_TARGETS, label, "met", float(ratio <= target), "yes" if ratio <= target
                   else "no")
         else:
-            r.add(T_GOALS, label, "measured", None, "not measured")
+            r.add(T_TARGETS, label, "ratio", None, "not measured")
+
+
+def _noise(r: _Runner) -> None:
+    """How far each timed loop's median round was above its best: the run's noise."""
+    if not r.spreads:
+        return
+    spreads = sorted(r.spreads)
+    median, worst = statistics.median(spreads), spreads[-1]
+    r.add(T_NOISE, "spread of the rounds", NOTE, None,
+          f"over {len(spreads)} timed loops, the median round was {median:.0%} above the "
+          f"best one (worst loop: {worst:.0%}); ratios nearer to each other than that are "
+          "within the noise")
 
 
 def run(quick: bool = False, progress: Callable[[str], None] | None = None, *,
@@ -504,42 +444,6 @@ def run(quick: bool = False, progress: Callable[[str], None] | None = None, *,
     _ttl_table(r, cons)
     if decorators:  # their full mode alone takes about 40 s: only with --full
         _decorator_rows(r, quick=not full)
-    _goals(r)
+    _targets(r)
+    _noise(r)
     return r.rows
-
-
-def format_rows(rows: Iterable[Row]) -> str:
-    """Lay the cells out as one text table per ``table``, in the order they came.
-
-    Rows in the ``"note"`` column are printed under their table as ``label: text``.
-    """
-    tables: dict[str, dict[str, dict[str, str]]] = {}
-    columns: dict[str, list[str]] = {}
-    notes: dict[str, list[str]] = {}
-    for x in rows:
-        body = tables.setdefault(x.table, {})
-        cols = columns.setdefault(x.table, [])
-        if x.column == NOTE:
-            line = f"{x.label}: {x.text}"
-            if line not in notes.setdefault(x.table, []):
-                notes[x.table].append(line)
-            continue
-        body.setdefault(x.label, {})[x.column] = x.text
-        if x.column not in cols:
-            cols.append(x.column)
-    out: list[str] = []
-    for title, body in tables.items():
-        out.append(f"## {title}")
-        cols = columns[title]
-        if body:
-            first = max(len(label) for label in body)
-            widths = [max([len(c)] + [len(cells.get(c, "")) for cells in body.values()])
-                      for c in cols]
-            pairs = list(zip(cols, widths, strict=True))
-            out.append("  ".join([" " * first, *(c.rjust(w) for c, w in pairs)]).rstrip())
-            for label, cells in body.items():
-                out.append("  ".join([label.ljust(first), *(cells.get(c, "").rjust(w)
-                                                            for c, w in pairs)]).rstrip())
-        out.extend(f"  ({line})" for line in notes.get(title, []))
-        out.append("")
-    return "\n".join(out)
