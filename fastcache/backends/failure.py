@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Literal
 
+from .. import _validate
 from .base import BackendUnavailable
 
 __all__ = ["RAISE", "CircuitBreaker", "FailureGuard", "OnFailure"]
@@ -45,8 +46,7 @@ class CircuitBreaker:
                  clock: Callable[[], float] = time.monotonic) -> None:
         if type(failure_threshold) is not int or failure_threshold < 1:
             raise ValueError("failure_threshold must be an int >= 1")
-        if not reset_timeout > 0:
-            raise ValueError("reset_timeout must be > 0")
+        _validate.ttl(reset_timeout, "reset_timeout")
         self.failure_threshold = failure_threshold
         self.reset_timeout = float(reset_timeout)
         self._clock = clock
