@@ -20,7 +20,7 @@ from fastcache import (
     cachedmethod,
 )
 
-from . import keys
+from . import keys  # noqa: F401  (cachetools.keys, as cachetools imports it)
 
 FASTCACHE_SHIM = True
 
