@@ -33,14 +33,16 @@ from typing import Any, ParamSpec, Protocol, TypeVar, overload
 
 from . import _validate
 from . import keys as _keys
-from ._cached import _cached, cached, cachedmethod
+from ._cached import _CachedFunction, _CachedMethod, _cached, cached, cachedmethod
 from ._impl import WRAPPER_IMPLEMENTATION
+from ._impl import cached_wrapper as _cached_factory
 from ._impl import lru_cache_wrapper as _wrapper_factory
 from ._py import wrapper as _pywrapper
 from ._types import CacheInfo
 
 __all__ = [
     "WRAPPER_IMPLEMENTATION",
+    "WRAPPER_TYPES",
     "CacheInfo",
     "cache",
     "cached",
@@ -56,6 +58,14 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
+
+#: The classes of what the decorators put in a class body (the compiled wrappers, the Python
+#: ``cached`` wrapper, the ``cachedmethod`` descriptor): for pydantic, which accepts only
+#: functions, descriptors it knows and ``functools``' own objects as non-field attributes,
+#: ``model_config = ConfigDict(ignored_types=fastcache.decorators.WRAPPER_TYPES)``.
+WRAPPER_TYPES: tuple[type, ...] = tuple(
+    t for t in (_wrapper_factory, _cached_factory, _CachedFunction, _CachedMethod)
+    if isinstance(t, type))
 
 
 class BoundCachedFunction(Protocol[R_co]):
