@@ -70,7 +70,7 @@ def test_fastcache_wrappers_work_on_a_model_with_ignored_types(dec: ModuleType) 
     assert sorted(calls) == ["cache", "cached", "cachedmethod", "lru"]
     assert m.per_instance.cache_info().hits == 1
     assert m.model_dump() == {"x": 3}  # the bound cachedmethod is no field
-    assert Model.model_validate({"x": 3}) == m
+    assert Model.model_validate({"x": 3}).model_dump() == m.model_dump()
 
 
 def test_without_ignored_types_the_compiled_wrapper_is_refused(dec: ModuleType) -> None:
