@@ -392,7 +392,8 @@ class _BoundCachedMethod:
         return (self.__descriptor.__get__, (self.__obj,))
 
     def __repr__(self) -> str:
-        return f"<cachedmethod {self.__wrapped__!r} of {object.__repr__(self.__obj)}>"
+        wrapped = self.__wrapped__  # type: ignore[attr-defined]
+        return f"<cachedmethod {wrapped!r} of {object.__repr__(self.__obj)}>"
 
 
 _SUPER_WRAPPERS = "__cachetools_cachedmethods"  # cachetools 8's name: pickles interchangeably
@@ -432,7 +433,7 @@ class _CachedMethod(Generic[P, R]):
             self.owner = owner
             self.attrname = name
         elif name != self.attrname:
-            raise TypeError("Cannot assign the same cachedmethod to two different names "
+            raise TypeError("Cannot assign the same descriptor to two different names "
                             f"({self.attrname!r} and {name!r}).")
 
     def _bind(self, obj: Any) -> Any:
@@ -461,7 +462,7 @@ class _CachedMethod(Generic[P, R]):
             return self._bind(obj)
         name = self.attrname
         if name is None:
-            raise TypeError("Cannot use cachedmethod instance without calling __set_name__ "
+            raise TypeError("Cannot use descriptor instance without calling __set_name__ "
                             "on it") from None
         if obj is None:
             if self._unbound is None:

@@ -33,7 +33,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar, overload
 
 from . import _validate
 from . import keys as _keys
-from ._cached import _CachedFunction, _CachedMethod, _cached, cached, cachedmethod
+from ._cached import _cached, _CachedFunction, _CachedMethod, cached, cachedmethod
 from ._impl import WRAPPER_IMPLEMENTATION
 from ._impl import cached_wrapper as _cached_factory
 from ._impl import lru_cache_wrapper as _wrapper_factory
