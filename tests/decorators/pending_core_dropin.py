@@ -97,10 +97,8 @@ def test_timer_is_cachetools_timer_object(implementation: Implementation) -> Non
     attributes to the wrapped timer. Mechanism: a small object type in ``_core`` holding
     ``timer``, a nesting count and the frozen time; the cache reads ``now`` through it
     (the nesting check is one int compare on the default path)."""
-    ticks = iter(range(100))
     for lib in (cachetools, implementation.caches):
-        ticks = iter(range(100))
-        c = lib.TTLCache(4, ttl=10, timer=lambda: next(ticks))
+        c = lib.TTLCache(4, ttl=10, timer=iter(range(100)).__next__)
         with c.timer as t0:
             c["a"] = 1
             c["b"] = 2

@@ -11,6 +11,7 @@ fastcache (compiled core and twin: the ``implementation`` fixture) must equal ca
 from __future__ import annotations
 
 import copy
+import functools
 import pickle
 import re
 import threading
@@ -399,6 +400,8 @@ def test_cachedmethod_bound_repr(fc: SimpleNamespace, implementation: Implementa
 def test_func(name: str, maxsize: Any, typed: bool) -> None:
     def scenario(lib: SimpleNamespace) -> Any:
         deco = getattr(lib.func, name)
+        if name == "rr_cache":  # a deterministic choice: the same victim in both libraries
+            deco = functools.partial(deco, choice=lambda keys: min(keys, key=repr))
         calls: list[Any] = []
 
         def f(*args: Any, **kwargs: Any) -> Any:
@@ -424,8 +427,89 @@ def test_func_negative_maxsize_raises_as_cachetools() -> None:
 
 
 def test_lru_cache_is_functools_and_func_lru_cache_is_cachetools(dec: ModuleType) -> None:
-    import functools
-
     assert "single_flight" in dec.lru_cache.__doc__  # fastcache.lru_cache: functools' own
     w = dec.lru_cache(-1)(_module_level)
     assert w.cache_parameters() == functools.lru_cache(-1)(_module_level).cache_parameters()
+
+
+# --- the deliberate differences the README lists (fastcache's side asserted) ------------------
+
+def test_cachedmethod_on_slots_binds_per_access(fc: SimpleNamespace) -> None:
+    class Slots:
+        __slots__ = ("cache",)
+
+        def __init__(self) -> None:
+            self.cache: dict[Any, Any] = {}
+
+        @fc.cachedmethod(lambda self: self.cache, info=True)
+        def get(self, x: int) -> int:
+            return x * 2
+
+    s = Slots()
+    assert (s.get(1), s.get(1), s.cache) == (2, 2, {(1,): 2})
+    assert s.get is not s.get  # bound on every access: counts per access
+    with pytest.raises(TypeError, match="No '__dict__' attribute"):
+        _ct_slots().get(1)
+
+
+def _ct_slots() -> Any:
+    class Slots:
+        __slots__ = ("cache",)
+
+        def __init__(self) -> None:
+            self.cache: dict[Any, Any] = {}
+
+        @cachetools.cachedmethod(lambda self: self.cache)
+        def get(self, x: int) -> int:
+            return x
+
+    return Slots()
+
+
+def test_cachedmethod_under_classmethod(fc: SimpleNamespace) -> None:
+    store: dict[Any, Any] = {}
+    calls: list[int] = []
+
+    class K:
+        @classmethod
+        @fc.cachedmethod(lambda cls: store)
+        def make(cls, x: int) -> tuple[str, int]:
+            calls.append(x)
+            return (cls.__name__, x)
+
+    assert K.make(1) == K().make(1) == ("K", 1) and calls == [1]
+    with pytest.raises(TypeError, match="class method"):
+        class T:
+            @classmethod
+            @cachetools.cachedmethod(lambda cls: {})
+            def make(cls, x: int) -> int:
+                return x
+
+        T.make(1)
+
+
+def test_cachedmethod_key_none_rejected_at_decoration(fc: SimpleNamespace) -> None:
+    with pytest.raises(TypeError, match="key must be callable"):
+        fc.cachedmethod(lambda self: {}, key=None)
+
+
+def test_condition_recursion_into_own_key_does_not_wait_on_itself(fc: SimpleNamespace) -> None:
+    cond = threading.Condition()
+    depth = [0]
+
+    @fc.cached({}, condition=cond)
+    def f(n: int) -> int:
+        depth[0] += 1
+        return f(n) + 1 if depth[0] == 1 else n  # the same key, from inside its computation
+
+    done: list[int] = []
+    t = threading.Thread(target=lambda: done.append(f(5)), daemon=True)
+    t.start()
+    t.join(30)
+    assert done == [6]  # cachetools 8 waits on its own pending key forever here
+
+
+def test_functools_lru_cache_wrapper_cannot_be_subclassed() -> None:
+    # why isinstance(f, functools._lru_cache_wrapper) cannot hold for fastcache's wrappers
+    with pytest.raises(TypeError):
+        type("Sub", (functools._lru_cache_wrapper,), {})  # type: ignore[attr-defined]
