@@ -78,3 +78,15 @@ def test_without_ignored_types_the_compiled_wrapper_is_refused(dec: ModuleType) 
     # know (the twin's lru_cache is a plain function, its cached/cachedmethod are not)
     with pytest.raises(pydantic.PydanticUserError, match="non-annotated attribute"):
         _model(dec, {})
+
+
+def test_cachetools_wrappers_are_refused_too() -> None:
+    import cachetools
+
+    with pytest.raises(pydantic.PydanticUserError, match="non-annotated attribute"):
+        class Model(pydantic.BaseModel):
+            x: int
+
+            @cachetools.cached({})
+            def f(self) -> int:
+                return self.x
