@@ -2,7 +2,7 @@
 
 Structure as ``functools``: the public decorators here validate their arguments, choose a
 wrapper at decoration time and call ``update_wrapper`` once; the hot call wrapper is
-``fastcache._cwrapper._lru_cache_wrapper`` (compiled, ``csrc/wrapper.c``) or its pure-Python
+``fastcache._core._lru_cache_wrapper`` (compiled, ``csrc/wrapper.c``) or its pure-Python
 twin ``fastcache._py.wrapper._lru_cache_wrapper`` (``FASTCACHE_PURE_PYTHON=1``, or no
 compiler). ``WRAPPER_IMPLEMENTATION`` says which (``"c"`` or ``"py"``).
 
@@ -76,7 +76,7 @@ if os.environ.get("FASTCACHE_PURE_PYTHON", "") not in ("", "0"):
     _wrapper_factory, WRAPPER_IMPLEMENTATION = _pywrapper._lru_cache_wrapper, "py"
 else:
     try:
-        from ._cwrapper import _cached_wrapper, _lru_cache_wrapper
+        from ._core import _cached_wrapper, _lru_cache_wrapper
     except ImportError:  # not compiled here: the twin is complete
         _wrapper_factory, WRAPPER_IMPLEMENTATION = _pywrapper._lru_cache_wrapper, "py"
     else:

@@ -37,7 +37,7 @@ PURE_ONLY = os.environ.get("FASTCACHE_PURE_PYTHON", "") not in ("", "0")
 py_decorators = _load(pure=True)
 IMPLS: dict[str, ModuleType] = {"py": py_decorators}
 if not PURE_ONLY:
-    import fastcache._cwrapper  # noqa: F401  (fail loudly when the extension is not built)
+    import fastcache._core  # noqa: F401  (fail loudly when the extension is not built)
 
     c_decorators = _load(pure=False)
     assert c_decorators.WRAPPER_IMPLEMENTATION == "c"
