@@ -854,44 +854,105 @@ fc_configure(CacheObject *c, PyObject *maxsize, PyObject *getsizeof, PyObject *o
 }
 
 
-/* The format of PyArg_ParseTupleAndKeywords, naming the class in argument errors
- * ("TTLCache() missing required argument 'ttl' (pos 2)"). */
-void
-fc_init_format(char *buf, size_t n, const char *fmt, CacheObject *c)
+/* Parse the arguments of `defname` (as "TTLCache.__init__"): `npos` positional-or-keyword
+ * parameters, the first `nrequired` required, then keyword-only ones up to the NULL in
+ * `names`. `out` holds the defaults and receives the arguments (borrowed). The errors are
+ * word for word those of a Python function, as the twin's __init__ raises them. */
+int
+fc_parse_args(const char *defname, PyObject *args, PyObject *kwds, const char *const *names,
+              int npos, int nrequired, PyObject **out)
 {
-    PyOS_snprintf(buf, n, "%s:%s", fmt, fc_type_name(Py_TYPE(c)));
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    int nnames = 0;
+    while (names[nnames] != NULL)
+        nnames++;
+    if (nargs > npos) {
+        if (nrequired == npos)
+            PyErr_Format(PyExc_TypeError, "%s() takes %d positional arguments but %zd were given",
+                         defname, npos + 1, nargs + 1);
+        else
+            PyErr_Format(PyExc_TypeError,
+                         "%s() takes from %d to %d positional arguments but %zd were given",
+                         defname, nrequired + 1, npos + 1, nargs + 1);
+        return -1;
+    }
+    int given[16] = {0};
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        out[i] = PyTuple_GET_ITEM(args, i);
+        given[i] = 1;
+    }
+    if (kwds != NULL) {
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(kwds, &pos, &key, &value)) {
+            int k = 0;
+            while (k < nnames && !(PyUnicode_Check(key) &&
+                                   PyUnicode_CompareWithASCIIString(key, names[k]) == 0))
+                k++;
+            if (k == nnames) {
+                PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'",
+                             defname, key);
+                return -1;
+            }
+            if (given[k]) {
+                PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'",
+                             defname, names[k]);
+                return -1;
+            }
+            out[k] = value;
+            given[k] = 1;
+        }
+    }
+    int missing = 0;
+    for (int k = 0; k < nrequired; k++)
+        missing += !given[k];
+    if (missing) {
+        char list[200] = "";
+        size_t len = 0;
+        int seen = 0;
+        for (int k = 0; k < nrequired; k++) {
+            if (given[k])
+                continue;
+            seen++;
+            const char *sep = seen == 1 ? "" : (seen == missing ? (missing > 2 ? ", and " : " and ") : ", ");
+            len += (size_t)PyOS_snprintf(list + len, sizeof list - len, "%s'%s'", sep, names[k]);
+            if (len >= sizeof list)
+                break;
+        }
+        PyErr_Format(PyExc_TypeError, "%s() missing %d required positional argument%s: %s",
+                     defname, missing, missing == 1 ? "" : "s", list);
+        return -1;
+    }
+    return 0;
 }
 
 int
 fc_cache_init(CacheObject *c, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"maxsize", "getsizeof", "on_evict", "stats", NULL};
-    PyObject *maxsize, *getsizeof = Py_None, *on_evict = Py_None;
-    int stats = 0;
-    char fmt[120];
-    fc_init_format(fmt, sizeof fmt, "O|O$Op", c);
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &maxsize, &getsizeof,
-                                     &on_evict, &stats))
+    static const char *const names[] = {"maxsize", "getsizeof", "on_evict", "stats", NULL};
+    PyObject *a[4] = {NULL, Py_None, Py_None, Py_False};
+    if (fc_parse_args("Cache.__init__", args, kwds, names, 2, 1, a) < 0)
         return -1;
-    return fc_configure(c, maxsize, getsizeof, on_evict, stats, -1);
+    int stats = PyObject_IsTrue(a[3]);
+    if (stats < 0)
+        return -1;
+    return fc_configure(c, a[0], a[1], a[2], stats, -1);
 }
 
 int
 fc_rr_init(CacheObject *c, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"maxsize", "choice", "getsizeof", "on_evict", "stats", NULL};
-    PyObject *maxsize, *choice = fc_g.random_choice, *getsizeof = Py_None, *on_evict = Py_None;
-    int stats = 0;
-    char fmt[120];
-    fc_init_format(fmt, sizeof fmt, "O|OO$Op", c);
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &maxsize, &choice,
-                                     &getsizeof, &on_evict, &stats))
+    static const char *const names[] = {"maxsize", "choice", "getsizeof", "on_evict", "stats",
+                                        NULL};
+    PyObject *a[5] = {NULL, fc_g.random_choice, Py_None, Py_None, Py_False};
+    if (fc_parse_args("RRCache.__init__", args, kwds, names, 3, 1, a) < 0)
         return -1;
-    if (check_callable(choice, "choice") < 0)
+    int stats = PyObject_IsTrue(a[4]);
+    if (stats < 0 || check_callable(a[1], "choice") < 0)
         return -1;
-    if (fc_configure(c, maxsize, getsizeof, on_evict, stats, -1) < 0)
+    if (fc_configure(c, a[0], a[2], a[3], stats, -1) < 0)
         return -1;
-    return fc_rr_set_choice(c, choice);
+    return fc_rr_set_choice(c, a[1]);
 }
 
 int

@@ -104,7 +104,8 @@ void fc_set_key_error(PyObject *key);
 int fc_set_callable(PyObject **slot, PyObject *obj, const char *name, int allow_none);
 int fc_configure(CacheObject *c, PyObject *maxsize, PyObject *getsizeof, PyObject *on_evict,
                  int stats, double tick);
-void fc_init_format(char *buf, size_t n, const char *fmt, CacheObject *c);
+int fc_parse_args(const char *defname, PyObject *args, PyObject *kwds, const char *const *names,
+                  int npos, int nrequired, PyObject **out);
 int fc_rr_set_choice(CacheObject *c, PyObject *choice);
 void fc_clear_all(CacheObject *c);
 fc_idx fc_entry_alloc(CacheObject *c);

@@ -191,15 +191,17 @@ fc_expire_now(CacheObject *c)
 static int
 timed_init(CacheObject *c, PyObject *args, PyObject *kwds, int ttl_kind)
 {
-    static char *ttl_kw[] = {"maxsize", "ttl", "timer", "getsizeof", "on_evict", "stats", NULL};
-    static char *ttu_kw[] = {"maxsize", "ttu", "timer", "getsizeof", "on_evict", "stats", NULL};
-    PyObject *maxsize, *arg, *timer = fc_g.time_monotonic, *getsizeof = Py_None;
-    PyObject *on_evict = Py_None;
-    int stats = 0;
-    char fmt[120];
-    fc_init_format(fmt, sizeof fmt, "OO|OO$Op", c);
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, ttl_kind ? ttl_kw : ttu_kw, &maxsize,
-                                     &arg, &timer, &getsizeof, &on_evict, &stats))
+    static const char *const ttl_kw[] = {"maxsize", "ttl", "timer", "getsizeof", "on_evict",
+                                         "stats", NULL};
+    static const char *const ttu_kw[] = {"maxsize", "ttu", "timer", "getsizeof", "on_evict",
+                                         "stats", NULL};
+    PyObject *a[6] = {NULL, NULL, fc_g.time_monotonic, Py_None, Py_None, Py_False};
+    if (fc_parse_args(ttl_kind ? "TTLCache.__init__" : "TLRUCache.__init__", args, kwds,
+                      ttl_kind ? ttl_kw : ttu_kw, 4, 2, a) < 0)
+        return -1;
+    PyObject *maxsize = a[0], *arg = a[1], *timer = a[2], *getsizeof = a[3], *on_evict = a[4];
+    int stats = PyObject_IsTrue(a[5]);
+    if (stats < 0)
         return -1;
     double ttl = INFINITY;
     if (ttl_kind && fc_parse_ttl(arg, &ttl, "ttl") < 0)
