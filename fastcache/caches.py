@@ -25,14 +25,14 @@ def _default(node: ast.expr) -> Any:
 def _text_signature(cls: Any) -> inspect.Signature:
     """The parameters of a compiled class, from its ``__text_signature__``."""
     args = ast.parse(f"def f{cls.__text_signature__}: pass").body[0].args  # type: ignore[attr-defined]
+    empty = inspect.Parameter.empty
     kinds = [(a, inspect.Parameter.POSITIONAL_ONLY) for a in args.posonlyargs]
     kinds += [(a, inspect.Parameter.POSITIONAL_OR_KEYWORD) for a in args.args]
-    defaults = [None] * (len(kinds) - len(args.defaults)) + list(args.defaults)
-    params = [inspect.Parameter(a.arg, kind, default=inspect.Parameter.empty if d is None
-                                else _default(d)) for (a, kind), d in zip(kinds, defaults)]
-    params += [inspect.Parameter(a.arg, inspect.Parameter.KEYWORD_ONLY,
-                                 default=inspect.Parameter.empty if d is None else _default(d))
-               for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+    kinds += [(a, inspect.Parameter.KEYWORD_ONLY) for a in args.kwonlyargs]
+    defaults = [None] * (len(args.posonlyargs) + len(args.args) - len(args.defaults))
+    defaults += list(args.defaults) + list(args.kw_defaults)
+    params = [inspect.Parameter(a.arg, kind, default=empty if d is None else _default(d))
+              for (a, kind), d in zip(kinds, defaults, strict=True)]
     return inspect.Signature(params)
 
 
