@@ -84,7 +84,7 @@ fc_entry_link(CacheObject *c, fc_idx ix, Py_ssize_t size, uint64_t freq, double 
 {
     fc_index_put(&c->t, ix);
     c->t.len++;
-    c->t.version++;
+    fc_table_changed(&c->t);
     if (c->sized)
         c->sizes[ix] = size;
     c->currsize += size;

@@ -4,6 +4,12 @@
  */
 #include "table.h"
 
+#if defined(_MSC_VER)
+__declspec(thread) void *fc_comparing = NULL;
+#else
+_Thread_local void *fc_comparing = NULL;
+#endif
+
 void
 fc_index_put(fc_table *t, fc_idx ix)
 {
@@ -53,7 +59,7 @@ index_build(fc_table *t, size_t nslots)
     for (Py_ssize_t ix = 0; ix < t->top; ix++)
         if (t->entries[ix].key != NULL)
             fc_index_put(t, (fc_idx)ix);
-    t->version++;
+    fc_table_changed(t);
     return 0;
 }
 
@@ -86,7 +92,7 @@ fc_table_reserve(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner
     if ((t->index == NULL || t->mask + 1 < nslots) && index_build(t, nslots) < 0)
         return -1;
     t->cap = cap;
-    t->version++;
+    fc_table_changed(t);
     return 0;
 }
 

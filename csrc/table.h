@@ -18,9 +18,14 @@
  * Lookups: fc_lookup(key object), or fc_lookup_with() whose caller compares a stored key with
  * a key never built as an object (wrapper.c: a call's arguments).
  *
- * Reentrancy: comparing keys may run Python code (__eq__) that changes this very table.
- * Every structural change bumps `version`; a lookup that sees the version change during a
- * comparison starts again, and gives up with RuntimeError after FC_MAX_RESTARTS.
+ * Reentrancy: comparing keys may run Python code (__eq__) that changes this very table,
+ * and may release the GIL, letting other threads change it. Every structural change bumps
+ * `version` (fc_table_changed); a lookup that sees the version change during a comparison
+ * keeps a match whose entry still holds the key it compared (nothing it needs moved), and
+ * otherwise starts again. The restart bound (RuntimeError "cache changed during lookup"
+ * after FC_MAX_RESTARTS) counts only changes made by the comparison itself, on this thread
+ * (a key whose __eq__ mutates the cache); changes by other threads restart it freely, as
+ * dict's lookups: a busy cache never makes a lookup fail.
  */
 #ifndef FC_TABLE_H
 #define FC_TABLE_H
@@ -57,9 +62,27 @@ typedef struct {
     fc_idx free_head;       /* free list through entries[i].next */
     size_t mask;            /* index size - 1 */
     int shift;              /* 64 - log2(index size) */
-    uint64_t version;       /* bumped on insert, delete, clear, resize */
+    uint64_t version;       /* bumped on insert, delete, clear, resize (fc_table_changed) */
+    uint64_t own_changes;   /* changes made while this thread compared keys of this table */
     int load;               /* index slots per entry of capacity (2 or 3) */
 } fc_table;
+
+/* The table a comparison on this thread is running for (nested comparisons save and
+ * restore it): changes to that table count as made by the comparison. */
+#if defined(_MSC_VER)
+extern __declspec(thread) void *fc_comparing;
+#else
+extern _Thread_local void *fc_comparing;
+#endif
+
+/* A structural change: insert, delete, clear, resize. */
+static inline void
+fc_table_changed(fc_table *t)
+{
+    t->version++;
+    if (fc_comparing == (void *)t)
+        t->own_changes++;
+}
 
 /* An empty table (nothing allocated until the first insert). */
 static inline void
@@ -71,7 +94,7 @@ fc_table_init(fc_table *t, int load)
     t->free_head = FC_NIL;
     t->mask = 0;
     t->shift = 63;
-    t->version++;
+    fc_table_changed(t);
     t->load = load;
 }
 
@@ -141,17 +164,27 @@ restart:
             int cmp = probe != NULL ? fc_fast_eq(e->key, probe) : -2;
             if (cmp == -2) {
                 PyObject *start = e->key;
-                uint64_t version = t->version;
+                uint64_t version = t->version, own = t->own_changes;
+                void *outer = fc_comparing;
                 Py_INCREF(start);
+                fc_comparing = t;
                 cmp = eq(ctx, start);
-                Py_DECREF(start);
-                if (cmp < 0)
+                fc_comparing = outer;
+                if (cmp < 0) {
+                    Py_DECREF(start);
                     return FC_ERROR;
+                }
                 if (version != t->version) {  /* every change of a key bumps it */
-                    if (fc_restart(&restarts) < 0)
+                    /* a match stands if its entry still holds the key compared */
+                    int kept = cmp > 0 && ix < t->top && t->entries[ix].key == start;
+                    Py_DECREF(start);
+                    if (kept)
+                        return ix;
+                    if (own != t->own_changes && fc_restart(&restarts) < 0)
                         return FC_ERROR;
                     goto restart;
                 }
+                Py_DECREF(start);
             }
             else if (cmp < 0) {
                 return FC_ERROR;
@@ -207,7 +240,7 @@ fc_entry_free(fc_table *t, fc_idx ix)
     e->next = t->free_head;
     t->free_head = ix;
     t->len--;
-    t->version++;
+    fc_table_changed(t);
 }
 
 /* table.c */

@@ -324,7 +324,7 @@ insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, PyObject *value, double now
     }
     fc_index_put(&w->t, ix);
     w->t.len++;
-    w->t.version++;
+    fc_table_changed(&w->t);
     return 0;
 }
 
@@ -454,16 +454,21 @@ restart:
         }
         PyObject *stored = f->key;
         Py_INCREF(stored);
-        uint64_t version = w->t.version;   /* flight_end bumps it: f is only used if unchanged */
+        /* flight_end bumps the version: f is only used if unchanged; as in table.h, only
+           changes made by the comparison itself count towards the restart bound */
+        uint64_t version = w->t.version, own = w->t.own_changes;
+        void *outer = fc_comparing;
+        fc_comparing = &w->t;
         int r = vk != NULL ? vk_equal(vk, stored, f->single)
                            : PyObject_RichCompareBool(stored, key, Py_EQ);
+        fc_comparing = outer;
         Py_DECREF(stored);
         if (r < 0) {
             *err = 1;
             return NULL;
         }
         if (w->t.version != version) {
-            if (fc_restart(&restarts) < 0) {
+            if (own != w->t.own_changes && fc_restart(&restarts) < 0) {
                 *err = 1;
                 return NULL;
             }
@@ -484,7 +489,7 @@ flight_end(wrapper_t *w, flight_t *mine)
         p = &(*p)->next;
     }
     *p = mine->next;
-    w->t.version++;
+    fc_table_changed(&w->t);
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
     if (mine->event != NULL) {
