@@ -244,6 +244,11 @@ static int
 cache_set_hashed(CacheObject *c, PyObject *key, Py_hash_t hash, PyObject *value,
                  PyObject *ttl_arg)
 {
+    int restarts = 0;
+again:;
+    /* __init__ called meanwhile (from __eq__, getsizeof, ttu...) changes what the sizes
+     * and the deadline mean: the write starts again under the new configuration */
+    uint64_t generation = c->generation;
     Py_ssize_t size = 1;
     if (c->sized) {
         size = value_size(c, value);
@@ -310,6 +315,11 @@ cache_set_hashed(CacheObject *c, PyObject *key, Py_hash_t hash, PyObject *value,
     if (ix == FC_ERROR)
         goto error;
     /* From here on no Python code runs until fc_pending_finish. */
+    if (c->generation != generation) {
+        if (fc_pending_finish(&p, c->on_evict) < 0 || fc_restart(&restarts) < 0)
+            return -1;
+        goto again;
+    }
     if (c->unbounded && size - (ix >= 0 ? fc_entry_size(c, ix) : 0) > PY_SSIZE_T_MAX - c->currsize) {
         PyErr_SetString(PyExc_OverflowError, "cache size overflow");
         goto error;
@@ -844,6 +854,7 @@ fc_configure(CacheObject *c, PyObject *maxsize, PyObject *getsizeof, PyObject *o
     c->on_evict = Py_XNewRef(on_evict);
     c->maxsize = ms;
     c->unbounded = unbounded;
+    c->generation++;
     c->sized = getsizeof != NULL || (c->flags & F_SIZEOF);
     c->stats = stats;
     c->hits = c->misses = c->evictions = c->expirations = 0;
@@ -1329,6 +1340,7 @@ PyMethodDef fc_cache_methods[] = {
     {"_check", (PyCFunction)fc_cache_check_method, METH_NOARGS,
      "_check($self, /)\n--\n\nVerify internal invariants (tests)."},
     {"__reduce__", (PyCFunction)fc_cache_reduce, METH_NOARGS, NULL},
+    {"__setstate__", (PyCFunction)fc_cache_setstate, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -58,6 +58,7 @@ typedef struct {
     unsigned flags;
     fc_list order;            /* eviction order: head goes first (LFU: lfu.h's groups) */
     fc_idx pinned;            /* the entry being replaced while popitem() makes room */
+    uint64_t generation;      /* bumped by each (re)initialisation */
     Py_ssize_t maxsize;
     int unbounded;
     Py_ssize_t currsize;
@@ -165,6 +166,7 @@ fc_entry_live(CacheObject *c, fc_idx ix, double now)
 /* pickle.c */
 PyObject *fc_cache_reduce(CacheObject *c, PyObject *unused);
 PyObject *fc_restore(PyObject *module, PyObject *args);
+PyObject *fc_cache_setstate(CacheObject *c, PyObject *state);
 
 /* check.c */
 int fc_cache_check(CacheObject *c);

@@ -155,7 +155,7 @@ core_exec(PyObject *m)
 
 static PyMethodDef core_functions[] = {
     {"_restore", fc_restore, METH_VARARGS,
-     "_restore(type, config, entries, /)\n--\n\nRebuild a pickled cache."},
+     "_restore(type, config, entries=None, /)\n--\n\nRebuild a pickled cache."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,9 +1,12 @@
 /*
  * pickle.c: pickling of the cache classes. __reduce__ gives
- *     (_restore, (type, config, entries), instance __dict__ or None)
+ *     (_restore, (type, config), (entries, instance __dict__ or None))
  * where config is a dict of the constructor's arguments, the counters and the wheel's
  * clock, and entries the (key, value, size, extra) tuples in eviction order, extra being
- * the LFU frequency or the deadline of a timed entry. The twin pickles through
+ * the LFU frequency or the deadline of a timed entry. The entries are state, restored by
+ * __setstate__ once the (empty) cache exists, so that pickle's and deepcopy's memo holds it
+ * first: a cache that contains itself, or a value referring back to it, comes back as one
+ * cache. (_restore still takes entries as a third argument: pickles of earlier versions.) The twin pickles through
  * __getstate__/__setstate__ (fastcache/_py/caches.py); the two pickles are not
  * interchangeable.
  *
@@ -79,7 +82,7 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
     else if (PyDict_GET_SIZE(dict) == 0) {
         Py_SETREF(dict, Py_NewRef(Py_None));
     }
-    result = Py_BuildValue("O(OOO)O", fc_g.restore_func, (PyObject *)Py_TYPE(c), config,
+    result = Py_BuildValue("O(OO)(OO)", fc_g.restore_func, (PyObject *)Py_TYPE(c), config,
                            entries, dict);
 done:
     Py_XDECREF(ms);
@@ -214,12 +217,70 @@ restore_entry(CacheObject *c, PyObject *item)
     return 0;
 }
 
+/* Load (key, value, size, extra) entries into c, each validated. */
+static int
+restore_entries(CacheObject *c, PyObject *entries)
+{
+    if (!PyList_Check(entries))
+        return bad_state("entries must be a list");
+    Py_INCREF(entries);
+    /* each entry is read anew: a key's __eq__ or __hash__ may change the list */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(entries, i));
+        int r = restore_entry(c, item);
+        Py_DECREF(item);
+        if (r < 0) {
+            Py_DECREF(entries);
+            return -1;
+        }
+    }
+    Py_DECREF(entries);
+    return 0;
+}
+
+/* __setstate__((entries, instance dict or None)), or the instance dict alone (pickles of
+ * earlier versions): the cache is emptied first, every entry validated. */
+PyObject *
+fc_cache_setstate(CacheObject *c, PyObject *state)
+{
+    PyObject *entries = NULL, *dict = state;
+    if (PyTuple_Check(state)) {
+        if (PyTuple_GET_SIZE(state) != 2) {
+            bad_state("state must be (entries, dict)");
+            return NULL;
+        }
+        entries = PyTuple_GET_ITEM(state, 0);
+        dict = PyTuple_GET_ITEM(state, 1);
+    }
+    if (dict != Py_None && !PyDict_Check(dict)) {
+        bad_state("the instance dict");
+        return NULL;
+    }
+    Py_INCREF(state);
+    int r = 0;
+    if (dict != Py_None && PyDict_GET_SIZE(dict) > 0) {
+        PyObject *own = PyObject_GenericGetDict((PyObject *)c, NULL);
+        r = own == NULL ? -1 : PyDict_Update(own, dict);
+        Py_XDECREF(own);
+    }
+    if (r == 0 && entries != NULL) {
+        fc_clear_all(c);
+        r = restore_entries(c, entries);
+    }
+    Py_DECREF(state);
+    if (r < 0)
+        return NULL;
+    if (fc_cache_check(c) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 PyObject *
 fc_restore(PyObject *module, PyObject *args)
 {
     PyTypeObject *type;
-    PyObject *config, *entries;
-    if (!PyArg_ParseTuple(args, "O!O!O!:_restore", &PyType_Type, &type, &PyDict_Type, &config,
+    PyObject *config, *entries = NULL;
+    if (!PyArg_ParseTuple(args, "O!O!|O!:_restore", &PyType_Type, &type, &PyDict_Type, &config,
                           &PyList_Type, &entries))
         return NULL;
     if (!PyType_IsSubtype(type, &fc_CacheType)) {
@@ -234,26 +295,11 @@ fc_restore(PyObject *module, PyObject *args)
     if (c == NULL)
         return NULL;
     Py_INCREF(config);
-    Py_INCREF(entries);
-    if (restore_config(c, config) < 0)
-        goto fail;
-    /* each entry is read anew: a key's __eq__ or __hash__ may change the list */
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
-        PyObject *item = Py_NewRef(PyList_GET_ITEM(entries, i));
-        int r = restore_entry(c, item);
-        Py_DECREF(item);
-        if (r < 0)
-            goto fail;
+    int r = restore_config(c, config);
+    Py_DECREF(config);
+    if (r < 0 || (entries != NULL && restore_entries(c, entries) < 0) || fc_cache_check(c) < 0) {
+        Py_DECREF(c);
+        return NULL;
     }
-    Py_DECREF(config);
-    Py_DECREF(entries);
-    if (fc_cache_check(c) < 0)
-        goto fail_checked;
     return (PyObject *)c;
-fail:
-    Py_DECREF(config);
-    Py_DECREF(entries);
-fail_checked:
-    Py_DECREF(c);
-    return NULL;
 }

@@ -101,7 +101,7 @@ def check_callable(value: Any, name: str, optional: bool = True) -> Any:
     return value
 
 
-MAX_SIZE = sys.maxsize // 2  # the compiled core keeps sizes in a Py_ssize_t
+MAX_SIZE = sys.maxsize  # the compiled core keeps sizes (and their total) in a Py_ssize_t
 
 
 def check_size(size: Any) -> int:
@@ -388,6 +388,11 @@ class Cache:
         """``c[key] = value`` with the lock held; appends listener notes."""
         data = self._data
         old = data.get(key, MISSING)
+        sizes = self._sizes
+        grow = size - (0 if old is MISSING else 1 if sizes is None else sizes[key])
+        if grow > MAX_SIZE - self._currsize and self._maxsize > MAX_SIZE:
+            # unbounded (nothing evicted to make room): the total must stay a Py_ssize_t
+            raise OverflowError("cache size overflow")
         if old is MISSING:
             maxsize = self._maxsize
             if self._currsize + size > maxsize:
@@ -725,11 +730,22 @@ class Cache:
         self._setup_from(params)
         data = self._data
         sizes = self._sizes
-        for key, value, size in entries:
+        maxsize = self._maxsize
+        for key, value, size in entries:  # everything a pickle says is checked (it may be crafted)
+            size = check_size(size)
+            if sizes is None and size != 1:
+                raise ValueError("invalid cache state: entry size")
+            if size > maxsize - self._currsize:
+                raise ValueError("invalid cache state: entries larger than maxsize")
+            if key in data:
+                raise ValueError("invalid cache state: duplicate key")
             data[key] = value
             if sizes is not None:
                 sizes[key] = size
             self._currsize += size
+        if not (isinstance(counters, tuple) and len(counters) == 4
+                and all(type(n) is int and n >= 0 for n in counters)):
+            raise ValueError("invalid cache state: counters")
         self._hits = itertools.count(counters[0])
         self._misses = itertools.count(counters[1])
         self._evictions, self._expirations = counters[2], counters[3]
