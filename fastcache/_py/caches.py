@@ -136,6 +136,11 @@ class _GetSizeOf:
         return default_getsizeof
 
 
+class _Restart(Exception):
+    """Raised inside a write whose lookup ran ``__init__`` (from a key's ``__eq__``): the
+    configuration it computed with is gone; the write starts again (as the C's generation)."""
+
+
 class _NoFastPath:
     """Stands for the key types of the read fast path when it is disabled (no key has it)."""
 
@@ -153,6 +158,7 @@ class Cache:
         "_fast",
         "_fint",
         "_fstr",
+        "_gen",
         "_hits",
         "_lock",
         "_maxsize",
@@ -170,6 +176,7 @@ class Cache:
 
     getsizeof: Any = _GetSizeOf()
     _on_evict: Callable[[Any, Any, str], object] | None
+    _lock: Any  # set once, at the first initialisation (_setup)
     # The storage is an OrderedDict where eviction takes the first key: a dict would make
     # next(iter(d)) skip the deleted slots at its front, O(n) per eviction between resizes.
     _ordered = True
@@ -203,6 +210,7 @@ class Cache:
         del old, lock
 
     def _configure(self, maxsize: Any, sizefn: Any, on_evict: Any, stats: Any) -> None:
+        self._gen = getattr(self, "_gen", 0) + 1
         self._maxsize = maxsize
         self._sizefn = sizefn
         self._on_evict = on_evict
@@ -386,8 +394,11 @@ class Cache:
 
     def _store(self, key: Any, value: Any, size: int, notes: list[Note]) -> None:
         """``c[key] = value`` with the lock held; appends listener notes."""
+        gen = self._gen
         data = self._data
         old = data.get(key, MISSING)
+        if self._gen != gen:
+            raise _Restart
         sizes = self._sizes
         grow = size - (0 if old is MISSING else 1 if sizes is None else sizes[key])
         if grow > MAX_SIZE - self._currsize and self._maxsize > MAX_SIZE:
@@ -404,6 +415,8 @@ class Cache:
                         self._evictions += 1
                 else:
                     self._make_room(size, MISSING, 0, notes)
+                    if self._gen != gen:  # popitem() cleared or re-initialised the cache
+                        raise _Restart
             data[key] = value
             sizes = self._sizes
             if sizes is not None:
@@ -497,6 +510,7 @@ class Cache:
             self._churn = 0
         self._depth = depth + 1
         evicted = None
+        gen = self._gen
         try:
             data = self._data
             old = MISSING
@@ -505,6 +519,8 @@ class Cache:
                     old = data[key]
                 except KeyError:  # removed meanwhile by a key's __eq__: an insert
                     pass
+            if self._gen != gen:
+                raise _Restart
             if old is MISSING:
                 if self._currsize >= self._maxsize:  # the storage order is the eviction order
                     evicted = data.popitem(False)
@@ -517,9 +533,14 @@ class Cache:
                 if self._reorder:
                     mte = self._mte
                     mte(key)
+        except _Restart:
+            gen = -1
         finally:
             self._depth = depth
             lock.release()
+        if gen == -1:
+            self._restart_write(key, value)
+            return
         if self._on_evict is not None:
             self._report(key, old, evicted)
 
@@ -544,10 +565,23 @@ class Cache:
         depth = self._enter(True)
         try:
             self._store(key, value, size, notes)
+        except _Restart:
+            notes.append((key, value, ""))  # marks the restart (never reported)
         finally:
             self._leave(depth)
+        if notes and notes[-1][2] == "":
+            self._restart_write(key, value)
+            return
         if notes and self._on_evict is not None:
             self._notify(notes)
+
+    def _restart_write(self, key: Any, value: Any) -> None:
+        """A write interrupted by ``__init__``: again, under the new configuration (a key
+        re-initialising the cache at every comparison: RuntimeError, as a lookup's bound)."""
+        self._churn += 1
+        if self._churn > _MAX_RESTARTS:
+            raise RuntimeError("cache changed during lookup")
+        self[key] = value
 
     def __delitem__(self, key: Any) -> None:
         Cache.pop(self, key)  # the same removal (not a subclass's pop())
@@ -656,6 +690,7 @@ class Cache:
         depth = self._enter(True)
         try:
             old = self._data  # dropped after the structure is consistent again
+            self._gen += 1  # a write in progress (this clear() ran from its key) starts again
             self._new_storage()
             if self._sizes is not None:
                 self._sizes = {}
@@ -889,11 +924,14 @@ class RRCache(Cache):
             self._setitem_general(key, value)
             return
         # As Cache.__setitem__, with _p_first, _discard and _link inlined.
+        gen = self._gen
         depth = self._enter(True)
         evicted = None
         try:
             data = self._data
             old = data.get(key, MISSING)
+            if self._gen != gen:
+                raise _Restart
             if old is MISSING:
                 keys = self._keys
                 index = self._index
@@ -916,8 +954,13 @@ class RRCache(Cache):
                 keys.append(key)
             else:
                 data[key] = value
+        except _Restart:
+            gen = -1
         finally:
             self._leave(depth)
+        if gen == -1:
+            self._restart_write(key, value)
+            return
         if self._on_evict is not None:
             self._report(key, old, evicted)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-from .caches import MISSING, PLAIN, Cache, _require
+from .caches import MISSING, PLAIN, Cache, _require, _Restart
 
 __all__ = ["LFUCache"]
 
@@ -94,6 +94,7 @@ class LFUCache(Cache):
             self._setitem_general(key, value)
             return
         # As Cache.__setitem__, with _evict_one, _link and _p_touch inlined.
+        gen = self._gen
         depth = self._enter(True)
         evicted = None
         try:
@@ -101,6 +102,8 @@ class LFUCache(Cache):
                 self._drain()
             data = self._data
             old = data.get(key, MISSING)
+            if self._gen != gen:
+                raise _Restart
             if old is MISSING:
                 root = self._root
                 buckets = self._buckets
@@ -130,8 +133,13 @@ class LFUCache(Cache):
                 data[key] = value
                 self._pending.append(key)
                 self._drain()
+        except _Restart:
+            gen = -1
         finally:
             self._leave(depth)
+        if gen == -1:
+            self._restart_write(key, value)
+            return
         if self._on_evict is not None:
             self._report(key, old, evicted)
 

@@ -169,7 +169,7 @@ class HV(Hook):
             ctx = ctx_of(self.ctx)
             if ctx is not None and ctx.mode == "chaos" and ctx.cache is not None:
                 self.act("del")
-        except Exception:  # noqa: S110 (a __del__ cannot raise)
+        except Exception:
             pass
 
     def __repr__(self) -> str:
