@@ -246,9 +246,6 @@ cache_set_hashed(CacheObject *c, PyObject *key, Py_hash_t hash, PyObject *value,
 {
     int restarts = 0;
 again:;
-    /* __init__ called meanwhile (from __eq__, getsizeof, ttu...) changes what the sizes
-     * and the deadline mean: the write starts again under the new configuration */
-    uint64_t generation = c->generation;
     Py_ssize_t size = 1;
     if (c->sized) {
         size = value_size(c, value);
@@ -279,6 +276,10 @@ again:;
             return fc_pending_finish(&p, c->on_evict);
         }
     }
+    /* __init__ (or clear()) called from here on, by a popitem() override or a key's __eq__,
+     * makes the write start again under the new configuration, as the twin's does; what
+     * getsizeof and ttu computed before stands (checked against the configuration below) */
+    uint64_t generation = c->generation;
     if (c->flags & (F_PY_EVICT | F_CHOICE)) {
         /* cachetools' protocol: self.popitem() until the value fits */
         for (;;) {
@@ -319,6 +320,12 @@ again:;
         if (fc_pending_finish(&p, c->on_evict) < 0 || fc_restart(&restarts) < 0)
             return -1;
         goto again;
+    }
+    if (!c->sized)
+        size = 1;  /* getsizeof's answer, given before __init__ made the cache unsized */
+    if (!c->unbounded && size > c->maxsize) {
+        PyErr_SetString(PyExc_ValueError, "value too large");
+        goto error;
     }
     if (c->unbounded && size - (ix >= 0 ? fc_entry_size(c, ix) : 0) > PY_SSIZE_T_MAX - c->currsize) {
         PyErr_SetString(PyExc_OverflowError, "cache size overflow");

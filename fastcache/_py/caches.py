@@ -203,7 +203,8 @@ class Cache:
             self._churn = 0
         depth = self._enter(True)
         try:
-            old = getattr(self, "_data", None)  # dropped once the new state is complete
+            data = getattr(self, "_data", None)
+            old = None if data is None else list(data.items())  # released after, consistent
             self._configure(maxsize, sizefn, on_evict, stats)
         finally:
             self._leave(depth)
@@ -217,7 +218,10 @@ class Cache:
         cls_sizeof = type(self).getsizeof
         self._sized = sizefn is not None or cls_sizeof is not default_getsizeof
         self._sizes: dict[Any, int] | None = {} if self._sized else None
-        self._new_storage()
+        if getattr(self, "_data", None) is None:
+            self._new_storage()
+        else:  # __init__ again: emptied in place, as clear() (_setup releases the entries)
+            self._data.clear()
         self._currsize: Any = 0
         self._pinned: Any = MISSING
         self._own_popitem = type(self).popitem in _OWN_POPITEMS
@@ -689,9 +693,12 @@ class Cache:
         """Remove every entry (no listener calls)."""
         depth = self._enter(True)
         try:
-            old = self._data  # dropped after the structure is consistent again
-            self._gen += 1  # a write in progress (this clear() ran from its key) starts again
-            self._new_storage()
+            # Emptied in place, so that a dict lookup in progress (this clear() ran from its
+            # key's __eq__) starts again, as the C's does; the entries are released once the
+            # structure is consistent again. A write in progress starts again (_gen).
+            old = list(self._data.items())
+            self._gen += 1
+            self._data.clear()
             if self._sizes is not None:
                 self._sizes = {}
             self._currsize = 0
