@@ -18,6 +18,7 @@
 #ifndef FC_CLOCK_H
 #define FC_CLOCK_H
 
+#include <Python.h>   /* first: pyconfig.h sets the feature macros (CLOCK_MONOTONIC...) */
 #include <stdint.h>
 #include <time.h>
 #ifdef _WIN32
