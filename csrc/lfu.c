@@ -29,8 +29,9 @@ fc_lfu_free(fc_lfu *f)
     fc_lfu_init(f);
 }
 
+/* A new, empty bucket of `freq`, after bucket `after` in the bucket list (FC_NIL: first). */
 static fc_idx
-bucket_new(fc_lfu *f, uint64_t freq)
+bucket_new(fc_lfu *f, uint64_t freq, fc_idx after)
 {
     fc_idx b;
     if (f->free != FC_NIL) {
@@ -40,9 +41,18 @@ bucket_new(fc_lfu *f, uint64_t freq)
     else {
         b = f->top++;   /* never more buckets than entries: within the capacity */
     }
-    f->buckets[b].freq = freq;
-    f->buckets[b].tail = FC_NIL;
-    f->buckets[b].count = 0;
+    fc_bucket *bk = &f->buckets[b];
+    bk->freq = freq;
+    bk->tail = FC_NIL;
+    bk->count = 0;
+    bk->prev = after;
+    bk->next = after == FC_NIL ? f->first : f->buckets[after].next;
+    if (bk->next != FC_NIL)
+        f->buckets[bk->next].prev = b;
+    if (after == FC_NIL)
+        f->first = b;
+    else
+        f->buckets[after].next = b;
     return b;
 }
 
@@ -60,6 +70,12 @@ fc_lfu_leave(fc_lfu *f, fc_entry *e, fc_idx ix)
     fc_idx b = f->of[ix];
     fc_bucket *bk = &f->buckets[b];
     if (--bk->count == 0) {
+        if (bk->prev != FC_NIL)
+            f->buckets[bk->prev].next = bk->next;
+        else
+            f->first = bk->next;
+        if (bk->next != FC_NIL)
+            f->buckets[bk->next].prev = bk->prev;
         bk->count = f->free;
         f->free = b;
     }
@@ -90,34 +106,34 @@ fc_lfu_enter(fc_lfu *f, fc_entry *e, fc_list *l, fc_idx ix, uint64_t freq)
     if (after != FC_NIL && fc_lfu_freq(f, after) == freq)
         join(f, f->of[after], ix);
     else
-        join(f, bucket_new(f, freq), ix);
+        join(f, bucket_new(f, freq, after == FC_NIL ? FC_NIL : f->of[after]), ix);
 }
 
 void
 fc_lfu_touch(fc_lfu *f, fc_entry *e, fc_list *l, fc_idx ix)
 {
     fc_idx b = f->of[ix];
-    uint64_t freq = f->buckets[b].freq + 1;
-    fc_idx last = f->buckets[b].tail;          /* the last entry of the current group */
-    fc_idx after_group = e[last].next;
-    fc_idx target = FC_NIL;
-    if (after_group != FC_NIL && fc_lfu_freq(f, after_group) == freq)
-        target = f->of[after_group];
-    if (target == FC_NIL && f->buckets[b].count == 1) {
-        f->buckets[b].freq = freq;   /* alone, nothing to join: the group moves up with it */
+    fc_bucket *bk = &f->buckets[b];
+    uint64_t freq = bk->freq + 1;
+    fc_idx target = bk->next;
+    if (target != FC_NIL && f->buckets[target].freq != freq)
+        target = FC_NIL;
+    if (target == FC_NIL && bk->count == 1) {
+        bk->freq = freq;   /* alone, nothing to join: the group moves up with it */
         return;
     }
     fc_idx orig_prev = e[ix].prev;
-    fc_lfu_leave(f, e, ix);
     fc_idx after;
     if (target != FC_NIL) {
         after = f->buckets[target].tail;
     }
     else {
-        /* a new group right after what remains of the old one (or where the entry was) */
-        after = (last == ix) ? orig_prev : last;
-        target = bucket_new(f, freq);
+        /* a new group right after what remains of the old one (or where the entry was);
+           the old group keeps other entries, so its bucket stays */
+        after = bk->tail == ix ? orig_prev : bk->tail;
+        target = bucket_new(f, freq, b);
     }
+    fc_lfu_leave(f, e, ix);
     if (after != orig_prev) {
         fc_list_unlink(e, l, ix);
         fc_list_insert_after(e, l, ix, after);
@@ -146,6 +162,10 @@ fc_lfu_check(const fc_lfu *f, const fc_entry *e, const fc_list *l, const char **
                 *what = "LFU group tail";
                 return -1;
             }
+            if (prev_bucket == FC_NIL ? f->first != b : f->buckets[prev_bucket].next != b) {
+                *what = "LFU bucket list";
+                return -1;
+            }
             /* count the group */
             fc_idx n = 0;
             for (fc_idx j = ix; j != FC_NIL && f->of[j] == b; j = e[j].next)
@@ -157,6 +177,10 @@ fc_lfu_check(const fc_lfu *f, const fc_entry *e, const fc_list *l, const char **
             last = freq;
             prev_bucket = b;
         }
+    }
+    if (prev_bucket == FC_NIL ? f->first != FC_NIL : f->buckets[prev_bucket].next != FC_NIL) {
+        *what = "LFU bucket list end";
+        return -1;
     }
     if (prev_bucket != FC_NIL && f->buckets[prev_bucket].tail != l->tail) {
         *what = "LFU group tail";

@@ -7,7 +7,7 @@
  * reached it, and a bucket {freq, tail, count} describes each group. The victim is the head
  * of the list, as for LRU and FIFO: the least recently promoted entry of the lowest
  * frequency (the order of Shah, Mitra and Matani, "An O(1) algorithm for implementing the
- * LFU cache eviction scheme", 2010, without a list of buckets). A hit moves one entry: it
+ * LFU cache eviction scheme", 2010, with their list of buckets). A hit moves one entry: it
  * leaves its group and becomes the tail of the next group (frequency + 1), which lies right
  * after its own group or is made there; an entry alone in its group and with no group of
  * frequency + 1 after it moves nowhere, its bucket's frequency goes up.
@@ -23,12 +23,16 @@ typedef struct {
     uint64_t freq;
     fc_idx tail;        /* the group's most recent entry (the group ends here) */
     fc_idx count;       /* entries in the group; the next free bucket when free */
+    fc_idx prev, next;  /* the groups' buckets in ascending frequency: a hit finds the group
+                           of frequency + 1 here, in the small hot bucket array, rather than
+                           through the entry after its group (one cold line less) */
 } fc_bucket;
 
 typedef struct {
     fc_bucket *buckets; /* at most one per entry: sized with the entries */
     fc_idx *of;         /* of[ix]: the bucket of entry ix */
     fc_idx free, top;
+    fc_idx first;       /* the bucket of the lowest frequency */
 } fc_lfu;
 
 static inline void
@@ -38,6 +42,7 @@ fc_lfu_init(fc_lfu *f)
     f->of = NULL;
     f->free = FC_NIL;
     f->top = 0;
+    f->first = FC_NIL;
 }
 
 static inline uint64_t
