@@ -29,8 +29,10 @@ def measure(n: int, lookups: int = 200_000, rounds: int = 25) -> dict[str, list[
     keys = [rnd.getrandbits(60) for _ in range(n)]
     order = [rnd.choice(keys) for _ in range(lookups)]
     containers: dict[str, Any] = {"dict": dict.fromkeys(keys, 0)}
-    for name, cache in (("LRUCache", LRUCache(n)), ("LFUCache", LFUCache(n)),
-                        ("TTLCache", TTLCache(n, 600))):
+    caches: list[tuple[str, Any]] = [("LRUCache", LRUCache[int, int](n)),
+                                     ("LFUCache", LFUCache[int, int](n)),
+                                     ("TTLCache", TTLCache[int, int](n, 600))]
+    for name, cache in caches:
         for k in keys:
             cache[k] = 0
         containers[name] = cache
