@@ -543,7 +543,7 @@ def run_program(prog: Program, impl: str, rng_seed: int, steps: list[Any] | None
             except (Finding, AssertionError) as exc:
                 raise Finding(f"op {i} `{render_op(op)}` on {impl}: check failed: "
                               f"{type(exc).__name__}: {exc}") from exc
-            except ALLOWED + (HookError,) as exc:
+            except (*ALLOWED, HookError) as exc:
                 state = ("exc", type(exc).__name__)
             finally:
                 ctx.depth = 0

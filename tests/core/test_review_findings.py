@@ -157,7 +157,8 @@ POPITEM_DELETES_PINNED = """
 def test_finding_2_popitem_override_deletes_the_pinned_entry(name: str, n: int) -> None:
     ctor = {"RRCache": f"C({n}, max, len)",  # a custom choice: eviction through popitem()
             "TTLCache": f"C({n}, 1000, time.monotonic, len)"}.get(name, f"C({n}, len)")
-    code = "import time\n" + textwrap.dedent(POPITEM_DELETES_PINNED).format(base=f"m.{name}", ctor=ctor, n=n)
+    code = "import time\n" + textwrap.dedent(POPITEM_DELETES_PINNED).format(
+        base=f"m.{name}", ctor=ctor, n=n)
     outcomes = {}
     for which in ("c", "py"):
         if which == "c":
