@@ -28,27 +28,19 @@ if DEBUG:
 else:
     extra_compile_args += ["-O2"]
 
+# One extension module from the files of csrc/ (csrc/core.h says which holds what).
+SOURCES = ["module.c", "cache.c", "timed.c", "pickle.c", "check.c", "wrapper.c", "table.c",
+           "lfu.c", "pending.c", "wheel.c", "clock.c"]
+
 ext_modules = [] if NO_EXT else [
     Extension(
         "fastcache._core",
-        sources=["csrc/_core.c"],
-        depends=[os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith((".h", ".c"))],
+        sources=[os.path.join("csrc", f) for f in SOURCES],
+        depends=[os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith(".h")],
         extra_compile_args=extra_compile_args,
         define_macros=define_macros,
         undef_macros=undef_macros,
     )
 ]
-# The decorator's call wrapper (csrc/wrapper.c) is its own extension module.
-if not NO_EXT and os.path.exists(os.path.join("csrc", "wrapper.c")):
-    ext_modules.append(
-        Extension(
-            "fastcache._cwrapper",
-            sources=["csrc/wrapper.c"],
-            depends=[os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith(".h")],
-            extra_compile_args=extra_compile_args,
-            define_macros=define_macros,
-            undef_macros=undef_macros,
-        )
-    )
 
 setup(ext_modules=ext_modules)

@@ -1,36 +1,37 @@
-"""Hit cost of LRUCache, LFUCache and TTLCache against a plain dict of the same keys.
+"""Hit cost on random access: LRUCache, LFUCache and TTLCache against a dict of the same keys.
 
-One process, keys random 60-bit ints, hits in a shuffled order; the four containers take
-turns, one pass each per round, 30 rounds, garbage collector off, and the best round of
-each is kept, so machine load hits them alike. A narrower, longer-repeated version of the
-hit rows of ``compare.py``, for the issue's hit goals (LRU <= 1.3x, LFU <= 1.3x, TTL <= 1.5x
-of the dict).
+The workload of the hit goals (LRU <= 1.3x, LFU <= 1.3x, TTL <= 1.5x of the dict): a full
+cache of 100,000 int keys (random 60-bit ints), 200,000 lookups ``c[k]`` of keys drawn
+uniformly at random (the same sequence for every container). The containers take turns,
+one pass each per round, with the garbage collector off; each container's best round is
+kept (the least disturbed by the machine), and the spread (median over best) says how
+noisy the run was.
 
-    python -m bench.hits            # 10,000 and 100,000 entries
-    python -m bench.hits 1000000    # other sizes
+    python -m bench.hits                  # 100,000 entries, 25 rounds
+    python -m bench.hits 1000000 --rounds 9
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import random
-import sys
+import statistics
 import time
 from typing import Any
 
 from fastcache import IMPLEMENTATION, LFUCache, LRUCache, TTLCache
 
 
-def measure(n: int, rounds: int = 30) -> dict[str, float]:
-    """Best ns per hit for each container holding ``n`` entries."""
+def measure(n: int, lookups: int = 200_000, rounds: int = 25) -> dict[str, list[float]]:
+    """ns per hit of each container holding ``n`` entries, one figure per round."""
     rnd = random.Random(1)
     keys = [rnd.getrandbits(60) for _ in range(n)]
-    order = keys[:]
-    rnd.shuffle(order)
-    order *= max(1, 100_000 // n)
+    order = [rnd.choice(keys) for _ in range(lookups)]
     containers: dict[str, Any] = {"dict": dict.fromkeys(keys, 0)}
-    caches: list[tuple[str, Any]] = [("LRUCache", LRUCache(n)), ("LFUCache", LFUCache(n)),
-                                     ("TTLCache", TTLCache(n, 600))]
+    caches: list[tuple[str, Any]] = [("LRUCache", LRUCache[int, int](n)),
+                                     ("LFUCache", LFUCache[int, int](n)),
+                                     ("TTLCache", TTLCache[int, int](n, 600))]
     for name, cache in caches:
         for k in keys:
             cache[k] = 0
@@ -40,27 +41,35 @@ def measure(n: int, rounds: int = 30) -> dict[str, float]:
         t = time.perf_counter()
         for k in order:
             c[k]
-        return (time.perf_counter() - t) / len(order)
+        return (time.perf_counter() - t) / len(order) * 1e9
 
-    best = dict.fromkeys(containers, float("inf"))
+    times: dict[str, list[float]] = {name: [] for name in containers}
     gc.disable()
     try:
         for _ in range(rounds):
             for name, c in containers.items():
-                best[name] = min(best[name], run(c))
+                times[name].append(run(c))
     finally:
         gc.enable()
-    return {name: t * 1e9 for name, t in best.items()}
+    return times
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
-    print(f"# implementation: {IMPLEMENTATION}")
-    for n in sizes:
-        ns = measure(n)
-        print(f"## {n:,} entries")
-        for name, t in ns.items():
-            print(f"  {name:9s} {t:7.1f} ns  {t / ns['dict']:.2f}x dict")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[100_000])
+    parser.add_argument("--lookups", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=25)
+    args = parser.parse_args()
+    print(f"# implementation: {IMPLEMENTATION}; ns per hit, lower is better; best of "
+          f"{args.rounds} interleaved rounds; spread = median / best")
+    for n in args.sizes:
+        times = measure(n, args.lookups, args.rounds)
+        base = min(times["dict"])
+        print(f"## {n:,} entries, {args.lookups:,} uniform random lookups")
+        for name, ts in times.items():
+            best = min(ts)
+            print(f"  {name:9s} {best:7.1f} ns  {best / base:5.2f}x dict  "
+                  f"spread {statistics.median(ts) / best:5.2f}")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
  *
  * Layout (per entry, beyond the key and value objects):
  *   Entry  {hash, key, value, prev, next}   32 bytes  (links are 32-bit entry indices)
- *   index  int32 per slot, >= 2 slots per entry capacity   8-16 bytes
- *          (the decorators' wrapper.c keeps >= 3: fc_index_build)
+ *   index  int32 per slot, `load` (2 or 3) slots per entry of capacity   8-24 bytes
+ *          (the cache classes keep 2; the decorators' wrapper.c keeps 3: every miss into a
+ *          full cache deletes and inserts, and at load 1/2 that costs ~13% more instructions
+ *          for 4 more bytes per entry)
  * A dict of link nodes (functools, lru-dict) costs ~100 bytes; this costs ~40-48.
  *
  * Probing is linear over a power-of-two index, the home slot taken from the top bits of
@@ -16,9 +18,14 @@
  * Lookups: fc_lookup(key object), or fc_lookup_with() whose caller compares a stored key with
  * a key never built as an object (wrapper.c: a call's arguments).
  *
- * Reentrancy: comparing keys may run Python code (__eq__) that changes this very table.
- * Every structural change bumps `version`; a lookup that sees the version change during a
- * comparison starts again, and gives up with RuntimeError after FC_MAX_RESTARTS.
+ * Reentrancy: comparing keys may run Python code (__eq__) that changes this very table,
+ * and may release the GIL, letting other threads change it. Every structural change bumps
+ * `version` (fc_table_changed); a lookup that sees the version change during a comparison
+ * keeps a match whose entry still holds the key it compared (nothing it needs moved), and
+ * otherwise starts again. The restart bound (RuntimeError "cache changed during lookup"
+ * after FC_MAX_RESTARTS) counts only changes made by the comparison itself, on this thread
+ * (a key whose __eq__ mutates the cache); changes by other threads restart it freely, as
+ * dict's lookups: a busy cache never makes a lookup fail.
  */
 #ifndef FC_TABLE_H
 #define FC_TABLE_H
@@ -34,12 +41,10 @@ typedef int32_t fc_idx;
 #define FC_MAX_RESTARTS 100
 #define FC_MAX_ENTRIES ((Py_ssize_t)0x3FFFFFFF)
 
-/* Each includer (_core.c, wrapper.c) uses a different part of this header. */
-#if defined(__GNUC__)
-#define FC_MAYBE_UNUSED __attribute__((unused))
-#else
-#define FC_MAYBE_UNUSED
-#endif
+/* Growth: table.c's fc_table_reserve() is the one growth mechanism: capacity grows by half
+ * plus 8 up to a limit (maxsize for a bounded cache without getsizeof), every array parallel
+ * to the entries grows in the owner's callback before the index, and nothing is raised
+ * until all of them fit (the larger arrays are kept on failure). */
 
 typedef struct {
     Py_hash_t hash;
@@ -57,8 +62,41 @@ typedef struct {
     fc_idx free_head;       /* free list through entries[i].next */
     size_t mask;            /* index size - 1 */
     int shift;              /* 64 - log2(index size) */
-    uint64_t version;       /* bumped on insert, delete, clear, resize */
+    uint64_t version;       /* bumped on insert, delete, clear, resize (fc_table_changed) */
+    uint64_t own_changes;   /* changes made while this thread compared keys of this table */
+    int load;               /* index slots per entry of capacity (2 or 3) */
 } fc_table;
+
+/* The table a comparison on this thread is running for (nested comparisons save and
+ * restore it): changes to that table count as made by the comparison. */
+#if defined(_MSC_VER)
+extern __declspec(thread) void *fc_comparing;
+#else
+extern _Thread_local void *fc_comparing;
+#endif
+
+/* A structural change: insert, delete, clear, resize. */
+static inline void
+fc_table_changed(fc_table *t)
+{
+    t->version++;
+    if (fc_comparing == (void *)t)
+        t->own_changes++;
+}
+
+/* An empty table (nothing allocated until the first insert). */
+static inline void
+fc_table_init(fc_table *t, int load)
+{
+    t->entries = NULL;
+    t->index = NULL;        /* lookups find nothing without reading it */
+    t->cap = t->top = t->len = 0;
+    t->free_head = FC_NIL;
+    t->mask = 0;
+    t->shift = 63;
+    fc_table_changed(t);
+    t->load = load;
+}
 
 static inline size_t
 fc_home(const fc_table *t, Py_hash_t hash)
@@ -126,17 +164,27 @@ restart:
             int cmp = probe != NULL ? fc_fast_eq(e->key, probe) : -2;
             if (cmp == -2) {
                 PyObject *start = e->key;
-                uint64_t version = t->version;
+                uint64_t version = t->version, own = t->own_changes;
+                void *outer = fc_comparing;
                 Py_INCREF(start);
+                fc_comparing = t;
                 cmp = eq(ctx, start);
-                Py_DECREF(start);
-                if (cmp < 0)
+                fc_comparing = outer;
+                if (cmp < 0) {
+                    Py_DECREF(start);
                     return FC_ERROR;
+                }
                 if (version != t->version) {  /* every change of a key bumps it */
-                    if (fc_restart(&restarts) < 0)
+                    /* a match stands if its entry still holds the key compared */
+                    int kept = cmp > 0 && ix < t->top && t->entries[ix].key == start;
+                    Py_DECREF(start);
+                    if (kept)
+                        return ix;
+                    if (own != t->own_changes && fc_restart(&restarts) < 0)
                         return FC_ERROR;
                     goto restart;
                 }
+                Py_DECREF(start);
             }
             else if (cmp < 0) {
                 return FC_ERROR;
@@ -155,7 +203,7 @@ fc_eq_object(const void *key, PyObject *stored)
 }
 
 /* Find `key`; returns its entry index, FC_NOT_FOUND, or FC_ERROR with an exception set. */
-static FC_MAYBE_UNUSED fc_idx
+static inline fc_idx
 fc_lookup(fc_table *t, PyObject *key, Py_hash_t hash)
 {
     return fc_lookup_with(t, hash, key, fc_eq_object, key);
@@ -171,67 +219,48 @@ fc_slot_of(const fc_table *t, fc_idx ix)
     return i;
 }
 
-static void
-fc_index_put(fc_table *t, fc_idx ix)
+/* Take a free entry (the table must have room: fc_table_reserve). */
+static inline fc_idx
+fc_entry_take(fc_table *t)
 {
-    size_t i = fc_home(t, t->entries[ix].hash);
-    while (t->index[i] != FC_NIL)
-        i = (i + 1) & t->mask;
-    t->index[i] = ix;
-}
-
-/* Remove entry `ix` from the index, shifting later members of its probe run back. */
-static void
-fc_index_remove(fc_table *t, fc_idx ix)
-{
-    size_t i = fc_slot_of(t, ix), j = i;
-    for (;;) {
-        j = (j + 1) & t->mask;
-        fc_idx jx = t->index[j];
-        if (jx == FC_NIL)
-            break;
-        size_t k = fc_home(t, t->entries[jx].hash);
-        /* keep jx where it is if its home k lies cyclically in (i, j] */
-        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-            continue;
-        t->index[i] = jx;
-        i = j;
+    if (t->free_head != FC_NIL) {
+        fc_idx ix = t->free_head;
+        t->free_head = t->entries[ix].next;
+        return ix;
     }
-    t->index[i] = FC_NIL;
+    return (fc_idx)t->top++;
 }
 
-/* Rebuild the index with `nslots` slots (a power of two >= 8 and > t->len). */
-static int
-fc_index_build(fc_table *t, size_t nslots)
+/* Give entry ix (already out of the index and the lists) back to the free list. */
+static inline void
+fc_entry_free(fc_table *t, fc_idx ix)
 {
-    int bits = 0;
-    while (((size_t)1 << bits) < nslots)
-        bits++;
-    fc_idx *index = PyMem_Malloc(nslots * sizeof(fc_idx));
-    if (index == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memset(index, 0xff, nslots * sizeof(fc_idx));
-    PyMem_Free(t->index);
-    t->index = index;
-    t->mask = nslots - 1;
-    t->shift = 64 - bits;
-    for (Py_ssize_t ix = 0; ix < t->top; ix++)
-        if (t->entries[ix].key != NULL)
-            fc_index_put(t, (fc_idx)ix);
-    t->version++;
-    return 0;
+    fc_entry *e = &t->entries[ix];
+    e->key = e->value = NULL;
+    e->next = t->free_head;
+    t->free_head = ix;
+    t->len--;
+    fc_table_changed(t);
 }
 
-/* Rebuild the index for capacity `cap` entries (load factor <= 1/2). */
-static FC_MAYBE_UNUSED int
-fc_index_resize(fc_table *t, Py_ssize_t cap)
-{
-    size_t size = 8;
-    while (size < (size_t)cap * 2)
-        size <<= 1;
-    return fc_index_build(t, size);
-}
+/* table.c */
+void fc_index_put(fc_table *t, fc_idx ix);
+void fc_index_remove(fc_table *t, fc_idx ix);
+
+/* Grows the arrays parallel to the entries to `cap` (the old contents kept); 0 or -1 with
+ * MemoryError set. */
+typedef int (*fc_resize_fn)(void *owner, Py_ssize_t cap);
+
+/* Room for one more entry: grows the entries, the owner's parallel arrays (resize, may be
+ * NULL) and the index when the free list is empty and every entry is in use. `limit` caps
+ * the capacity (it is exceeded by one only when the table is full at the limit).
+ * 0, or -1 with OverflowError/MemoryError set and the table unchanged. */
+int fc_table_reserve(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner);
+
+/* Detach everything: the table is empty and consistent afterwards; returns the old entries
+ * array (and its `top`) for the caller to release once its own structures are reset. */
+fc_entry *fc_table_detach(fc_table *t, Py_ssize_t *top);
+/* Release the keys and values of a detached entries array, then the array. */
+void fc_entries_release(fc_entry *entries, Py_ssize_t top);
 
 #endif /* FC_TABLE_H */

@@ -1,6 +1,6 @@
 /*
- * wrapper.c: the compiled call wrapper of fastcache's memoizing decorators
- * (module fastcache._cwrapper). The pure-Python twin, fastcache/_py/wrapper.py, is the
+ * wrapper.c: the compiled call wrappers of fastcache's memoizing decorators (module
+ * fastcache._core, which also holds the cache classes: core.h lists its files). The pure-Python twin, fastcache/_py/wrapper.py, is the
  * reference; fastcache/decorators.py chooses between them and does everything that is not
  * on the hot path (argument checks, update_wrapper, cache_parameters).
  *
@@ -27,10 +27,10 @@
  *     dense array of {hash, key, value, 32-bit prev/next} (32 bytes; TTL and LFU add a
  *     parallel 24-byte record); the index is a power-of-two array of entry numbers (12-24
  *     bytes per entry),
- *     linear probing, Fibonacci-hashed home slot, load <= 1/3, deletion by backward shift
- *     (no tombstones, so constant churn never degrades). ~50 bytes per entry in all,
- *     where functools' dict of link objects takes ~150.
- *     LFU: O(1) frequency buckets (Shah, Mitra, Matani 2010) threaded through the list.
+ *     linear probing, Fibonacci-hashed home slot, load <= 1/3 (the cache classes: 1/2),
+ *     deletion by backward shift (no tombstones, so constant churn never degrades).
+ *     ~50 bytes per entry in all, where functools' dict of link objects takes ~150.
+ *     LFU: the cache classes' frequency groups on the eviction list (lfu.h).
  *     TTL: LRU order plus a write-order list; with one ttl per wrapper, write order is
  *     deadline order, so expiry pops exactly the expired entries from its head.
  *  4. time.monotonic as the TTL timer is read with clock_gettime directly, and a hit far
@@ -53,18 +53,12 @@
  *    threading.Event made only when a second thread arrives); the owner thread re-entering
  *    for its own key does not wait.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "core.h"
 #include <structmember.h>
-#include <stdint.h>
 #include <string.h>
-#include <time.h>
 #if defined(__linux__)
 #include <pthread.h>
 #endif
-
-#include "clock.h"
-#include "table.h"
 
 #define STACK_MARGIN (256 * 1024)
 
@@ -85,21 +79,16 @@ enum { POLICY_LRU = 0, POLICY_FIFO = 1, POLICY_LFU = 2, POLICY_TTL = 3 };
 
 /* The table (table.h): entries of 32 bytes {hash, key, value, prev, next}, where `key` is
    the argument itself (an exact int or str: "single") or the flat key tuple (an exact
-   tuple), and prev/next link the policy list (head is evicted first). TTL and LFU add an
-   extra_t (24 bytes) per entry. */
+   tuple), and prev/next link the policy list (head is evicted first). TTL adds an extra_t
+   (16 bytes) per entry, LFU its group (lfu.h, 4 bytes). */
 typedef struct {
     double deadline;     /* TTL */
     fc_idx wprev, wnext; /* TTL: write order */
-    fc_idx bucket;       /* LFU: frequency bucket */
 } extra_t;
 
-#define IS_SINGLE(key) (!PyTuple_CheckExact(key))
+FC_LIST_OPS(wlist, extra_t, wprev, wnext)
 
-typedef struct {
-    int64_t freq;
-    fc_idx tail;        /* most recent entry of this frequency (its group ends here) */
-    fc_idx count;       /* entries in the group; next free bucket when free */
-} bucket_t;
+#define IS_SINGLE(key) (!PyTuple_CheckExact(key))
 
 /* One in-flight computation (single flight). */
 typedef struct flight {
@@ -126,10 +115,10 @@ typedef struct {
     Py_ssize_t hits, misses;
     /* table */
     fc_table t;             /* `version` is also bumped when a flight ends */
-    extra_t *extra;         /* TTL, LFU: parallel to t.entries */
-    bucket_t *buckets;
-    fc_idx bucket_free, bucket_top;
-    fc_idx head, tail, whead, wtail;
+    extra_t *extra;         /* TTL: parallel to t.entries */
+    fc_lfu lfu;             /* LFU */
+    fc_list order;          /* the policy list: head is evicted first */
+    fc_list worder;         /* TTL: write order (through extra) */
     flight_t *flights;
     /* mapping mode (cached(cache, key, lock)): the table above stays empty */
     PyObject *cache, *key, *lock;
@@ -142,54 +131,6 @@ static PyObject *kwd_mark;          /* separates args from keyword items in a ke
 static PyObject *monotonic_func;    /* time.monotonic */
 static PyObject *event_type;        /* threading.Event */
 static PyObject *str_enter, *str_exit, *str_setdefault, *str_clear;
-
-/* ---------------------------------------------------------------------------------- */
-/* deferred decrefs: user objects released only once an operation is complete */
-
-typedef struct {
-    PyObject *small[4];
-    int n;
-    PyObject *list;
-} deferred_t;
-
-static void
-defer(deferred_t *d, PyObject *obj)     /* steals obj */
-{
-    if (d->n < 4) {
-        d->small[d->n++] = obj;
-        return;
-    }
-    if (d->list == NULL) {
-        d->list = PyList_New(0);
-    }
-    if (d->list == NULL || PyList_Append(d->list, obj) < 0) {
-        /* out of memory: keep the object alive rather than risk a decref mid-update */
-        PyErr_Clear();
-        return;
-    }
-    Py_DECREF(obj);   /* the list holds it now */
-}
-
-static void
-flush(deferred_t *d)
-{
-    PyObject *exc_type, *exc_value, *exc_tb;
-    if (d->n == 0 && d->list == NULL) {
-        return;
-    }
-    int pending = PyErr_Occurred() != NULL;   /* a finalizer must not see or eat it */
-    if (pending) {
-        PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    }
-    for (int i = 0; i < d->n; i++) {
-        Py_DECREF(d->small[i]);
-    }
-    d->n = 0;
-    Py_CLEAR(d->list);
-    if (pending) {
-        PyErr_Restore(exc_type, exc_value, exc_tb);
-    }
-}
 
 /* ---------------------------------------------------------------------------------- */
 /* the key of a call, never materialised on a hit */
@@ -302,51 +243,12 @@ lookup(wrapper_t *w, const vkey_t *vk, Py_hash_t h)
     return fc_lookup_with(&w->t, h, vk->single, vk_eq, vk);
 }
 
-/* Index slots per entry of capacity: load <= 1/3 (table.h's fc_index_resize: 1/2). Every
-   miss into a full cache deletes (backward shift) and inserts; at load 1/2 that costs ~13%
-   more instructions per miss, for 4 more bytes per entry here. */
-#define SLOTS_PER_ENTRY 3
-
-/* An index for `cap` entries (kept when it is large enough). */
+/* The arrays parallel to the entries (table.h's fc_resize_fn). */
 static int
-index_fit(wrapper_t *w, Py_ssize_t cap)
+wrapper_resize(void *owner, Py_ssize_t cap)
 {
-    size_t nslots = w->t.index == NULL ? 8 : w->t.mask + 1;
-    if (w->t.index != NULL && nslots >= (size_t)cap * SLOTS_PER_ENTRY) {
-        return 0;
-    }
-    while (nslots < (size_t)cap * SLOTS_PER_ENTRY) {
-        nslots *= 2;
-    }
-    return fc_index_build(&w->t, nslots);
-}
-
-/* Room for one more entry: grow the entry array (and the index) when needed. */
-static int
-reserve(wrapper_t *w)
-{
-    if (w->t.free_head != FC_NIL || w->t.top < w->t.cap) {
-        return 0;
-    }
-    Py_ssize_t limit = w->bounded ? w->maxsize : FC_MAX_ENTRIES;
-    if (limit > FC_MAX_ENTRIES) {
-        limit = FC_MAX_ENTRIES;
-    }
-    if (w->t.cap >= limit) {
-        PyErr_SetString(PyExc_OverflowError, "cache is too large");
-        return -1;
-    }
-    Py_ssize_t cap = w->t.cap ? w->t.cap * 2 : 8;
-    if (cap > limit) {
-        cap = limit;
-    }
-    fc_entry *entries = PyMem_Realloc(w->t.entries, (size_t)cap * sizeof(fc_entry));
-    if (entries == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    w->t.entries = entries;
-    if (w->policy == POLICY_LFU || w->policy == POLICY_TTL) {
+    wrapper_t *w = owner;
+    if (w->policy == POLICY_TTL) {
         extra_t *extra = PyMem_Realloc(w->extra, (size_t)cap * sizeof(extra_t));
         if (extra == NULL) {
             PyErr_NoMemory();
@@ -355,191 +257,52 @@ reserve(wrapper_t *w)
         w->extra = extra;
     }
     if (w->policy == POLICY_LFU) {
-        bucket_t *buckets = PyMem_Realloc(w->buckets, (size_t)cap * sizeof(bucket_t));
-        if (buckets == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        w->buckets = buckets;
+        return fc_lfu_resize(&w->lfu, cap);
     }
-    /* index first: if it cannot be made, cap stays as it was (the larger arrays are kept) */
-    if (index_fit(w, cap) < 0) {
-        return -1;
-    }
-    w->t.cap = cap;
-    w->t.version++;
     return 0;
 }
 
-/* --- policy lists -------------------------------------------------------------------- */
-
-static inline void
-list_unlink(wrapper_t *w, fc_idx ix)
+/* Room for one more entry (table.c's one growth mechanism). */
+static int
+reserve(wrapper_t *w)
 {
-    fc_entry *e = &w->t.entries[ix];
-    if (e->prev != FC_NIL) w->t.entries[e->prev].next = e->next; else w->head = e->next;
-    if (e->next != FC_NIL) w->t.entries[e->next].prev = e->prev; else w->tail = e->prev;
+    return fc_table_reserve(&w->t, w->bounded ? w->maxsize : FC_MAX_ENTRIES, wrapper_resize, w);
 }
 
-static inline void
-list_insert_after(wrapper_t *w, fc_idx ix, fc_idx after)  /* after == FC_NIL: at the head */
-{
-    fc_entry *e = &w->t.entries[ix];
-    e->prev = after;
-    e->next = (after == FC_NIL) ? w->head : w->t.entries[after].next;
-    if (e->next != FC_NIL) w->t.entries[e->next].prev = ix; else w->tail = ix;
-    if (after != FC_NIL) w->t.entries[after].next = ix; else w->head = ix;
-}
-
-static inline void
-wlist_unlink(wrapper_t *w, fc_idx ix)
-{
-    extra_t *e = &w->extra[ix];
-    if (e->wprev != FC_NIL) w->extra[e->wprev].wnext = e->wnext; else w->whead = e->wnext;
-    if (e->wnext != FC_NIL) w->extra[e->wnext].wprev = e->wprev; else w->wtail = e->wprev;
-}
-
-static inline void
-wlist_append(wrapper_t *w, fc_idx ix)
-{
-    extra_t *e = &w->extra[ix];
-    e->wprev = w->wtail;
-    e->wnext = FC_NIL;
-    if (w->wtail != FC_NIL) w->extra[w->wtail].wnext = ix; else w->whead = ix;
-    w->wtail = ix;
-}
-
-static fc_idx
-bucket_new(wrapper_t *w, int64_t freq)
-{
-    fc_idx b;
-    if (w->bucket_free != FC_NIL) {
-        b = w->bucket_free;
-        w->bucket_free = w->buckets[b].count;
-    }
-    else {
-        b = w->bucket_top++;   /* never more buckets than entries: within cap */
-    }
-    w->buckets[b].freq = freq;
-    w->buckets[b].tail = FC_NIL;
-    w->buckets[b].count = 0;
-    return b;
-}
-
+/* Remove entry ix entirely; its key and value go to `d` (released once the call is
+   complete, never reported). */
 static void
-bucket_free(wrapper_t *w, fc_idx b)
-{
-    w->buckets[b].count = w->bucket_free;
-    w->bucket_free = b;
-}
-
-/* LFU: take entry ix out of its group (not out of the list). */
-static void
-lfu_leave(wrapper_t *w, fc_idx ix)
-{
-    fc_idx b = w->extra[ix].bucket;
-    bucket_t *bk = &w->buckets[b];
-    if (--bk->count == 0) {
-        bucket_free(w, b);
-    }
-    else if (bk->tail == ix) {
-        bk->tail = w->t.entries[ix].prev;   /* groups are contiguous: prev is in the group */
-    }
-}
-
-/* LFU hit: frequency + 1, becomes the most recent of its new group. */
-static void
-lfu_touch(wrapper_t *w, fc_idx ix)
-{
-    fc_entry *e = &w->t.entries[ix];
-    fc_idx b = w->extra[ix].bucket;
-    int64_t freq = w->buckets[b].freq + 1;
-    fc_idx last = w->buckets[b].tail;          /* last entry of the current group */
-    fc_idx after_group = w->t.entries[last].next;
-    fc_idx target = FC_NIL;
-    if (after_group != FC_NIL && w->buckets[w->extra[after_group].bucket].freq == freq) {
-        target = w->extra[after_group].bucket;
-    }
-    fc_idx orig_prev = e->prev;
-    lfu_leave(w, ix);
-    list_unlink(w, ix);
-    fc_idx after;
-    if (target != FC_NIL) {
-        after = w->buckets[target].tail;
-    }
-    else {
-        /* new group right after what remains of the old one (or where the entry was) */
-        after = (last == ix) ? orig_prev : last;
-        target = bucket_new(w, freq);
-    }
-    list_insert_after(w, ix, after);
-    w->extra[ix].bucket = target;
-    w->buckets[target].count++;
-    w->buckets[target].tail = ix;
-}
-
-static void
-lfu_enter(wrapper_t *w, fc_idx ix)    /* a new entry: frequency 1 */
-{
-    fc_idx target = FC_NIL, after = FC_NIL;
-    if (w->head != FC_NIL && w->buckets[w->extra[w->head].bucket].freq == 1) {
-        target = w->extra[w->head].bucket;
-        after = w->buckets[target].tail;
-    }
-    else {
-        target = bucket_new(w, 1);
-    }
-    list_insert_after(w, ix, after);
-    w->extra[ix].bucket = target;
-    w->buckets[target].count++;
-    w->buckets[target].tail = ix;
-}
-
-/* Remove entry ix entirely; its key and value go to `d`. */
-static void
-remove_entry(wrapper_t *w, fc_idx ix, deferred_t *d)
+remove_entry(wrapper_t *w, fc_idx ix, fc_pending *d)
 {
     fc_index_remove(&w->t, ix);
     if (w->bounded || w->policy == POLICY_TTL) {
         if (w->policy == POLICY_LFU) {
-            lfu_leave(w, ix);
+            fc_lfu_leave(&w->lfu, w->t.entries, ix);
         }
-        list_unlink(w, ix);
+        fc_list_unlink(w->t.entries, &w->order, ix);
         if (w->policy == POLICY_TTL) {
-            wlist_unlink(w, ix);
+            wlist_unlink(w->extra, &w->worder, ix);
         }
     }
     fc_entry *e = &w->t.entries[ix];
     PyObject *key = e->key, *value = e->value;
-    e->key = e->value = NULL;
-    e->next = w->t.free_head;
-    w->t.free_head = ix;
-    w->t.len--;
-    w->t.version++;
-    defer(d, key);      /* consistent again: defer may allocate (and so collect) */
-    defer(d, value);
+    fc_entry_free(&w->t, ix);
+    fc_pending_push(d, key, value, NULL, 0, 0);
 }
 
 /* A new entry for a key known to be absent. Steals key; borrows value. */
 static int
 insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, PyObject *value, double now,
-           deferred_t *d)
+           fc_pending *d)
 {
-    if (w->bounded && w->t.len >= w->maxsize && w->head != FC_NIL) {
-        remove_entry(w, w->head, d);
+    if (w->bounded && w->t.len >= w->maxsize && w->order.head != FC_NIL) {
+        remove_entry(w, w->order.head, d);
     }
     if (reserve(w) < 0) {
         Py_DECREF(key);
         return -1;
     }
-    fc_idx ix;
-    if (w->t.free_head != FC_NIL) {
-        ix = w->t.free_head;
-        w->t.free_head = w->t.entries[ix].next;
-    }
-    else {
-        ix = (fc_idx)w->t.top++;
-    }
+    fc_idx ix = fc_entry_take(&w->t);
     fc_entry *e = &w->t.entries[ix];
     e->hash = h;
     e->key = key;
@@ -550,26 +313,26 @@ insert_new(wrapper_t *w, Py_hash_t h, PyObject *key, PyObject *value, double now
     }
     if (w->bounded || w->policy == POLICY_TTL) {
         if (w->policy == POLICY_LFU) {
-            lfu_enter(w, ix);
+            fc_lfu_enter(&w->lfu, w->t.entries, &w->order, ix, 1);
         }
         else {
-            list_insert_after(w, ix, w->tail);
+            fc_list_append(w->t.entries, &w->order, ix);
         }
         if (w->policy == POLICY_TTL) {
-            wlist_append(w, ix);
+            wlist_append(w->extra, &w->worder, ix);
         }
     }
     fc_index_put(&w->t, ix);
     w->t.len++;
-    w->t.version++;
+    fc_table_changed(&w->t);
     return 0;
 }
 
 static void
-expire(wrapper_t *w, double now, deferred_t *d)
+expire(wrapper_t *w, double now, fc_pending *d)
 {
-    while (w->whead != FC_NIL && !(now < w->extra[w->whead].deadline)) {
-        remove_entry(w, w->whead, d);
+    while (w->worder.head != FC_NIL && !(now < w->extra[w->worder.head].deadline)) {
+        remove_entry(w, w->worder.head, d);
     }
 }
 
@@ -577,34 +340,23 @@ expire(wrapper_t *w, double now, deferred_t *d)
 static void
 init_table(wrapper_t *w)
 {
-    w->t.entries = NULL;
-    w->buckets = NULL;
+    fc_table_init(&w->t, 3);   /* load <= 1/3: see the notes at the top, point 3 */
     w->extra = NULL;
-    w->t.index = NULL;         /* lookups find nothing without reading it */
-    w->t.mask = 0;
-    w->t.shift = 63;
-    w->t.cap = w->t.top = w->t.len = 0;
-    w->t.free_head = w->bucket_free = FC_NIL;
-    w->bucket_top = 0;
-    w->head = w->tail = w->whead = w->wtail = FC_NIL;
-    w->t.version++;
+    fc_lfu_init(&w->lfu);
+    fc_list_init(&w->order);
+    fc_list_init(&w->worder);
 }
 
 /* Detach everything (the table is empty and consistent afterwards), then release. */
 static void
 clear_table(wrapper_t *w)
 {
-    fc_entry *entries = w->t.entries;
-    Py_ssize_t top = w->t.top;
-    PyMem_Free(w->t.index);
-    PyMem_Free(w->buckets);
+    Py_ssize_t top;
+    fc_entry *entries = fc_table_detach(&w->t, &top);
+    fc_lfu_free(&w->lfu);
     PyMem_Free(w->extra);
     init_table(w);
-    for (Py_ssize_t i = 0; i < top; i++) {
-        Py_XDECREF(entries[i].key);
-        Py_XDECREF(entries[i].value);
-    }
-    PyMem_Free(entries);
+    fc_entries_release(entries, top);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -629,22 +381,10 @@ get_now(wrapper_t *w, double *now)
         return 0;
     }
     if (w->fast_monotonic) {
-        *now = fc_clock_read(CLOCK_MONOTONIC);
+        *now = fc_clock_monotonic();
         return 0;
     }
-    PyObject *t = PyObject_CallNoArgs(w->timer);
-    if (t == NULL) {
-        return -1;
-    }
-    if (!PyFloat_Check(t) && !PyLong_Check(t)) {
-        PyErr_Format(PyExc_TypeError, "timer must return a real number, not %.100s",
-                     Py_TYPE(t)->tp_name);
-        Py_DECREF(t);
-        return -1;
-    }
-    *now = PyFloat_AsDouble(t);
-    Py_DECREF(t);
-    return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
+    return fc_call_timer(w->timer, now);
 }
 
 #if defined(__linux__)
@@ -714,16 +454,21 @@ restart:
         }
         PyObject *stored = f->key;
         Py_INCREF(stored);
-        uint64_t version = w->t.version;   /* flight_end bumps it: f is only used if unchanged */
+        /* flight_end bumps the version: f is only used if unchanged; as in table.h, only
+           changes made by the comparison itself count towards the restart bound */
+        uint64_t version = w->t.version, own = w->t.own_changes;
+        void *outer = fc_comparing;
+        fc_comparing = &w->t;
         int r = vk != NULL ? vk_equal(vk, stored, f->single)
                            : PyObject_RichCompareBool(stored, key, Py_EQ);
+        fc_comparing = outer;
         Py_DECREF(stored);
         if (r < 0) {
             *err = 1;
             return NULL;
         }
         if (w->t.version != version) {
-            if (fc_restart(&restarts) < 0) {
+            if (own != w->t.own_changes && fc_restart(&restarts) < 0) {
                 *err = 1;
                 return NULL;
             }
@@ -744,7 +489,7 @@ flight_end(wrapper_t *w, flight_t *mine)
         p = &(*p)->next;
     }
     *p = mine->next;
-    w->t.version++;
+    fc_table_changed(&w->t);
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
     if (mine->event != NULL) {
@@ -823,11 +568,10 @@ hit_value(wrapper_t *w, fc_idx ix)
 {
     if (w->bounded) {
         if (w->policy == POLICY_LFU) {
-            lfu_touch(w, ix);
+            fc_lfu_touch(&w->lfu, w->t.entries, &w->order, ix);
         }
-        else if (w->policy != POLICY_FIFO && ix != w->tail) {
-            list_unlink(w, ix);
-            list_insert_after(w, ix, w->tail);
+        else if (w->policy != POLICY_FIFO) {
+            fc_list_move_to_tail(w->t.entries, &w->order, ix);
         }
     }
     w->hits++;
@@ -933,7 +677,8 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
         return NULL;
     }
 
-    deferred_t d = {{NULL}, 0, NULL};
+    fc_pending d;
+    fc_pending_init(&d);
     int failed = 0;
     if (get_now(w, &now) < 0) {
         failed = 1;
@@ -946,10 +691,7 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
            finalizers calling us again) happens before the last lookup: from it to the
            insert no Python code runs, so "absent" stays true. */
         PyObject *key = vk_materialise(&vk);
-        if (key != NULL && d.n > 0 && d.list == NULL) {
-            d.list = PyList_New(0);
-        }
-        if (key == NULL || (d.n > 0 && d.list == NULL)) {
+        if (key == NULL) {
             Py_XDECREF(key);
             failed = 1;
         }
@@ -978,7 +720,7 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
     if (mine) {
         flight_end(w, mine);
     }
-    flush(&d);
+    fc_pending_finish(&d, NULL);
     if (failed) {
         Py_DECREF(result);
         return NULL;
@@ -1283,7 +1025,7 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (pol == POLICY_TTL) {
         Py_INCREF(timer);
         w->timer = timer;
-        w->fast_monotonic = (timer == monotonic_func);
+        w->fast_monotonic = FC_NATIVE_CLOCKS && timer == monotonic_func;
     }
     w->maxsize = maxsize;
     w->bounded = bounded;
@@ -1362,12 +1104,13 @@ wrapper_cache_info(wrapper_t *w, PyObject *unused)
 {
     if (w->policy == POLICY_TTL) {
         double now;
-        deferred_t d = {{NULL}, 0, NULL};
+        fc_pending d;
+        fc_pending_init(&d);
         if (get_now(w, &now) < 0) {
             return NULL;
         }
         expire(w, now, &d);
-        flush(&d);
+        fc_pending_finish(&d, NULL);
     }
     return PyObject_CallFunction(w->cache_info_type, "nnOn", w->hits, w->misses,
                                  w->maxsize_obj, w->t.len);
@@ -1431,7 +1174,7 @@ PyDoc_STRVAR(wrapper_doc,
 
 static PyTypeObject wrapper_type = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "fastcache._cwrapper._lru_cache_wrapper",
+    .tp_name = "fastcache._core._lru_cache_wrapper",
     .tp_basicsize = sizeof(wrapper_t),
     .tp_dealloc = (destructor)wrapper_dealloc,
     .tp_vectorcall_offset = offsetof(wrapper_t, vectorcall),
@@ -1606,75 +1349,47 @@ static void
 init_mapping_type(void)
 {
     mapping_type = wrapper_type;
-    mapping_type.tp_name = "fastcache._cwrapper._cached_wrapper";
+    mapping_type.tp_name = "fastcache._core._cached_wrapper";
     mapping_type.tp_doc = mapping_doc;
     mapping_type.tp_methods = mapping_methods;
     mapping_type.tp_getset = mapping_getset;
     mapping_type.tp_new = mapping_new;
 }
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "fastcache._cwrapper",
-    .m_doc = "Compiled call wrapper of fastcache's memoizing decorators (csrc/wrapper.c).",
-    .m_size = -1,
-};
-
-PyMODINIT_FUNC
-PyInit__cwrapper(void)
+/* Adds _lru_cache_wrapper and _cached_wrapper to fastcache._core (module.c). */
+int
+fc_wrapper_add(PyObject *m)
 {
-    PyObject *m, *mod;
-    init_mapping_type();
-    fc_clock_init();
-    if (PyType_Ready(&wrapper_type) < 0 || PyType_Ready(&mapping_type) < 0) {
-        return NULL;
-    }
     if (kwd_mark == NULL) {
+        init_mapping_type();
+        if (PyType_Ready(&wrapper_type) < 0 || PyType_Ready(&mapping_type) < 0) {
+            return -1;
+        }
         kwd_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
         if (kwd_mark == NULL) {
-            return NULL;
+            return -1;
         }
-        mod = PyImport_ImportModule("time");
+        monotonic_func = fc_g.time_monotonic;
+        PyObject *mod = PyImport_ImportModule("threading");
         if (mod == NULL) {
-            return NULL;
-        }
-        monotonic_func = PyObject_GetAttrString(mod, "monotonic");
-        Py_DECREF(mod);
-        if (monotonic_func == NULL) {
-            return NULL;
-        }
-        mod = PyImport_ImportModule("threading");
-        if (mod == NULL) {
-            return NULL;
+            return -1;
         }
         event_type = PyObject_GetAttrString(mod, "Event");
         Py_DECREF(mod);
         if (event_type == NULL) {
-            return NULL;
+            return -1;
         }
         str_enter = PyUnicode_InternFromString("__enter__");
         str_exit = PyUnicode_InternFromString("__exit__");
         str_setdefault = PyUnicode_InternFromString("setdefault");
         str_clear = PyUnicode_InternFromString("clear");
         if (!str_enter || !str_exit || !str_setdefault || !str_clear) {
-            return NULL;
+            return -1;
         }
     }
-    m = PyModule_Create(&module_def);
-    if (m == NULL) {
-        return NULL;
+    if (PyModule_AddObjectRef(m, "_lru_cache_wrapper", (PyObject *)&wrapper_type) < 0 ||
+        PyModule_AddObjectRef(m, "_cached_wrapper", (PyObject *)&mapping_type) < 0) {
+        return -1;
     }
-    Py_INCREF(&wrapper_type);
-    if (PyModule_AddObject(m, "_lru_cache_wrapper", (PyObject *)&wrapper_type) < 0) {
-        Py_DECREF(&wrapper_type);
-        Py_DECREF(m);
-        return NULL;
-    }
-    Py_INCREF(&mapping_type);
-    if (PyModule_AddObject(m, "_cached_wrapper", (PyObject *)&mapping_type) < 0) {
-        Py_DECREF(&mapping_type);
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
+    return 0;
 }

@@ -59,12 +59,9 @@ def _source_checkout() -> bool:
 
 
 def _load_compiled() -> tuple[ModuleType, ModuleType]:
-    """The compiled core and the module holding the compiled call wrappers."""
+    """The compiled core, which also holds the compiled call wrappers."""
     core = importlib.import_module("fastcache._core")
-    if hasattr(core, "_lru_cache_wrapper"):
-        return core, core
-    # round one's layout: the wrappers in their own extension module
-    return core, importlib.import_module("fastcache._cwrapper")
+    return core, core
 
 
 impl: ModuleType

@@ -7,7 +7,8 @@ implementations follow (docs/core-spec.md).
 """
 
 from collections.abc import MutableMapping
-from typing import TypeVar
+from inspect import Signature
+from typing import ClassVar, TypeVar
 
 from . import _core
 
@@ -18,6 +19,9 @@ _VT = TypeVar("_VT")
 
 class Cache(_core.Cache[_KT, _VT], MutableMapping[_KT, _VT]):
     """Mutable mapping with a maximum size; evicts in insertion order (cachetools' Cache)."""
+
+    # the compiled classes' parameters, annotated as the twin's (see fastcache/caches.py)
+    __signature__: ClassVar[Signature]
 
 class LRUCache(_core.LRUCache[_KT, _VT], Cache[_KT, _VT]):
     """Least Recently Used cache."""

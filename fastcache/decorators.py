@@ -2,7 +2,7 @@
 
 Structure as ``functools``: the public decorators here validate their arguments, choose a
 wrapper at decoration time and call ``update_wrapper`` once; the hot call wrapper is
-the compiled ``_lru_cache_wrapper`` (``csrc/wrapper.c``) or its pure-Python twin
+the compiled ``fastcache._core._lru_cache_wrapper`` (``csrc/wrapper.c``) or its pure-Python twin
 ``fastcache._py.wrapper._lru_cache_wrapper``, as ``fastcache._impl`` chose (the one place
 that does). ``WRAPPER_IMPLEMENTATION`` says which (``"c"`` or ``"py"``).
 

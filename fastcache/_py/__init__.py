@@ -6,7 +6,8 @@ cannot be imported, and ``FASTCACHE_PURE_PYTHON=1`` selects it.
 from __future__ import annotations
 
 from .._types import DELETED, EVICTED, EXPIRED, REPLACED, CacheStats
-from .caches import Cache, FIFOCache, LFUCache, LRUCache, RRCache
+from .caches import Cache, FIFOCache, LRUCache, RRCache
+from .lfu import LFUCache
 from .timed import TLRUCache, TTLCache
 
 __all__ = [

@@ -1,5 +1,5 @@
-"""Pure-Python twin of the compiled cache core: ``Cache``, ``FIFOCache``, ``LRUCache``, ``RRCache``
-and ``LFUCache`` (the timed caches are in ``timed.py``).
+"""Pure-Python twin of the compiled cache core (``csrc/cache.c``): ``Cache``, ``FIFOCache``,
+``LRUCache`` and ``RRCache`` (``LFUCache`` is in ``lfu.py``, the timed caches in ``timed.py``).
 
 The behaviour is the contract in docs/core-spec.md; this module is its executable reference.
 
@@ -9,9 +9,10 @@ How it is built:
    ``dict`` (``RRCache``, ``LFUCache``) of key -> value; the ``OrderedDict``'s order *is* the
    eviction order (``move_to_end`` and taking the first key are O(1) in C). Sizes live in a
    second dict only when ``getsizeof`` is not the default (as cachetools).
-2. LFU is the O(1) frequency-bucket list of Shah, Mitra and Matani (2010): a doubly linked list of
-   buckets in increasing frequency, each an ``OrderedDict`` of keys in the order they reached that
-   frequency, so ties go to the least recently used key.
+2. LFU (``lfu.py``, the twin of ``csrc/lfu.c``) is the O(1) frequency-bucket list of Shah,
+   Mitra and Matani (2010): a doubly linked list of buckets in increasing frequency, each an
+   ``OrderedDict`` of keys in the order they reached that frequency, so ties go to the least
+   recently used key. (The C keeps the same order as groups on its one eviction list.)
 3. Threads: writes hold an ``RLock``; reads of keys of exact type ``int``/``str``/``bytes``/
    ``float`` are lock-free (one C dict operation each, atomic under the GIL), because an
    uncontended lock costs more than the read itself. Reads of other keys take the lock, so that a
@@ -56,7 +57,6 @@ __all__ = [
     "Cache",
     "CacheStats",
     "FIFOCache",
-    "LFUCache",
     "LRUCache",
     "RRCache",
 ]
@@ -101,7 +101,7 @@ def check_callable(value: Any, name: str, optional: bool = True) -> Any:
     return value
 
 
-MAX_SIZE = sys.maxsize // 2  # the compiled core keeps sizes in a Py_ssize_t
+MAX_SIZE = sys.maxsize  # the compiled core keeps sizes (and their total) in a Py_ssize_t
 
 
 def check_size(size: Any) -> int:
@@ -136,6 +136,11 @@ class _GetSizeOf:
         return default_getsizeof
 
 
+class _Restart(Exception):
+    """Raised inside a write whose lookup ran ``__init__`` (from a key's ``__eq__``): the
+    configuration it computed with is gone; the write starts again (as the C's generation)."""
+
+
 class _NoFastPath:
     """Stands for the key types of the read fast path when it is disabled (no key has it)."""
 
@@ -153,6 +158,7 @@ class Cache:
         "_fast",
         "_fint",
         "_fstr",
+        "_gen",
         "_hits",
         "_lock",
         "_maxsize",
@@ -170,6 +176,7 @@ class Cache:
 
     getsizeof: Any = _GetSizeOf()
     _on_evict: Callable[[Any, Any, str], object] | None
+    _lock: Any  # set once, at the first initialisation (_setup)
     # The storage is an OrderedDict where eviction takes the first key: a dict would make
     # next(iter(d)) skip the deleted slots at its front, O(n) per eviction between resizes.
     _ordered = True
@@ -182,17 +189,40 @@ class Cache:
     # -- construction -------------------------------------------------------------------------
 
     def _setup(self, maxsize: Any, getsizeof: Any, on_evict: Any, stats: Any) -> None:
-        self._maxsize = check_maxsize(maxsize)
-        self._sizefn = check_callable(getsizeof, "getsizeof")
-        self._on_evict = check_callable(on_evict, "on_evict")
+        """(Re)initialise: the arguments are checked first (a failure changes nothing); then,
+        under the lock (kept from the first initialisation: ``__init__`` may be called again,
+        even from a key's ``__eq__`` while an operation holds it), the cache starts afresh."""
+        maxsize = check_maxsize(maxsize)
+        sizefn = check_callable(getsizeof, "getsizeof")
+        on_evict = check_callable(on_evict, "on_evict")
+        try:
+            lock = self._lock
+        except AttributeError:  # the first initialisation
+            lock = self._lock = threading.RLock()
+            self._depth = 0
+            self._churn = 0
+        depth = self._enter(True)
+        try:
+            data = getattr(self, "_data", None)
+            old = None if data is None else list(data.items())  # released after, consistent
+            self._configure(maxsize, sizefn, on_evict, stats)
+        finally:
+            self._leave(depth)
+        del old, lock
+
+    def _configure(self, maxsize: Any, sizefn: Any, on_evict: Any, stats: Any) -> None:
+        self._gen = getattr(self, "_gen", 0) + 1
+        self._maxsize = maxsize
+        self._sizefn = sizefn
+        self._on_evict = on_evict
         cls_sizeof = type(self).getsizeof
-        self._sized = getsizeof is not None or cls_sizeof is not default_getsizeof
+        self._sized = sizefn is not None or cls_sizeof is not default_getsizeof
         self._sizes: dict[Any, int] | None = {} if self._sized else None
-        self._new_storage()
+        if getattr(self, "_data", None) is None:
+            self._new_storage()
+        else:  # __init__ again: emptied in place, as clear() (_setup releases the entries)
+            self._data.clear()
         self._currsize: Any = 0
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._churn = 0
         self._pinned: Any = MISSING
         self._own_popitem = type(self).popitem in _OWN_POPITEMS
         # __setitem__'s fast path: unit sizes, no popitem() override, room for one entry
@@ -368,8 +398,16 @@ class Cache:
 
     def _store(self, key: Any, value: Any, size: int, notes: list[Note]) -> None:
         """``c[key] = value`` with the lock held; appends listener notes."""
+        gen = self._gen
         data = self._data
         old = data.get(key, MISSING)
+        if self._gen != gen:
+            raise _Restart
+        sizes = self._sizes
+        grow = size - (0 if old is MISSING else 1 if sizes is None else sizes[key])
+        if grow > MAX_SIZE - self._currsize and self._maxsize > MAX_SIZE:
+            # unbounded (nothing evicted to make room): the total must stay a Py_ssize_t
+            raise OverflowError("cache size overflow")
         if old is MISSING:
             maxsize = self._maxsize
             if self._currsize + size > maxsize:
@@ -381,6 +419,8 @@ class Cache:
                         self._evictions += 1
                 else:
                     self._make_room(size, MISSING, 0, notes)
+                    if self._gen != gen:  # popitem() cleared or re-initialised the cache
+                        raise _Restart
             data[key] = value
             sizes = self._sizes
             if sizes is not None:
@@ -474,6 +514,7 @@ class Cache:
             self._churn = 0
         self._depth = depth + 1
         evicted = None
+        gen = self._gen
         try:
             data = self._data
             old = MISSING
@@ -482,6 +523,8 @@ class Cache:
                     old = data[key]
                 except KeyError:  # removed meanwhile by a key's __eq__: an insert
                     pass
+            if self._gen != gen:
+                raise _Restart
             if old is MISSING:
                 if self._currsize >= self._maxsize:  # the storage order is the eviction order
                     evicted = data.popitem(False)
@@ -494,9 +537,14 @@ class Cache:
                 if self._reorder:
                     mte = self._mte
                     mte(key)
+        except _Restart:
+            gen = -1
         finally:
             self._depth = depth
             lock.release()
+        if gen == -1:
+            self._restart_write(key, value)
+            return
         if self._on_evict is not None:
             self._report(key, old, evicted)
 
@@ -521,10 +569,23 @@ class Cache:
         depth = self._enter(True)
         try:
             self._store(key, value, size, notes)
+        except _Restart:
+            notes.append((key, value, ""))  # marks the restart (never reported)
         finally:
             self._leave(depth)
+        if notes and notes[-1][2] == "":
+            self._restart_write(key, value)
+            return
         if notes and self._on_evict is not None:
             self._notify(notes)
+
+    def _restart_write(self, key: Any, value: Any) -> None:
+        """A write interrupted by ``__init__``: again, under the new configuration (a key
+        re-initialising the cache at every comparison: RuntimeError, as a lookup's bound)."""
+        self._churn += 1
+        if self._churn > _MAX_RESTARTS:
+            raise RuntimeError("cache changed during lookup")
+        self[key] = value
 
     def __delitem__(self, key: Any) -> None:
         Cache.pop(self, key)  # the same removal (not a subclass's pop())
@@ -632,8 +693,12 @@ class Cache:
         """Remove every entry (no listener calls)."""
         depth = self._enter(True)
         try:
-            old = self._data  # dropped after the structure is consistent again
-            self._new_storage()
+            # Emptied in place, so that a dict lookup in progress (this clear() ran from its
+            # key's __eq__) starts again, as the C's does; the entries are released once the
+            # structure is consistent again. A write in progress starts again (_gen).
+            old = list(self._data.items())
+            self._gen += 1
+            self._data.clear()
             if self._sizes is not None:
                 self._sizes = {}
             self._currsize = 0
@@ -707,11 +772,22 @@ class Cache:
         self._setup_from(params)
         data = self._data
         sizes = self._sizes
-        for key, value, size in entries:
+        maxsize = self._maxsize
+        for key, value, size in entries:  # everything a pickle says is checked (it may be crafted)
+            size = check_size(size)
+            if sizes is None and size != 1:
+                raise ValueError("invalid cache state: entry size")
+            if size > maxsize - self._currsize:
+                raise ValueError("invalid cache state: entries larger than maxsize")
+            if key in data:
+                raise ValueError("invalid cache state: duplicate key")
             data[key] = value
             if sizes is not None:
                 sizes[key] = size
             self._currsize += size
+        if not (isinstance(counters, tuple) and len(counters) == 4
+                and all(type(n) is int and n >= 0 for n in counters)):
+            raise ValueError("invalid cache state: counters")
         self._hits = itertools.count(counters[0])
         self._misses = itertools.count(counters[1])
         self._evictions, self._expirations = counters[2], counters[3]
@@ -855,11 +931,14 @@ class RRCache(Cache):
             self._setitem_general(key, value)
             return
         # As Cache.__setitem__, with _p_first, _discard and _link inlined.
+        gen = self._gen
         depth = self._enter(True)
         evicted = None
         try:
             data = self._data
             old = data.get(key, MISSING)
+            if self._gen != gen:
+                raise _Restart
             if old is MISSING:
                 keys = self._keys
                 index = self._index
@@ -882,8 +961,13 @@ class RRCache(Cache):
                 keys.append(key)
             else:
                 data[key] = value
+        except _Restart:
+            gen = -1
         finally:
             self._leave(depth)
+        if gen == -1:
+            self._restart_write(key, value)
+            return
         if self._on_evict is not None:
             self._report(key, old, evicted)
 
@@ -950,293 +1034,6 @@ class RRCache(Cache):
         self._keys = list(extra[1])
         self._index = {key: i for i, key in enumerate(self._keys)}
 
-
-class _Bucket:
-    """The keys used ``count`` times, least recently used first."""
-
-    __slots__ = ("count", "keys", "next", "prev")
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self.keys: collections.OrderedDict[Any, None] = collections.OrderedDict()
-        self.next: _Bucket = self
-        self.prev: _Bucket = self
-
-
-class LFUCache(Cache):
-    """Least Frequently Used cache; ties go to the least recently used entry."""
-
-    # Hits of plain keys are lock-free: they append the key to ``_pending`` (a deque: append
-    # and popleft are atomic), and the frequency structure applies those accesses, in order,
-    # under the lock before it is next read or changed (Caffeine's read buffer).
-    __slots__ = ("_buckets", "_pending", "_root")
-    _ordered = False
-
-    def _p_init(self) -> None:
-        self._root = _Bucket(0)  # sentinel: root.next has the lowest count
-        self._buckets: dict[Any, _Bucket] = {}
-        self._pending: collections.deque[Any] = collections.deque()
-
-    def __getitem__(self, key: Any) -> Any:
-        t = type(key)
-        if t is self._fint or t is self._fstr:  # no stats: lock-free, the access buffered
-            try:
-                value = self._data[key]
-            except KeyError:
-                pass
-            else:
-                pending = self._pending
-                pending.append(key)
-                if len(pending) > _PENDING_MAX:
-                    self._drain_locked()
-                return value
-            return self.__missing__(key)
-        if t in PLAIN:  # with stats (or a bytes/float key): no lock
-            return self._counted(key, self._lookup(key))
-        return self._counted(key, self._locked_lookup(key))
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        """The value for ``key`` (an access) if present, else ``default``."""
-        t = type(key)
-        if t is self._fint or t is self._fstr:  # no stats: lock-free, the access buffered
-            data = self._data
-            if key in data:  # cheaper than get, above all for a miss
-                try:
-                    value = data[key]
-                except KeyError:  # removed meanwhile by another thread
-                    return default
-                pending = self._pending
-                pending.append(key)
-                if len(pending) > _PENDING_MAX:
-                    self._drain_locked()
-                return value
-            return default
-        return self._get_lookup(key, default)
-
-    def _drain_locked(self) -> None:
-        lock = self._lock
-        lock.acquire()
-        try:
-            self._drain()
-        finally:
-            lock.release()
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if not self._fast:
-            self._setitem_general(key, value)
-            return
-        # As Cache.__setitem__, with _evict_one, _link and _p_touch inlined.
-        depth = self._enter(True)
-        evicted = None
-        try:
-            if self._pending:
-                self._drain()
-            data = self._data
-            old = data.get(key, MISSING)
-            if old is MISSING:
-                root = self._root
-                buckets = self._buckets
-                if self._currsize >= self._maxsize:
-                    bucket = root.next  # the lowest count; its first key is the least recent
-                    bkeys = bucket.keys
-                    gone = bkeys.popitem(last=False)[0]
-                    evicted = gone, data.pop(gone)
-                    self._evictions += 1
-                    del buckets[gone]
-                    if not bkeys:
-                        root.next = nxt = bucket.next
-                        nxt.prev = root
-                else:
-                    self._currsize += 1
-                data[key] = value
-                bucket = root.next
-                if bucket.count != 1:
-                    bucket = _Bucket(1)
-                    bucket.prev = root
-                    bucket.next = nxt = root.next
-                    nxt.prev = bucket
-                    root.next = bucket
-                bucket.keys[key] = None
-                buckets[key] = bucket
-            else:
-                data[key] = value
-                self._pending.append(key)
-                self._drain()
-        finally:
-            self._leave(depth)
-        if self._on_evict is not None:
-            self._report(key, old, evicted)
-
-    def _lookup(self, key: Any) -> Any:
-        """The value (an access, buffered) or ``MISSING``."""
-        value = self._data.get(key, MISSING)
-        if value is not MISSING:
-            pending = self._pending
-            pending.append(key)
-            if len(pending) > _PENDING_MAX:
-                self._drain_locked()
-        return value
-
-    def _drain(self) -> None:
-        """Apply the pending accesses, in order (lock held): each moves its key to the bucket
-        of the next count, created if needed; a bucket left empty is unlinked."""
-        pending = self._pending
-        popleft = pending.popleft
-        buckets = self._buckets
-        bucket_of = buckets.get
-        while pending:
-            key = popleft()
-            bucket = bucket_of(key)
-            if bucket is None:  # removed since the access
-                continue
-            nxt = bucket.next
-            count = bucket.count + 1
-            keys = bucket.keys
-            if nxt.count != count:
-                if len(keys) == 1:
-                    bucket.count = count
-                    continue
-                new = _Bucket(count)
-                new.prev = bucket
-                new.next = nxt
-                nxt.prev = new
-                bucket.next = new
-                nxt = new
-            nxt.keys[key] = None
-            del keys[key]
-            if not keys:
-                prev = bucket.prev
-                prev.next = nxt
-                nxt.prev = prev
-            buckets[key] = nxt
-
-    def _evict_one(self) -> tuple[Any, Any]:
-        if self._pending:
-            self._drain()
-        if self._pinned is not MISSING:
-            return super()._evict_one()
-        root = self._root
-        bucket = root.next
-        if bucket is root:
-            raise KeyError(f"{type(self).__name__} is empty")
-        keys = bucket.keys
-        key = next(iter(keys))
-        value = self._data.pop(key)
-        sizes = self._sizes
-        self._currsize -= 1 if sizes is None else sizes.pop(key)
-        del self._buckets[key]
-        del keys[key]
-        if not keys:
-            root.next = bucket.next
-            bucket.next.prev = root
-        return key, value
-
-    def _link(self, key: Any) -> None:
-        if self._pending:
-            self._drain()
-        root = self._root
-        bucket = root.next
-        if bucket.count != 1:
-            bucket = _Bucket(1)
-            bucket.prev = root
-            bucket.next = root.next
-            root.next.prev = bucket
-            root.next = bucket
-        bucket.keys[key] = None
-        self._buckets[key] = bucket
-
-    def _p_touch(self, key: Any) -> None:
-        self._pending.append(key)
-        self._drain()
-
-    _p_replace = _p_touch
-    _p_link = _link
-
-    def _unlink(self, key: Any) -> None:
-        if self._pending:
-            self._drain()
-        bucket = self._buckets.pop(key)
-        del bucket.keys[key]
-        if not bucket.keys:
-            bucket.prev.next = bucket.next
-            bucket.next.prev = bucket.prev
-
-    _p_unlink = _unlink
-
-    def _p_first(self) -> Any:
-        if self._pending:
-            self._drain()
-        root = self._root
-        bucket = root.next
-        pinned = self._pinned
-        while bucket is not root:
-            for key in bucket.keys:
-                if pinned is MISSING or not (key is pinned or key == pinned):
-                    return key
-            bucket = bucket.next
-        raise KeyError(f"{type(self).__name__} is empty")
-
-    def _p_order(self) -> list[Any]:
-        if self._pending:
-            self._drain()
-        keys: list[Any] = []
-        root = self._root
-        bucket = root.next
-        while bucket is not root:
-            keys.extend(bucket.keys)
-            bucket = bucket.next
-        return keys
-
-    def _p_clear(self) -> None:
-        self._p_init()
-
-    def _p_check(self) -> None:
-        if self._pending:
-            self._drain()
-        root = self._root
-        bucket = root.next
-        seen = 0
-        last = 0
-        while bucket is not root:
-            _require(bucket.next.prev is bucket, "bucket links")
-            _require(bucket.count > last, "bucket counts not increasing")
-            _require(len(bucket.keys) > 0, "empty bucket kept")
-            for key in bucket.keys:
-                _require(self._buckets[key] is bucket, "key in the wrong bucket")
-            seen += len(bucket.keys)
-            last = bucket.count
-            bucket = bucket.next
-        _require(seen == len(self._data) == len(self._buckets), "bucket population")
-
-    def frequency(self, key: Any) -> int:
-        """How many times ``key`` was used (stored or accessed) since it was inserted."""
-        depth = self._enter(False)
-        try:
-            if self._pending:
-                self._drain()
-            return self._buckets[key].count
-        finally:
-            self._leave(depth)
-
-    def _p_state(self) -> Any:
-        return [self._buckets[key].count for key in self._p_order()]
-
-    def _p_restore(self, extra: Any) -> None:
-        entries, counts = extra
-        root = self._root
-        for (key, _value, _size), count in zip(entries, counts, strict=True):
-            bucket = root.prev
-            if bucket.count != count:
-                bucket = _Bucket(count)
-                bucket.next = root
-                bucket.prev = root.prev
-                root.prev.next = bucket
-                root.prev = bucket
-            bucket.keys[key] = None
-            self._buckets[key] = bucket
-
-
-_PENDING_MAX = 64
 
 #: ``popitem`` implementations of this package: eviction may bypass them (no override).
 _OWN_POPITEMS: set[Any] = {Cache.popitem}

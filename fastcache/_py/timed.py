@@ -22,7 +22,16 @@ from collections.abc import Callable
 from typing import Any
 
 from .._types import DELETED, EVICTED, EXPIRED, REPLACED
-from .caches import _OWN_POPITEMS, MISSING, PLAIN, Cache, Note, _require, check_callable
+from .caches import (
+    _OWN_POPITEMS,
+    MISSING,
+    PLAIN,
+    Cache,
+    Note,
+    _require,
+    _Restart,
+    check_callable,
+)
 
 __all__ = ["TLRUCache", "TTLCache"]
 
@@ -260,8 +269,13 @@ class _TimedCache(Cache):
                 old = self._discard(key)
                 if old is not MISSING:
                     notes.append((key, old, REPLACED))
+        except _Restart:
+            notes.append((key, value, ""))  # marks the restart (never reported)
         finally:
             self._leave(depth)
+        if notes and notes[-1][2] == "":
+            self._restart_write(key, value)
+            return
         if notes and self._on_evict is not None:
             self._notify(notes)
 
@@ -274,6 +288,7 @@ class _TimedCache(Cache):
             return
         notes: list[Note] | None = None
         evicted = None
+        gen = self._gen
         depth = self._enter(True)
         try:
             heap = self._heap
@@ -283,6 +298,8 @@ class _TimedCache(Cache):
             data = self._data
             exp = self._exp
             old = data.get(key, MISSING) if key in data else MISSING
+            if self._gen != gen:
+                raise _Restart
             if old is MISSING:
                 if self._currsize >= self._maxsize:  # the storage order is the LRU order
                     evicted = data.popitem(False)
@@ -303,8 +320,13 @@ class _TimedCache(Cache):
             heapq.heappush(heap, entry)
             if prev is not None:
                 self._bury(prev)
+        except _Restart:
+            gen = -1
         finally:
             self._leave(depth)
+        if gen == -1:
+            self._restart_write(key, value)
+            return
         if self._on_evict is not None:
             if notes:  # EXPIRED first, then EVICTED or REPLACED
                 if evicted is not None:

@@ -1,0 +1,188 @@
+/*
+ * core.h: what the files of fastcache._core share: the cache object, the module's shared
+ * objects, and the functions one file offers the others. Hot-path helpers are static inline
+ * here (or in table.h, list.h, clock.h) so that the split into files costs nothing.
+ *
+ * The files, by structure (as CPython's Objects/):
+ *   table.h/.c    the open-addressing table, its one growth mechanism
+ *   list.h        the intrusive list operations
+ *   pending.h/.c  the deferred-release list
+ *   lfu.h/.c      the one LFU policy (cache classes and decorators)
+ *   clock.h/.c    the C clocks (POSIX, Windows)
+ *   wheel.h/.c    the hierarchical timer wheel
+ *   cache.c       the cache classes: mapping protocol, write path, the untimed policies
+ *   timed.c       TTLCache and TLRUCache: timers, expiry, set/expire/remaining_ttl
+ *   pickle.c      __reduce__ and _restore
+ *   check.c       the consistency check (_check(), and after every operation under FC_DEBUG)
+ *   wrapper.c     the decorators' call wrappers
+ *   module.c      the module: multi-phase init, the types
+ * Their twins in fastcache/_py/: caches.py (cache.c), lfu.py (lfu.c), timed.py (timed.c,
+ * wheel.c), wrapper.py (wrapper.c).
+ */
+#ifndef FC_CORE_H
+#define FC_CORE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <math.h>
+
+#include "table.h"
+#include "list.h"
+#include "lfu.h"
+#include "pending.h"
+#include "clock.h"
+#include "wheel.h"
+
+#ifdef FC_DEBUG
+#define FC_ASSERT_CONSISTENT(c) assert(fc_cache_check(c) == 0)
+#else
+#define FC_ASSERT_CONSISTENT(c) ((void)0)
+#endif
+
+enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU };
+
+#define F_PY_EVICT   0x01  /* evict through self.popitem() (overridden, or RR with a custom choice) */
+#define F_MISSING    0x02  /* __missing__ overridden */
+#define F_SIZEOF     0x04  /* getsizeof overridden in a subclass */
+#define F_CHOICE     0x08  /* RRCache with a choice other than random.choice: through popitem() */
+
+#define TK_PYTHON    0
+#define TK_MONOTONIC 1
+#define TK_REALTIME  2
+
+typedef struct {
+    PyObject_HEAD
+    fc_table t;
+    int policy;
+    unsigned flags;
+    fc_list order;            /* eviction order: head goes first (LFU: lfu.h's groups) */
+    fc_idx pinned;            /* the entry being replaced while popitem() makes room */
+    uint64_t generation;      /* bumped by each (re)initialisation */
+    Py_ssize_t maxsize;
+    int unbounded;
+    Py_ssize_t currsize;
+    Py_ssize_t *sizes;        /* per entry, only when a getsizeof is in use */
+    int sized;                /* a getsizeof is in use (sizes is allocated with the entries) */
+    PyObject *getsizeof;      /* constructor argument, or NULL */
+    PyObject *on_evict;
+    PyObject *timer;
+    PyObject *ttu;
+    PyObject *choice;
+    PyObject *ttl_obj;
+    double ttl;
+    int timer_kind;
+    fc_lfu lfu;               /* LFU */
+    /* TTL, TLRU */
+    fc_tnode *tnodes;
+    fc_wheel *wheel;
+    uint64_t seq;
+    /* counters */
+    int stats;
+    unsigned long long hits, misses, evictions, expirations;
+    uint64_t rng;
+} CacheObject;
+
+#define IS_TIMED(c) ((c)->policy == P_TTL || (c)->policy == P_TLRU)
+
+/* The module's shared objects (module.c), made once at the first exec. */
+typedef struct {
+    PyObject *str_evicted, *str_expired, *str_replaced, *str_deleted;
+    PyObject *str_missing, *str_popitem, *str_getsizeof;
+    PyObject *time_monotonic, *time_time, *random_choice, *CacheStatsType;
+    PyObject *base_popitem, *base_missing, *base_getsizeof;
+    PyObject *restore_func;
+} fc_shared;
+extern fc_shared fc_g;
+
+extern PyTypeObject fc_CacheType, fc_LRUCacheType, fc_LFUCacheType, fc_FIFOCacheType,
+    fc_RRCacheType, fc_TTLCacheType, fc_TLRUCacheType, fc_KeyIterType;
+
+/* cache.c */
+const char *fc_type_name(PyTypeObject *tp);
+int fc_check_nargs(const char *name, Py_ssize_t nargs, Py_ssize_t lo, Py_ssize_t hi);
+void fc_set_key_error(PyObject *key);
+int fc_set_callable(PyObject **slot, PyObject *obj, const char *name, int allow_none);
+int fc_configure(CacheObject *c, PyObject *maxsize, PyObject *getsizeof, PyObject *on_evict,
+                 int stats, double tick);
+int fc_parse_args(const char *defname, PyObject *args, PyObject *kwds, const char *const *names,
+                  int npos, int nrequired, PyObject **out);
+int fc_rr_set_choice(CacheObject *c, PyObject *choice);
+void fc_clear_all(CacheObject *c);
+fc_idx fc_entry_alloc(CacheObject *c);
+void fc_entry_link(CacheObject *c, fc_idx ix, Py_ssize_t size, uint64_t freq, double deadline,
+                   double now);
+void fc_entry_remove(CacheObject *c, fc_idx ix, fc_pending *p, PyObject *cause);
+int fc_cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg);
+fc_idx fc_find_live(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired,
+                    double *now_out);
+PyObject *fc_snapshot(CacheObject *c, int pairs, fc_idx skip);
+PyObject *fc_maxsize_obj(CacheObject *c);
+extern PyMethodDef fc_cache_methods[];
+extern PyGetSetDef fc_cache_getset[];
+extern PyMethodDef fc_lfu_methods[];
+PyObject *fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds);
+int fc_cache_init(CacheObject *c, PyObject *args, PyObject *kwds);
+int fc_rr_init(CacheObject *c, PyObject *args, PyObject *kwds);
+int fc_cache_traverse(CacheObject *c, visitproc visit, void *arg);
+int fc_cache_gc_clear(CacheObject *c);
+void fc_cache_dealloc(CacheObject *c);
+PyObject *fc_cache_repr(CacheObject *c);
+extern PyMappingMethods fc_cache_as_mapping;
+extern PySequenceMethods fc_cache_as_sequence;
+PyObject *fc_cache_iter(CacheObject *c);
+extern PyGetSetDef fc_rr_getset[];
+
+/* timed.c */
+int fc_read_time(CacheObject *c, double *out);
+int fc_call_timer(PyObject *timer, double *out);
+int fc_parse_ttl(PyObject *obj, double *out, const char *what);
+int fc_set_timer(CacheObject *c, PyObject *timer);
+int fc_timed_start(CacheObject *c);
+int fc_timed_resize(CacheObject *c, Py_ssize_t cap);
+void fc_expire_until(CacheObject *c, double now, fc_pending *p);
+int fc_expire_now(CacheObject *c);
+int fc_ttl_init(CacheObject *c, PyObject *args, PyObject *kwds);
+int fc_tlru_init(CacheObject *c, PyObject *args, PyObject *kwds);
+int fc_timed_deadline(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg,
+                      double *now, double *deadline);
+extern PyMethodDef fc_ttl_methods[], fc_tlru_methods[];
+extern PyGetSetDef fc_ttl_getset[], fc_tlru_getset[];
+
+/* Whether entry ix is live. With time.monotonic as the timer the coarse clock settles entries
+ * far from their deadline (clock.h); only a Python timer (which may run code) must be read
+ * before the lookup, and then `now` holds that reading. */
+static inline int
+fc_entry_live(CacheObject *c, fc_idx ix, double now)
+{
+    double d = c->tnodes[ix].deadline;
+    if (c->timer_kind == TK_PYTHON)
+        return now < d;
+    if (c->timer_kind == TK_MONOTONIC)
+        return fc_monotonic_before(d);
+    return fc_clock_realtime() < d;
+}
+
+/* pickle.c */
+PyObject *fc_cache_reduce(CacheObject *c, PyObject *unused);
+PyObject *fc_restore(PyObject *module, PyObject *args);
+PyObject *fc_cache_setstate(CacheObject *c, PyObject *state);
+
+/* check.c */
+int fc_cache_check(CacheObject *c);
+PyObject *fc_cache_check_method(CacheObject *c, PyObject *unused);
+
+/* wrapper.c: adds _lru_cache_wrapper and _cached_wrapper to the module */
+int fc_wrapper_add(PyObject *module);
+
+/* Visit live entries in eviction order (every policy, LFU included, keeps one list). */
+#define FC_FOR_EACH_IN_ORDER(c, ix) \
+    for (fc_idx ix = (c)->order.head; ix != FC_NIL; ix = (c)->t.entries[ix].next)
+
+static inline Py_ssize_t
+fc_entry_size(CacheObject *c, fc_idx ix)
+{
+    return c->sized ? c->sizes[ix] : 1;
+}
+
+#endif /* FC_CORE_H */

@@ -1,0 +1,305 @@
+/*
+ * pickle.c: pickling of the cache classes. __reduce__ gives
+ *     (_restore, (type, config), (entries, instance __dict__ or None))
+ * where config is a dict of the constructor's arguments, the counters and the wheel's
+ * clock, and entries the (key, value, size, extra) tuples in eviction order, extra being
+ * the LFU frequency or the deadline of a timed entry. The entries are state, restored by
+ * __setstate__ once the (empty) cache exists, so that pickle's and deepcopy's memo holds it
+ * first: a cache that contains itself, or a value referring back to it, comes back as one
+ * cache. (_restore still takes entries as a third argument: pickles of earlier versions.) The twin pickles through
+ * __getstate__/__setstate__ (fastcache/_py/caches.py); the two pickles are not
+ * interchangeable.
+ *
+ * _restore validates everything it is given (a pickle may be crafted): the type, every
+ * config value, each entry's size against maxsize and the running total, frequencies and
+ * deadlines, duplicates. Whatever it accepts passes _check().
+ */
+#include "core.h"
+
+PyObject *
+fc_cache_reduce(CacheObject *c, PyObject *unused)
+{
+    /* Take strong references to everything first (no Python code runs), then build. */
+    Py_ssize_t n = c->t.len, k = 0;
+    fc_removed *items = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(fc_removed));
+    if (items == NULL)
+        return PyErr_NoMemory();
+    FC_FOR_EACH_IN_ORDER(c, ix) {
+        fc_removed *r = &items[k++];
+        r->key = Py_NewRef(c->t.entries[ix].key);
+        r->value = Py_NewRef(c->t.entries[ix].value);
+        r->seq = (uint64_t)fc_entry_size(c, ix);
+        r->deadline = c->policy == P_LFU ? (double)fc_lfu_freq(&c->lfu, ix)
+                    : IS_TIMED(c) ? c->tnodes[ix].deadline : 0.0;
+    }
+    PyObject *entries = PyList_New(n), *result = NULL;
+    for (Py_ssize_t i = 0; entries != NULL && i < n; i++) {
+        fc_removed *r = &items[i];
+        PyObject *item;
+        if (c->policy == P_LFU)
+            item = Py_BuildValue("(OOnK)", r->key, r->value, (Py_ssize_t)r->seq,
+                                 (unsigned long long)r->deadline);
+        else if (IS_TIMED(c))
+            item = Py_BuildValue("(OOnd)", r->key, r->value, (Py_ssize_t)r->seq, r->deadline);
+        else
+            item = Py_BuildValue("(OOnO)", r->key, r->value, (Py_ssize_t)r->seq, Py_None);
+        if (item == NULL)
+            Py_CLEAR(entries);
+        else
+            PyList_SET_ITEM(entries, i, item);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_DECREF(items[i].key);
+        Py_DECREF(items[i].value);
+    }
+    PyMem_Free(items);
+    if (entries == NULL)
+        return NULL;
+    PyObject *ms = fc_maxsize_obj(c), *config = NULL, *dict = NULL;
+    if (ms == NULL)
+        goto done;
+    config = Py_BuildValue(
+        "{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:i,s:(KKKK),s:d,s:L,s:i}",
+        "maxsize", ms,
+        "getsizeof", c->getsizeof ? c->getsizeof : Py_None,
+        "on_evict", c->on_evict ? c->on_evict : Py_None,
+        "timer", c->timer ? c->timer : Py_None,
+        "ttu", c->ttu ? c->ttu : Py_None,
+        "choice", c->choice ? c->choice : Py_None,
+        "ttl", c->ttl_obj ? c->ttl_obj : Py_None,
+        "stats", c->stats,
+        "counters", c->hits, c->misses, c->evictions, c->expirations,
+        "tick", c->wheel ? c->wheel->tick : 0.0,
+        "now", c->wheel ? (long long)c->wheel->now : 0LL,
+        "started", c->wheel ? c->wheel->started : 0);
+    if (config == NULL)
+        goto done;
+    dict = PyObject_GenericGetDict((PyObject *)c, NULL);
+    if (dict == NULL) {
+        PyErr_Clear();
+        dict = Py_NewRef(Py_None);
+    }
+    else if (PyDict_GET_SIZE(dict) == 0) {
+        Py_SETREF(dict, Py_NewRef(Py_None));
+    }
+    result = Py_BuildValue("O(OO)(OO)", fc_g.restore_func, (PyObject *)Py_TYPE(c), config,
+                           entries, dict);
+done:
+    Py_XDECREF(ms);
+    Py_XDECREF(config);
+    Py_XDECREF(dict);
+    Py_DECREF(entries);
+    return result;
+}
+
+static int
+bad_state(const char *what)
+{
+    PyErr_Format(PyExc_ValueError, "invalid cache state: %s", what);
+    return -1;
+}
+
+/* config[name] (borrowed; None when absent). */
+static PyObject *
+cfg_get(PyObject *config, const char *name)
+{
+    PyObject *o = PyDict_GetItemString(config, name);
+    return o != NULL ? o : Py_None;
+}
+
+static int
+restore_config(CacheObject *c, PyObject *config)
+{
+#define CFG(name) cfg_get(config, name)
+    int stats = PyObject_IsTrue(CFG("stats"));
+    if (stats < 0)
+        return -1;
+    double tick = 0;
+    if (IS_TIMED(c)) {
+        if (!PyFloat_Check(CFG("tick")))
+            return bad_state("tick");
+        tick = PyFloat_AS_DOUBLE(CFG("tick"));
+        if (!(tick >= 0) || !isfinite(tick))
+            return bad_state("tick");
+    }
+    if (fc_configure(c, CFG("maxsize"), CFG("getsizeof"), CFG("on_evict"), stats,
+                     IS_TIMED(c) ? tick : -1) < 0)
+        return -1;
+    if (c->policy == P_RR) {
+        PyObject *choice = CFG("choice") != Py_None ? CFG("choice") : fc_g.random_choice;
+        if (fc_rr_set_choice(c, choice) < 0)
+            return -1;
+    }
+    if (c->policy == P_TLRU && fc_set_callable(&c->ttu, CFG("ttu"), "ttu", 0) < 0)
+        return -1;
+    if (IS_TIMED(c)) {
+        if (fc_set_timer(c, CFG("timer")) < 0)
+            return -1;
+        if (c->policy == P_TTL) {
+            if (fc_parse_ttl(CFG("ttl"), &c->ttl, "ttl") < 0)
+                return -1;
+            Py_XSETREF(c->ttl_obj, Py_NewRef(CFG("ttl")));
+        }
+        if (!PyLong_Check(CFG("now")))
+            return bad_state("now");
+        long long now = PyLong_AsLongLong(CFG("now"));
+        if (now == -1 && PyErr_Occurred())
+            return -1;
+        int started = PyObject_IsTrue(CFG("started"));
+        if (started < 0)
+            return -1;
+        if (started && !(tick > 0))
+            return bad_state("tick");
+        c->wheel->now = now;
+        c->wheel->started = started;
+    }
+    PyObject *counters = CFG("counters");
+    if (!PyTuple_Check(counters) ||
+        !PyArg_ParseTuple(counters, "KKKK", &c->hits, &c->misses, &c->evictions,
+                          &c->expirations))
+        return PyErr_Occurred() ? -1 : bad_state("counters");
+#undef CFG
+    return 0;
+}
+
+/* One (key, value, size, extra) entry, appended in order. */
+static int
+restore_entry(CacheObject *c, PyObject *item)
+{
+    PyObject *key, *value, *extra;
+    Py_ssize_t size;
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 4)
+        return bad_state("an entry is not a (key, value, size, extra) tuple");
+    if (!PyArg_ParseTuple(item, "OOnO", &key, &value, &size, &extra))
+        return -1;
+    if (size < 0 || (!c->sized && size != 1))
+        return bad_state("entry size");
+    if (!c->unbounded && size > c->maxsize - c->currsize)
+        return bad_state("entries larger than maxsize");
+    if (c->unbounded && size > PY_SSIZE_T_MAX - c->currsize)
+        return bad_state("entry sizes overflow");
+    uint64_t freq = 1;
+    double deadline = INFINITY;
+    if (c->policy == P_LFU) {
+        if (!PyLong_Check(extra))
+            return bad_state("LFU frequency");
+        freq = PyLong_AsUnsignedLongLong(extra);
+        if (PyErr_Occurred())
+            return -1;
+        if (freq < 1)
+            return bad_state("LFU frequency");
+    }
+    else if (IS_TIMED(c)) {
+        if (!PyFloat_Check(extra) || isnan(PyFloat_AS_DOUBLE(extra)))
+            return bad_state("deadline");
+        deadline = PyFloat_AS_DOUBLE(extra);
+    }
+    else if (extra != Py_None) {
+        return bad_state("entry extra");
+    }
+    Py_hash_t hash = PyObject_Hash(key);
+    if (hash == -1)
+        return -1;
+    fc_idx ix = fc_lookup(&c->t, key, hash);
+    if (ix == FC_ERROR)
+        return -1;
+    if (ix >= 0)
+        return bad_state("duplicate key");
+    ix = fc_entry_alloc(c);
+    if (ix == FC_ERROR)
+        return -1;
+    fc_entry *e = &c->t.entries[ix];
+    e->hash = hash;
+    e->key = Py_NewRef(key);
+    e->value = Py_NewRef(value);
+    /* a wheel not started (a crafted state) starts at the first deadline */
+    fc_entry_link(c, ix, size, freq, deadline, deadline);
+    return 0;
+}
+
+/* Load (key, value, size, extra) entries into c, each validated. */
+static int
+restore_entries(CacheObject *c, PyObject *entries)
+{
+    if (!PyList_Check(entries))
+        return bad_state("entries must be a list");
+    Py_INCREF(entries);
+    /* each entry is read anew: a key's __eq__ or __hash__ may change the list */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(entries, i));
+        int r = restore_entry(c, item);
+        Py_DECREF(item);
+        if (r < 0) {
+            Py_DECREF(entries);
+            return -1;
+        }
+    }
+    Py_DECREF(entries);
+    return 0;
+}
+
+/* __setstate__((entries, instance dict or None)), or the instance dict alone (pickles of
+ * earlier versions): the cache is emptied first, every entry validated. */
+PyObject *
+fc_cache_setstate(CacheObject *c, PyObject *state)
+{
+    PyObject *entries = NULL, *dict = state;
+    if (PyTuple_Check(state)) {
+        if (PyTuple_GET_SIZE(state) != 2) {
+            bad_state("state must be (entries, dict)");
+            return NULL;
+        }
+        entries = PyTuple_GET_ITEM(state, 0);
+        dict = PyTuple_GET_ITEM(state, 1);
+    }
+    if (dict != Py_None && !PyDict_Check(dict)) {
+        bad_state("the instance dict");
+        return NULL;
+    }
+    Py_INCREF(state);
+    int r = 0;
+    if (dict != Py_None && PyDict_GET_SIZE(dict) > 0) {
+        PyObject *own = PyObject_GenericGetDict((PyObject *)c, NULL);
+        r = own == NULL ? -1 : PyDict_Update(own, dict);
+        Py_XDECREF(own);
+    }
+    if (r == 0 && entries != NULL) {
+        fc_clear_all(c);
+        r = restore_entries(c, entries);
+    }
+    Py_DECREF(state);
+    if (r < 0)
+        return NULL;
+    if (fc_cache_check(c) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+PyObject *
+fc_restore(PyObject *module, PyObject *args)
+{
+    PyTypeObject *type;
+    PyObject *config, *entries = NULL;
+    if (!PyArg_ParseTuple(args, "O!O!|O!:_restore", &PyType_Type, &type, &PyDict_Type, &config,
+                          &PyList_Type, &entries))
+        return NULL;
+    if (!PyType_IsSubtype(type, &fc_CacheType)) {
+        PyErr_SetString(PyExc_TypeError, "_restore needs a cache type");
+        return NULL;
+    }
+    PyObject *noargs = PyTuple_New(0);
+    if (noargs == NULL)
+        return NULL;
+    CacheObject *c = (CacheObject *)type->tp_new(type, noargs, NULL);
+    Py_DECREF(noargs);
+    if (c == NULL)
+        return NULL;
+    Py_INCREF(config);
+    int r = restore_config(c, config);
+    Py_DECREF(config);
+    if (r < 0 || (entries != NULL && restore_entries(c, entries) < 0) || fc_cache_check(c) < 0) {
+        Py_DECREF(c);
+        return NULL;
+    }
+    return (PyObject *)c;
+}

@@ -1,0 +1,418 @@
+/*
+ * timed.c: TTLCache and TLRUCache, the timed caches (twin: fastcache/_py/timed.py): their
+ * timer (a C clock for time.monotonic and time.time, clock.h), each entry's deadline and
+ * its place in the timer wheel (wheel.h), expiry, and the methods only they have: set()
+ * with a per-item ttl (TTLCache), expire(), remaining_ttl().
+ *
+ * Expiry is exact: an entry is live while timer() < its deadline, checked at every access;
+ * the wheel only decides when expired entries are reclaimed (and reported with "expired"),
+ * in (deadline, scheduling order), as the twin's heap does.
+ */
+#include "core.h"
+
+int
+fc_read_time(CacheObject *c, double *out)
+{
+    if (c->timer_kind != TK_PYTHON) {
+        *out = c->timer_kind == TK_MONOTONIC ? fc_clock_monotonic() : fc_clock_realtime();
+        return 0;
+    }
+    return fc_call_timer(c->timer, out);
+}
+
+/* timer() as a double: a real number (not a bool, not NaN). 0, or -1 with an exception.
+ * The cache classes and the decorators' ttl_cache alike. */
+int
+fc_call_timer(PyObject *timer, double *out)
+{
+    PyObject *r = PyObject_CallNoArgs(timer);
+    if (r == NULL)
+        return -1;
+    if (PyBool_Check(r) || (!PyFloat_Check(r) && !PyLong_Check(r))) {
+        PyErr_Format(PyExc_TypeError, "timer must return a real number, not %.200s",
+                     Py_TYPE(r)->tp_name);
+        Py_DECREF(r);
+        return -1;
+    }
+    double t = PyFloat_AsDouble(r);
+    Py_DECREF(r);
+    if (t == -1.0 && PyErr_Occurred())
+        return -1;
+    if (isnan(t)) {
+        PyErr_SetString(PyExc_ValueError, "timer returned NaN");
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+/* A real number (not bool) > 0, inf allowed. */
+int
+fc_parse_ttl(PyObject *obj, double *out, const char *what)
+{
+    if (PyBool_Check(obj) || (!PyFloat_Check(obj) && !PyLong_Check(obj))) {
+        PyErr_Format(PyExc_TypeError, "%s must be a real number, not %.200s", what,
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    double v = PyFloat_AsDouble(obj);
+    if (v == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear();  /* an int beyond the double range */
+        v = Py_SIZE(obj) < 0 ? -INFINITY : INFINITY;
+    }
+    if (!(v > 0)) {
+        PyErr_Format(PyExc_ValueError, "%s must be positive", what);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int
+fc_set_timer(CacheObject *c, PyObject *timer)
+{
+    if (fc_set_callable(&c->timer, timer, "timer", 0) < 0)
+        return -1;
+    c->timer_kind = !FC_NATIVE_CLOCKS ? TK_PYTHON
+                  : timer == fc_g.time_monotonic ? TK_MONOTONIC
+                  : timer == fc_g.time_time ? TK_REALTIME : TK_PYTHON;
+    return 0;
+}
+
+/* The arrays a timed cache keeps parallel to the entries (cache.c's growth). */
+int
+fc_timed_resize(CacheObject *c, Py_ssize_t cap)
+{
+    fc_tnode *tn = PyMem_Realloc(c->tnodes, (size_t)cap * sizeof(fc_tnode));
+    if (tn == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    c->tnodes = tn;
+    /* the heap never grows during an update: it holds at most every entry */
+    fc_idx *heap = PyMem_Realloc(c->wheel->heap, (size_t)cap * sizeof(fc_idx));
+    if (heap == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    c->wheel->heap = heap;
+    return 0;
+}
+
+/* The time now and the deadline of (key, value) being written: TTLCache's ttl (or the
+ * per-item `ttl_arg`), TLRUCache's ttu(key, value, now). Runs Python code (timer, ttu). */
+int
+fc_timed_deadline(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg,
+                  double *now_out, double *deadline_out)
+{
+    double now, deadline;
+    if (fc_read_time(c, &now) < 0)
+        return -1;
+    if (c->policy == P_TTL) {
+        double ttl = c->ttl;
+        if (ttl_arg != NULL && ttl_arg != Py_None && fc_parse_ttl(ttl_arg, &ttl, "ttl") < 0)
+            return -1;
+        deadline = now + ttl;
+    }
+    else {
+        PyObject *now_obj = PyFloat_FromDouble(now);
+        if (now_obj == NULL)
+            return -1;
+        PyObject *args[3] = {key, value, now_obj};
+        PyObject *r = PyObject_Vectorcall(c->ttu, args, 3, NULL);
+        Py_DECREF(now_obj);
+        if (r == NULL)
+            return -1;
+        if (PyBool_Check(r) || (!PyFloat_Check(r) && !PyLong_Check(r))) {
+            PyErr_Format(PyExc_TypeError, "ttu must return a real number, not %.200s",
+                         Py_TYPE(r)->tp_name);
+            Py_DECREF(r);
+            return -1;
+        }
+        deadline = PyFloat_AsDouble(r);
+        Py_DECREF(r);
+        if (deadline == -1.0 && PyErr_Occurred())
+            return -1;
+        if (isnan(deadline)) {
+            PyErr_SetString(PyExc_ValueError, "ttu returned NaN");
+            return -1;
+        }
+    }
+    *now_out = now;
+    *deadline_out = deadline;
+    return 0;
+}
+
+typedef struct {
+    CacheObject *c;
+    fc_pending *p;
+} expire_ctx;
+
+static void
+expire_one(void *ctx, fc_idx ix)
+{
+    expire_ctx *x = ctx;
+    x->c->tnodes[ix].bucket = FC_UNSCHEDULED;
+    fc_entry_remove(x->c, ix, x->p, fc_g.str_expired);
+    if (x->c->stats)
+        x->c->expirations++;
+}
+
+/* Reclaim every entry due by `now`; they join `p` in (deadline, scheduling) order. */
+void
+fc_expire_until(CacheObject *c, double now, fc_pending *p)
+{
+    if (c->t.len == 0)
+        return;
+    Py_ssize_t first = p->n;
+    expire_ctx x = {c, p};
+    fc_wheel_advance(c->wheel, c->tnodes, now, expire_one, &x);
+    fc_pending_sort(p, first);
+}
+
+/* expire(now) and report; 0 or -1. */
+int
+fc_expire_now(CacheObject *c)
+{
+    if (!IS_TIMED(c) || c->t.len == 0)
+        return 0;
+    double now;
+    if (fc_read_time(c, &now) < 0)
+        return -1;
+    fc_pending p;
+    fc_pending_init(&p);
+    fc_expire_until(c, now, &p);
+    FC_ASSERT_CONSISTENT(c);
+    return fc_pending_finish(&p, c->on_evict);
+}
+
+static int
+timed_init(CacheObject *c, PyObject *args, PyObject *kwds, int ttl_kind)
+{
+    static const char *const ttl_kw[] = {"maxsize", "ttl", "timer", "getsizeof", "on_evict",
+                                         "stats", NULL};
+    static const char *const ttu_kw[] = {"maxsize", "ttu", "timer", "getsizeof", "on_evict",
+                                         "stats", NULL};
+    PyObject *a[6] = {NULL, NULL, fc_g.time_monotonic, Py_None, Py_None, Py_False};
+    if (fc_parse_args(ttl_kind ? "TTLCache.__init__" : "TLRUCache.__init__", args, kwds,
+                      ttl_kind ? ttl_kw : ttu_kw, 4, 2, a) < 0)
+        return -1;
+    PyObject *maxsize = a[0], *arg = a[1], *timer = a[2], *getsizeof = a[3], *on_evict = a[4];
+    int stats = PyObject_IsTrue(a[5]);
+    if (stats < 0)
+        return -1;
+    double ttl = INFINITY;
+    if (ttl_kind && fc_parse_ttl(arg, &ttl, "ttl") < 0)
+        return -1;
+    if (!ttl_kind && !PyCallable_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "ttu must be callable, not %.200s", Py_TYPE(arg)->tp_name);
+        return -1;
+    }
+    if (!PyCallable_Check(timer)) {
+        PyErr_Format(PyExc_TypeError, "timer must be callable, not %.200s",
+                     Py_TYPE(timer)->tp_name);
+        return -1;
+    }
+    if (fc_configure(c, maxsize, getsizeof, on_evict, stats,
+                     ttl_kind && isfinite(ttl) ? ttl / 16.0 : 0) < 0)
+        return -1;
+    /* empty now: the new timer, ttl and ttu apply from the first entry on */
+    c->ttl = ttl;
+    if (ttl_kind)
+        Py_XSETREF(c->ttl_obj, Py_NewRef(arg));
+    else if (fc_set_callable(&c->ttu, arg, "ttu", 0) < 0)
+        return -1;
+    return fc_set_timer(c, timer);
+}
+
+int
+fc_ttl_init(CacheObject *c, PyObject *args, PyObject *kwds)
+{
+    return timed_init(c, args, kwds, 1);
+}
+
+int
+fc_tlru_init(CacheObject *c, PyObject *args, PyObject *kwds)
+{
+    return timed_init(c, args, kwds, 0);
+}
+
+static PyObject *
+m_set(CacheObject *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *names[] = {"key", "value", "ttl"};
+    PyObject *vals[3] = {NULL, NULL, NULL};
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "set() takes at most 3 arguments");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        vals[i] = args[i];
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        int found = 0;
+        for (int j = 0; j < 3; j++) {
+            if (PyUnicode_CompareWithASCIIString(name, names[j]) == 0) {
+                if (vals[j] != NULL) {
+                    PyErr_Format(PyExc_TypeError, "set() got multiple values for '%s'", names[j]);
+                    return NULL;
+                }
+                vals[j] = args[nargs + i];
+                found = 1;
+            }
+        }
+        if (!found) {
+            PyErr_Format(PyExc_TypeError, "set() got an unexpected keyword argument '%U'", name);
+            return NULL;
+        }
+    }
+    if (vals[0] == NULL || vals[1] == NULL) {
+        PyErr_SetString(PyExc_TypeError, "set() needs a key and a value");
+        return NULL;
+    }
+    if (vals[2] != NULL && vals[2] != Py_None && c->policy != P_TTL) {
+        PyErr_Format(PyExc_TypeError, "%.200s does not take a per-item ttl",
+                     Py_TYPE(c)->tp_name);
+        return NULL;
+    }
+    if (fc_cache_set(c, vals[0], vals[1], vals[2]) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_expire(CacheObject *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    /* expire(time=None), as cachetools: positional or keyword */
+    PyObject *time_arg[1] = {NULL};
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (!fc_check_nargs("expire", nargs + nkw, 0, 1))
+        return NULL;
+    if (nargs == 1)
+        time_arg[0] = args[0];
+    else if (nkw == 1) {
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "time") != 0) {
+            PyErr_Format(PyExc_TypeError, "expire() got an unexpected keyword argument '%U'",
+                         PyTuple_GET_ITEM(kwnames, 0));
+            return NULL;
+        }
+        time_arg[0] = args[0];
+    }
+    args = time_arg;
+    nargs = time_arg[0] != NULL;
+    double now;
+    if (nargs == 0 || args[0] == Py_None) {
+        if (fc_read_time(c, &now) < 0)
+            return NULL;
+    }
+    else {
+        PyObject *t = args[0];
+        if (PyBool_Check(t) || (!PyFloat_Check(t) && !PyLong_Check(t))) {
+            PyErr_Format(PyExc_TypeError, "time must be a real number, not %.200s",
+                         Py_TYPE(t)->tp_name);
+            return NULL;
+        }
+        now = PyFloat_AsDouble(t);
+        if (now == -1.0 && PyErr_Occurred())
+            return NULL;
+    }
+    fc_pending p;
+    fc_pending_init(&p);
+    fc_expire_until(c, now, &p);
+    FC_ASSERT_CONSISTENT(c);
+    PyObject *list = PyList_New(p.n);
+    if (list != NULL) {
+        for (Py_ssize_t i = 0; i < p.n; i++) {
+            PyObject *pair = PyTuple_Pack(2, p.items[i].key, p.items[i].value);
+            if (pair == NULL) {
+                Py_CLEAR(list);
+                break;
+            }
+            PyList_SET_ITEM(list, i, pair);
+        }
+    }
+    if (list == NULL) {
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        fc_pending_finish(&p, c->on_evict);
+        PyErr_Restore(et, ev, tb);
+        return NULL;
+    }
+    if (fc_pending_finish(&p, c->on_evict) < 0) {
+        Py_DECREF(list);
+        return NULL;
+    }
+    return list;
+}
+
+static PyObject *
+m_remaining_ttl(CacheObject *c, PyObject *key)
+{
+    Py_hash_t hash;
+    double now;
+    fc_idx expired, ix = fc_find_live(c, key, &hash, &expired, &now);
+    if (ix == FC_ERROR)
+        return NULL;
+    if (ix < 0) {
+        fc_set_key_error(key);
+        return NULL;
+    }
+    if (c->timer_kind != TK_PYTHON)
+        fc_read_time(c, &now);  /* a C clock: cannot fail */
+    return PyFloat_FromDouble(c->tnodes[ix].deadline - now);
+}
+
+static PyObject *
+g_timer(CacheObject *c, void *x)
+{
+    return Py_NewRef(c->timer);
+}
+
+static PyObject *
+g_ttl(CacheObject *c, void *x)
+{
+    return Py_NewRef(c->ttl_obj ? c->ttl_obj : Py_None);
+}
+
+static PyObject *
+g_ttu(CacheObject *c, void *x)
+{
+    return Py_NewRef(c->ttu ? c->ttu : Py_None);
+}
+
+PyGetSetDef fc_ttl_getset[] = {
+    {"ttl", (getter)g_ttl, NULL, "The default time to live of the cache's items.", NULL},
+    {"timer", (getter)g_timer, NULL, "The timer function used by the cache.", NULL},
+    {NULL},
+};
+
+PyGetSetDef fc_tlru_getset[] = {
+    {"ttu", (getter)g_ttu, NULL, "The time-to-use function used by the cache.", NULL},
+    {"timer", (getter)g_timer, NULL, "The timer function used by the cache.", NULL},
+    {NULL},
+};
+
+#define EXPIRE_DEFS                                                                       \
+    {"expire", (PyCFunction)(void (*)(void))m_expire, METH_FASTCALL | METH_KEYWORDS,      \
+     "expire($self, /, time=None)\n--\n\n"                                                \
+     "Remove the items expired at time (default: timer()); return them as (key, value) " \
+     "pairs in expiry order."},                                                           \
+    {"remaining_ttl", (PyCFunction)m_remaining_ttl, METH_O,                               \
+     "remaining_ttl($self, key, /)\n--\n\n"                                               \
+     "Time left before key expires; KeyError if absent or expired."}
+
+PyMethodDef fc_ttl_methods[] = {
+    {"set", (PyCFunction)(void (*)(void))m_set, METH_FASTCALL | METH_KEYWORDS,
+     "set($self, /, key, value, ttl=None)\n--\n\n"
+     "Store value under key, with its own time to live if ttl is given."},
+    EXPIRE_DEFS,
+    {NULL, NULL, 0, NULL},
+};
+
+PyMethodDef fc_tlru_methods[] = {
+    EXPIRE_DEFS,
+    {NULL, NULL, 0, NULL},
+};
