@@ -15,10 +15,13 @@ The rewriting is an explicit table (``NAMES``, ``DOTTED``) plus four rules:
 - a name ``AsyncX`` (X capitalised) becomes ``X``, in code, strings and comments alike
   (the ``DOTTED`` names too; the ``NAMES`` only in code);
 - ``Awaitable[T]`` becomes ``T``;
-- a line ending in ``# unasync: <text>`` is replaced by ``<text>`` (same indentation);
-  ``# unasync: remove`` drops the line.  This is the escape hatch for the few lines whose
+- a module ``_async_x`` / ``test_async_x`` becomes ``_sync_x`` / ``test_sync_x``;
+- a comment line ``# unasync: <text>`` replaces the line below it by ``<text>`` (at the
+  comment's indentation); a line ending in ``# unasync: remove`` is dropped (with the blank
+  line before a dropped block).  This is the escape hatch for the few lines whose
   sync form is not a mechanical rewrite (an import, an event-loop handle).
 
+Imports are then re-sorted by ``ruff`` (a renamed name may sort elsewhere).
 Continuation lines aligned under an opening bracket are shifted left by what was removed
 before that bracket, so hanging indents stay aligned.  The same approach as httpcore's
 ``scripts/unasync.py`` (line regexes over ``_async/`` -> ``_sync/``) and psycopg's
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import io
 import re
+import subprocess
 import sys
 import tokenize
 from pathlib import Path
@@ -85,17 +89,21 @@ def unasync(source: str) -> str:
     # 1. pragma lines
     kept: list[str] = []
     dropping = False
+    replace_next: str | None = None
     for line in lines:
         m = _PRAGMA.search(line)
-        if m and m.group(1) == "remove":
+        if replace_next is not None:
+            line, replace_next = replace_next, None
+        elif m and line.lstrip().startswith("#"):  # "# unasync: <text>" above a line
+            indent = line[: len(line) - len(line.lstrip())]
+            replace_next = indent + m.group(1) + "\n"
+            continue
+        elif m and m.group(1) == "remove":  # "<code>  # unasync: remove"
             if not dropping and kept and not kept[-1].strip():
                 kept.pop()  # the blank line before a removed block goes with it
             dropping = True
             continue
         dropping = False
-        if m:
-            indent = line[: len(line) - len(line.lstrip())]
-            line = indent + m.group(1) + "\n"
         kept.append(line)
     source = "".join(kept)
     src_lines = source.splitlines(keepends=True)
@@ -143,6 +151,8 @@ def unasync(source: str) -> str:
             if done:
                 continue
             new = NAMES.get(t.string, _ASYNC_NAME.sub("", t.string))
+            if new.startswith(("_async_", "test_async_")):  # a generated module's name
+                new = new.replace("async_", "sync_", 1)
             if new != t.string:
                 edits.append((t.start[0], t.start[1], t.end[1], new))
         elif t.type in (tokenize.STRING, tokenize.COMMENT) and t.start[0] == t.end[0]:
@@ -218,9 +228,20 @@ def sources(root: Path = ROOT) -> list[Path]:
     return sorted(found)
 
 
+def sort_imports(text: str, path: Path) -> str:
+    """Renamed imports may no longer be in order: ``ruff``'s import sorter puts them back."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--fix", "--select", "I", "--exit-zero",
+         "--quiet", "--stdin-filename", str(path), "-"],
+        input=text, capture_output=True, text=True, check=True, cwd=ROOT)
+    return proc.stdout
+
+
 def generate(src: Path, root: Path = ROOT) -> str:
+    """The generated twin of ``src``, header included."""
     rel = src.relative_to(root).as_posix()
-    return HEADER.format(src=rel) + unasync(src.read_text(encoding="utf-8"))
+    text = HEADER.format(src=rel) + unasync(src.read_text(encoding="utf-8"))
+    return sort_imports(text, sync_path(src))
 
 
 def main(argv: list[str] | None = None) -> int:
