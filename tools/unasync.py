@@ -21,7 +21,7 @@ The rewriting is an explicit table (``NAMES``, ``DOTTED``) plus four rules:
   line before a dropped block).  This is the escape hatch for the few lines whose
   sync form is not a mechanical rewrite (an import, an event-loop handle).
 
-Imports are then re-sorted by ``ruff`` (a renamed name may sort elsewhere).
+Imports are then re-sorted and pruned by ``ruff`` (a renamed name may sort elsewhere).
 Continuation lines aligned under an opening bracket are shifted left by what was removed
 before that bracket, so hanging indents stay aligned.  The same approach as httpcore's
 ``scripts/unasync.py`` (line regexes over ``_async/`` -> ``_sync/``) and psycopg's
@@ -229,9 +229,10 @@ def sources(root: Path = ROOT) -> list[Path]:
 
 
 def sort_imports(text: str, path: Path) -> str:
-    """Renamed imports may no longer be in order: ``ruff``'s import sorter puts them back."""
+    """Renamed imports may be out of order, a dropped one (``Awaitable``) unused: ``ruff``
+    sorts and prunes them."""
     proc = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--fix", "--select", "I", "--exit-zero",
+        [sys.executable, "-m", "ruff", "check", "--fix", "--select", "I,F401", "--exit-zero",
          "--quiet", "--stdin-filename", str(path), "-"],
         input=text, capture_output=True, text=True, check=True, cwd=ROOT)
     return proc.stdout

@@ -511,7 +511,7 @@ class AsyncWriteBehind(_State):
                     await self._wait_room()
                     self._reserved += 1
             try:
-                async with self._reader._fill_locks.hold(key):
+                async with self._reader._gens.lock(key):
                     self._reader._gens.bump(key)
                     if value is TOMBSTONE:
                         await self.backend.delete(key)
