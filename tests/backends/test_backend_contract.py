@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import math
 import os
 import time
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from fastcache.backends import MISSING
-from tests.backends.support import TTL_SLACK
+from tests.backends.support import TTL_SLACK, assert_same_faces
 
 VALUES = [
     b"", b"\x00\xff\r\n binary", "", "unicode \u00e9\u4e2d\U0001f600", 0, -7, 2**63, -(2**80),
@@ -205,28 +204,7 @@ PAIRS = [
 ]
 
 
-def public_methods(cls: type) -> dict[str, inspect.Signature]:
-    """Public callables of ``cls`` with their signatures (``aclose`` is asyncio's alias)."""
-    out = {}
-    for name in dir(cls):
-        if name.startswith("_") or name == "aclose":
-            continue
-        attr = inspect.getattr_static(cls, name)
-        if isinstance(attr, (staticmethod, classmethod)):
-            attr = attr.__func__
-        if callable(attr):
-            out[name] = inspect.signature(attr)
-    return out
-
-
 @pytest.mark.parametrize(("module", "name"), PAIRS, ids=[n for _, n in PAIRS])
 def test_sync_and_async_faces_offer_the_same_methods(module: str, name: str) -> None:
     mod = importlib.import_module(module)
-    sync, async_ = getattr(mod, name), getattr(mod, "Async" + name)
-    s, a = public_methods(sync), public_methods(async_)
-    assert sorted(s) == sorted(a), set(s) ^ set(a)
-    for method, sig in s.items():
-        assert str(sig) == str(a[method]), method
-    for method in s:
-        sync_is_coro = inspect.iscoroutinefunction(getattr(sync, method))
-        assert not sync_is_coro, method
+    assert_same_faces(getattr(mod, name), getattr(mod, "Async" + name))

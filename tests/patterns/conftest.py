@@ -71,3 +71,11 @@ def face(request: pytest.FixtureRequest) -> Iterator[Face]:
     f = Face(*request.param, request)
     yield f
     f.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode_face(request: pytest.FixtureRequest) -> Iterator[Face]:
+    """Each face (sync, async); its default backend kind is redis."""
+    f = Face("redis", request.param, request)
+    yield f
+    f.close()

@@ -140,6 +140,7 @@ class Face:
         self.loop = asyncio.new_event_loop() if self.is_async else None
         self._request = request
         self._backends: list[Any] = []
+        self._made: list[Any] = []
 
     def cls(self, name: str) -> Any:
         """The pattern class ``name`` of this face."""
@@ -155,8 +156,9 @@ class Face:
         """What a pattern takes: the backend inside a driver."""
         return obj.inner if isinstance(obj, AsyncDriver) else obj
 
-    def backend(self, kind: str | None = None, **options: Any) -> Any:
-        """A fresh backend of ``kind`` (default: the face's kind), closed after the test."""
+    def backend(self, kind: str | None = None, url: str | None = None, **options: Any) -> Any:
+        """A fresh backend of ``kind`` (default: the face's kind; redis: on ``url`` or the
+        shared test server), closed after the test."""
         from fastcache import backends
 
         kind = kind or self.kind
@@ -164,7 +166,7 @@ class Face:
         if kind == "memory":
             options.setdefault("maxsize", 100_000)
         else:
-            args = (self._request.getfixturevalue("redis_server").url,)
+            args = (url or self._request.getfixturevalue("redis_server").url,)
             options.setdefault("prefix", f"t-{uuid.uuid4().hex[:12]}")
         name = {"memory": "MemoryBackend", "redis": "RedisBackend"}[kind]
         cls = getattr(backends, ("Async" if self.is_async else "") + name)
@@ -195,14 +197,26 @@ class Face:
         args = tuple([self.raw(a) for a in x] if isinstance(x, list) else self.raw(x)
                      for x in args)
         if self.loop is None:
-            return cls(*args, **kwargs)
+            obj = cls(*args, **kwargs)
+        else:
+            async def build() -> Any:
+                return cls(*args, **kwargs)
 
-        async def build() -> Any:
-            return cls(*args, **kwargs)
+            obj = self._drive(self.loop.run_until_complete(build()))
+        self._made.append(obj)
+        return obj
 
-        return self._drive(self.loop.run_until_complete(build()))
+    def run(self, result: Any) -> Any:
+        """``result``, awaited on the face's loop if it is a coroutine."""
+        if asyncio.iscoroutine(result):
+            assert self.loop is not None
+            return self.loop.run_until_complete(result)
+        return result
 
     def close(self) -> None:
+        for obj in reversed(self._made):
+            if hasattr(obj, "close"):
+                obj.close()
         for b in reversed(self._backends):
             b.clear()
             b.close()
