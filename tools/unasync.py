@@ -15,7 +15,8 @@ The rewriting is an explicit table (``NAMES``, ``DOTTED``) plus four rules:
 - a name ``AsyncX`` (X capitalised) becomes ``X``, in code, strings and comments alike
   (the ``DOTTED`` names too; the ``NAMES`` only in code);
 - ``Awaitable[T]`` becomes ``T``;
-- a module ``_async_x`` / ``test_async_x`` becomes ``_sync_x`` / ``test_sync_x``;
+- a module ``_async_x`` / ``test_async_x`` becomes ``_sync_x`` / ``test_sync_x``, a
+  function ``async_f`` becomes ``f``;
 - a comment line ``# unasync: <text>`` replaces the line below it by ``<text>`` (at the
   comment's indentation); a line ending in ``# unasync: remove`` is dropped (with the blank
   line before a dropped block).  This is the escape hatch for the few lines whose
@@ -73,6 +74,19 @@ HEADER = (
     "#     {src}\n"
     "# Do not edit: edit the async source and run the script (CI fails on a stale file).\n"
 )
+
+
+_QUOTED_NAME = re.compile(r"""(["'])(\w+)\1""")
+
+
+def _name(name: str) -> str:
+    """The sync twin of an identifier."""
+    new = NAMES.get(name, _ASYNC_NAME.sub("", name))
+    if new.startswith(("_async_", "test_async_")):  # a generated module's name
+        return new.replace("async_", "sync_", 1)
+    if new.startswith("async_"):  # a function's async twin: async_f -> f
+        return new[len("async_"):]
+    return new
 
 
 def _text(s: str) -> str:
@@ -150,13 +164,13 @@ def unasync(source: str) -> str:
                     break
             if done:
                 continue
-            new = NAMES.get(t.string, _ASYNC_NAME.sub("", t.string))
-            if new.startswith(("_async_", "test_async_")):  # a generated module's name
-                new = new.replace("async_", "sync_", 1)
+            new = _name(t.string)
             if new != t.string:
                 edits.append((t.start[0], t.start[1], t.end[1], new))
         elif t.type in (tokenize.STRING, tokenize.COMMENT) and t.start[0] == t.end[0]:
-            new = _text(t.string)
+            quoted = _QUOTED_NAME.fullmatch(t.string)  # "name" in __all__, getattr, ...
+            new = (quoted[1] + _name(quoted[2]) + quoted[1] if quoted and t.type == tokenize.STRING
+                   else _text(t.string))
             if new != t.string:
                 edits.append((t.start[0], t.start[1], t.end[1], new))
         elif t.type == tokenize.STRING:  # a multi-line string: rewrite every line of it
