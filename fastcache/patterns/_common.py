@@ -17,10 +17,12 @@ from ..backends import MISSING, check_key
 __all__ = [
     "NOT_FOUND",
     "AsyncBridge",
+    "AsyncCondition",
     "AsyncGenerations",
     "AsyncSingleFlight",
     "AsyncWriteLocks",
     "Bridge",
+    "Condition",
     "Generations",
     "KeyLocks",
     "ReadBase",
@@ -171,6 +173,67 @@ class AsyncWriteLocks:
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+class Condition:
+    """A condition variable over a lock, for threads: ``with cond:``, ``notify_all()``,
+    ``wait(timeout)`` and ``wait_for(predicate, timeout)`` (False: timed out)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+
+    def __enter__(self) -> None:
+        self._cond.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._cond.release()
+
+    def notify_all(self) -> None:
+        """Wake every waiter (the lock held)."""
+        self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Release the lock until notified or ``timeout`` seconds pass (False)."""
+        return self._cond.wait(timeout)
+
+    def wait_for(self, predicate: Callable[[], object], timeout: float | None = None) -> bool:
+        """Wait (lock released) until ``predicate()`` is true; False if ``timeout`` passed."""
+        return bool(self._cond.wait_for(predicate, timeout))
+
+
+class AsyncCondition:
+    """:class:`Condition` for the tasks of one event loop (``async with cond:``, the waits
+    are coroutines)."""
+
+    def __init__(self) -> None:
+        self._cond = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        await self._cond.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cond.release()
+
+    def notify_all(self) -> None:
+        """Wake every waiter (the lock held)."""
+        self._cond.notify_all()
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Release the lock until notified or ``timeout`` seconds pass (False)."""
+        try:
+            await asyncio.wait_for(self._cond.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def wait_for(self, predicate: Callable[[], object],
+                       timeout: float | None = None) -> bool:
+        """Wait (lock released) until ``predicate()`` is true; False if ``timeout`` passed."""
+        try:
+            await asyncio.wait_for(self._cond.wait_for(predicate), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
 
 class Bridge:
