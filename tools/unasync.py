@@ -53,6 +53,8 @@ NAMES = {
     "aiter": "iter",
     "anext": "next",
     "arun": "run",  # FailureGuard.arun -> FailureGuard.run
+    "_adurable": "_durable",  # write-behind's journal waits (write_behind._State)
+    "_agive_up": "_give_up",
 }
 
 #: dotted-name replacements (module paths and the asyncio primitives)
