@@ -67,7 +67,7 @@ class AsyncWriteBehind(AsyncWorkerShell):
         callback; ``TimeoutError`` if that takes longer than ``timeout`` seconds."""
         if self._in_worker():
             raise RuntimeError("flush() called from the write-behind worker (on_error?)")
-        async with self._cond:
+        async with self._cond.lock:
             target = self._seq
             self._flush_requests += 1
             self._cond.notify_all()
@@ -88,7 +88,7 @@ class AsyncWriteBehind(AsyncWorkerShell):
 
     async def _write(self, key: str, value: Any) -> None:
         async with self._key_locks.hold(key):
-            async with self._cond:
+            async with self._cond.lock:
                 self._check_open()
                 reserved = key not in self._pending
                 if reserved:
@@ -102,11 +102,11 @@ class AsyncWriteBehind(AsyncWorkerShell):
                     else:
                         await self.backend.set(key, value, ttl=self.ttl)
             finally:
-                async with self._cond:
+                async with self._cond.lock:
                     if reserved:
                         self._reserved -= 1
                     self._cond.notify_all()
-            async with self._cond:
+            async with self._cond.lock:
                 aborted = self._abort
                 if not aborted:
                     self._insert(key, value)
@@ -128,7 +128,7 @@ class AsyncWriteBehind(AsyncWorkerShell):
     async def _run(self) -> None:
         while True:
             batch: dict[str, Any] | None = None
-            async with self._cond:
+            async with self._cond.lock:
                 await self._cond.wait_for(lambda: bool(self._pending) or self._closing)
                 if not self._pending:
                     if self._reserved == 0:
@@ -152,11 +152,11 @@ class AsyncWriteBehind(AsyncWorkerShell):
             # unasync: except BaseException as exc:  # a bug or a signal: still report, keep working
             except Exception as exc:  # a bug: still report, keep working
                 log.exception("write-behind worker error")
-                async with self._cond:
+                async with self._cond.lock:
                     unreported = {} if self._inflight_reported else dict(self._inflight)
                     self._inflight_reported = True
                 self._report(unreported, exc)
-            async with self._cond:
+            async with self._cond.lock:
                 self._batch_done()
                 self._cond.notify_all()
 
@@ -175,7 +175,7 @@ class AsyncWriteBehind(AsyncWorkerShell):
                 return
             except Exception as exc:
                 attempt += 1
-                async with self._cond:
+                async with self._cond.lock:
                     part = self._superseded(part)
                     give_up = self._abort or attempt > self.max_retries
                     if give_up:

@@ -176,17 +176,15 @@ class AsyncWriteLocks:
 
 
 class Condition:
-    """A condition variable over a lock, for threads: ``with cond:``, ``notify_all()``,
-    ``wait(timeout)`` and ``wait_for(predicate, timeout)`` (False: timed out)."""
+    """A condition variable for threads: hold ``cond.lock`` (``with cond.lock:``), then
+    ``notify_all()``, ``wait(timeout)``, ``wait_for(predicate, timeout)`` (False: timed
+    out).  ``lock`` is a plain ``threading.Lock``, entered by the ``with`` statement in C:
+    a signal handler that raises (``SystemExit`` on SIGTERM) cannot run between taking it
+    and entering the block, so it is always released."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-
-    def __enter__(self) -> None:
-        self._cond.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self._cond.release()
+        self.lock = threading.Lock()
+        self._cond = threading.Condition(self.lock)
 
     def notify_all(self) -> None:
         """Wake every waiter (the lock held)."""
@@ -202,17 +200,11 @@ class Condition:
 
 
 class AsyncCondition:
-    """:class:`Condition` for the tasks of one event loop (``async with cond:``, the waits
-    are coroutines)."""
+    """:class:`Condition` for the tasks of one event loop (``async with cond.lock:``, the
+    waits are coroutines)."""
 
     def __init__(self) -> None:
-        self._cond = asyncio.Condition()
-
-    async def __aenter__(self) -> None:
-        await self._cond.acquire()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._cond.release()
+        self._cond = self.lock = asyncio.Condition()
 
     def notify_all(self) -> None:
         """Wake every waiter (the lock held)."""

@@ -70,7 +70,7 @@ class WriteBehind(WorkerShell):
         callback; ``TimeoutError`` if that takes longer than ``timeout`` seconds."""
         if self._in_worker():
             raise RuntimeError("flush() called from the write-behind worker (on_error?)")
-        with self._cond:
+        with self._cond.lock:
             target = self._seq
             self._flush_requests += 1
             self._cond.notify_all()
@@ -91,7 +91,7 @@ class WriteBehind(WorkerShell):
 
     def _write(self, key: str, value: Any) -> None:
         with self._key_locks.hold(key):
-            with self._cond:
+            with self._cond.lock:
                 self._check_open()
                 reserved = key not in self._pending
                 if reserved:
@@ -105,11 +105,11 @@ class WriteBehind(WorkerShell):
                     else:
                         self.backend.set(key, value, ttl=self.ttl)
             finally:
-                with self._cond:
+                with self._cond.lock:
                     if reserved:
                         self._reserved -= 1
                     self._cond.notify_all()
-            with self._cond:
+            with self._cond.lock:
                 aborted = self._abort
                 if not aborted:
                     self._insert(key, value)
@@ -131,7 +131,7 @@ class WriteBehind(WorkerShell):
     def _run(self) -> None:
         while True:
             batch: dict[str, Any] | None = None
-            with self._cond:
+            with self._cond.lock:
                 self._cond.wait_for(lambda: bool(self._pending) or self._closing)
                 if not self._pending:
                     if self._reserved == 0:
@@ -154,11 +154,11 @@ class WriteBehind(WorkerShell):
                 self._write_batch(batch)
             except BaseException as exc:  # a bug or a signal: still report, keep working
                 log.exception("write-behind worker error")
-                with self._cond:
+                with self._cond.lock:
                     unreported = {} if self._inflight_reported else dict(self._inflight)
                     self._inflight_reported = True
                 self._report(unreported, exc)
-            with self._cond:
+            with self._cond.lock:
                 self._batch_done()
                 self._cond.notify_all()
 
@@ -177,7 +177,7 @@ class WriteBehind(WorkerShell):
                 return
             except Exception as exc:
                 attempt += 1
-                with self._cond:
+                with self._cond.lock:
                     part = self._superseded(part)
                     give_up = self._abort or attempt > self.max_retries
                     if give_up:

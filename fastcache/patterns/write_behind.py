@@ -261,7 +261,7 @@ class WorkerShell(_State):
         """Flush, stop the worker and refuse further writes. If ``timeout`` seconds pass
         first, what is still unwritten goes to ``on_error`` with a ``TimeoutError``."""
         cond = self._cond
-        with cond:
+        with cond.lock:
             if self._closed:
                 return
             self._closing = True
@@ -270,18 +270,18 @@ class WorkerShell(_State):
         self._thread.join(timeout)
         if self._thread.is_alive():
             exc = TimeoutError(f"write-behind close timed out after {timeout} s")
-            with cond:
+            with cond.lock:
                 self._abort = True
                 left = self._drain_pending()
                 cond.notify_all()
             self._abort_event.set()
             self._report(left, exc)
             self._thread.join(1.0)
-            with cond:
+            with cond.lock:
                 stuck = {} if self._inflight_reported else dict(self._inflight)
                 self._inflight_reported = True
             self._report(stuck, exc)  # the worker is stuck inside a source call
-        with cond:
+        with cond.lock:
             self._closed = True
 
     def _close_at_exit(self) -> None:
@@ -317,7 +317,7 @@ class AsyncWorkerShell(_State):
         if self._closed:
             return
         cond = self._cond
-        async with cond:
+        async with cond.lock:
             self._closing = True
             cond.notify_all()
         done, _ = await asyncio.wait({self._task}, timeout=timeout)
