@@ -101,12 +101,15 @@ class AsyncWriteBehind(AsyncWorkerShell):
                         await self.backend.delete(key)
                     else:
                         await self.backend.set(key, value, ttl=self.ttl)
-            finally:
+            except BaseException:
                 async with self._cond.lock:
                     if reserved:
                         self._reserved -= 1
                     self._cond.notify_all()
-            async with self._cond.lock:
+                raise
+            async with self._cond.lock:  # the reservation becomes the queued write
+                if reserved:
+                    self._reserved -= 1
                 aborted = self._abort
                 if not aborted:
                     self._insert(key, value)

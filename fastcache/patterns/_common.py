@@ -201,31 +201,64 @@ class Condition:
 
 class AsyncCondition:
     """:class:`Condition` for the tasks of one event loop (``async with cond.lock:``, the
-    waits are coroutines)."""
+    waits are coroutines).  Its own waiters and ``loop.call_later`` timeouts rather than
+    ``asyncio.wait_for`` around ``asyncio.Condition.wait``: on CPython 3.11 that
+    ``wait_for`` returns normally when the wait completes as the task is cancelled, and a
+    worker whose cancellation is lost never stops."""
 
     def __init__(self) -> None:
-        self._cond = self.lock = asyncio.Condition()
+        self.lock = asyncio.Lock()
+        self._waiters: list[asyncio.Future[bool]] = []
 
     def notify_all(self) -> None:
         """Wake every waiter (the lock held)."""
-        self._cond.notify_all()
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(True)
 
     async def wait(self, timeout: float | None = None) -> bool:
-        """Release the lock until notified or ``timeout`` seconds pass (False)."""
+        """Release the lock until notified or ``timeout`` seconds pass (False); the lock is
+        held again on return, also when cancelled."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[bool] = loop.create_future()
+        self._waiters.append(fut)
+        timer = None if timeout is None else loop.call_later(timeout, _time_out, fut)
+        self.lock.release()
         try:
-            await asyncio.wait_for(self._cond.wait(), timeout)
-        except asyncio.TimeoutError:
-            return False
-        return True
+            return await fut
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._waiters.remove(fut)
+            cancelled = False
+            while True:
+                try:
+                    await self.lock.acquire()
+                    break
+                except asyncio.CancelledError:
+                    cancelled = True
+            if cancelled:
+                raise asyncio.CancelledError
 
     async def wait_for(self, predicate: Callable[[], object],
                        timeout: float | None = None) -> bool:
         """Wait (lock released) until ``predicate()`` is true; False if ``timeout`` passed."""
-        try:
-            await asyncio.wait_for(self._cond.wait_for(predicate), timeout)
-        except asyncio.TimeoutError:
-            return False
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not predicate():
+            if deadline is None:
+                await self.wait()
+                continue
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            await self.wait(left)
         return True
+
+
+def _time_out(fut: asyncio.Future[bool]) -> None:
+    if not fut.done():
+        fut.set_result(False)
 
 
 class Bridge:

@@ -104,12 +104,15 @@ class WriteBehind(WorkerShell):
                         self.backend.delete(key)
                     else:
                         self.backend.set(key, value, ttl=self.ttl)
-            finally:
+            except BaseException:
                 with self._cond.lock:
                     if reserved:
                         self._reserved -= 1
                     self._cond.notify_all()
-            with self._cond.lock:
+                raise
+            with self._cond.lock:  # the reservation becomes the queued write
+                if reserved:
+                    self._reserved -= 1
                 aborted = self._abort
                 if not aborted:
                     self._insert(key, value)
