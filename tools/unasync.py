@@ -247,10 +247,14 @@ def sources(root: Path = ROOT) -> list[Path]:
 def sort_imports(text: str, path: Path) -> str:
     """Renamed imports may be out of order, a dropped one (``Awaitable``) unused: ``ruff``
     sorts and prunes them."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--fix", "--select", "I,F401", "--exit-zero",
-         "--quiet", "--stdin-filename", str(path), "-"],
-        input=text, capture_output=True, text=True, check=True, cwd=ROOT)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ruff", "check", "--fix", "--select", "I,F401",
+             "--exit-zero", "--quiet", "--stdin-filename", str(path), "-"],
+            input=text, capture_output=True, text=True, check=True, cwd=ROOT)
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"unasync: ruff failed ({exc.stderr.strip()[-300:]}); "
+                         "it is in the dev extra: pip install -e '.[dev]'") from None
     return proc.stdout
 
 
