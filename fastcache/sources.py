@@ -11,7 +11,8 @@ write. The protocol is deliberately small:
   ``delete_many(keys) -> None``; the helpers :func:`source_get_many`,
   :func:`source_set_many` and :func:`source_delete_many` fall back to one call per key.
 
-:class:`AsyncDataSource` is the same with coroutines. :class:`SQLSource` is a real
+:class:`AsyncDataSource` is the same with coroutines (written once, in
+``_async_sources.py``; ``tools/unasync.py`` writes the sync face). :class:`SQLSource` is a real
 implementation over any DB-API 2 connection (``sqlite3`` in the tests and examples), and
 :class:`AsyncSourceAdapter` runs any synchronous source in a worker thread for asyncio code.
 
@@ -28,9 +29,16 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from . import _validate
+from ._async_sources import (
+    AsyncDataSource,
+    async_source_delete_many,
+    async_source_get_many,
+    async_source_set_many,
+)
+from ._sync_sources import DataSource, source_delete_many, source_get_many, source_set_many
 from .backends import MISSING
 
 __all__ = [
@@ -38,6 +46,9 @@ __all__ = [
     "AsyncSourceAdapter",
     "DataSource",
     "SQLSource",
+    "async_source_delete_many",
+    "async_source_get_many",
+    "async_source_set_many",
     "source_delete_many",
     "source_get_many",
     "source_set_many",
@@ -45,101 +56,6 @@ __all__ = [
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CHUNK = 500  # keys per ``IN (...)`` list: well under every engine's parameter limit
-
-
-@runtime_checkable
-class DataSource(Protocol):
-    """The synchronous data-source protocol (``get_many``/``set_many``/``delete_many`` are
-    optional and looked up with ``getattr``)."""
-
-    def get(self, key: str) -> object:
-        """Return the value stored under ``key``, or ``MISSING``."""
-
-    def set(self, key: str, value: Any) -> None:
-        """Insert or replace ``key``."""
-
-    def delete(self, key: str) -> None:
-        """Remove ``key``; no error when it is absent."""
-
-
-@runtime_checkable
-class AsyncDataSource(Protocol):
-    """The asynchronous data-source protocol: :class:`DataSource` with coroutines."""
-
-    async def get(self, key: str) -> object:
-        """Return the value stored under ``key``, or ``MISSING``."""
-
-    async def set(self, key: str, value: Any) -> None:
-        """Insert or replace ``key``."""
-
-    async def delete(self, key: str) -> None:
-        """Remove ``key``; no error when it is absent."""
-
-
-def source_get_many(source: DataSource, keys: Iterable[str]) -> dict[str, Any]:
-    """``source.get_many(keys)`` if the source has it, else one ``get`` per key."""
-    many = getattr(source, "get_many", None)
-    if many is not None:
-        return dict(many(list(keys)))
-    found: dict[str, Any] = {}
-    for key in keys:
-        value = source.get(key)
-        if value is not MISSING:
-            found[key] = value
-    return found
-
-
-def source_set_many(source: DataSource, mapping: Mapping[str, Any]) -> None:
-    """``source.set_many(mapping)`` if the source has it, else one ``set`` per key."""
-    many = getattr(source, "set_many", None)
-    if many is not None:
-        many(mapping)
-        return
-    for key, value in mapping.items():
-        source.set(key, value)
-
-
-def source_delete_many(source: DataSource, keys: Iterable[str]) -> None:
-    """``source.delete_many(keys)`` if the source has it, else one ``delete`` per key."""
-    many = getattr(source, "delete_many", None)
-    if many is not None:
-        many(list(keys))
-        return
-    for key in keys:
-        source.delete(key)
-
-
-async def async_source_get_many(source: AsyncDataSource, keys: Iterable[str]) -> dict[str, Any]:
-    """Async twin of :func:`source_get_many`."""
-    many = getattr(source, "get_many", None)
-    if many is not None:
-        return dict(await many(list(keys)))
-    found: dict[str, Any] = {}
-    for key in keys:
-        value = await source.get(key)
-        if value is not MISSING:
-            found[key] = value
-    return found
-
-
-async def async_source_set_many(source: AsyncDataSource, mapping: Mapping[str, Any]) -> None:
-    """Async twin of :func:`source_set_many`."""
-    many = getattr(source, "set_many", None)
-    if many is not None:
-        await many(mapping)
-        return
-    for key, value in mapping.items():
-        await source.set(key, value)
-
-
-async def async_source_delete_many(source: AsyncDataSource, keys: Iterable[str]) -> None:
-    """Async twin of :func:`source_delete_many`."""
-    many = getattr(source, "delete_many", None)
-    if many is not None:
-        await many(list(keys))
-        return
-    for key in keys:
-        await source.delete(key)
 
 
 def _ident(name: str, what: str) -> str:

@@ -13,7 +13,6 @@ import fastcache._impl
 from tests.impls import CACHES, IMPLS, NAMES, Implementation
 from tests.servers import MemcachedServers, RedisCluster, RedisServer
 
-
 # cachetools 8 (what the drop-in tests compare with) supports Python 3.11 and later only; on
 # 3.10 the test extra does not install it and the modules that import it are not collected.
 collect_ignore = [] if importlib.util.find_spec("cachetools") else [

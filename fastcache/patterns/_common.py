@@ -1,22 +1,33 @@
-"""Pieces shared by the patterns: single-flight loading, write generations, the
-"not found" marker of negative caching, argument checks."""
+"""Pieces shared by the patterns: single-flight loading, write generations, locks, the
+"not found" marker of negative caching, argument checks.  The few pieces whose threaded
+and asyncio forms differ in kind (a thread waiting on an event vs a task awaiting a future)
+are written as pairs here, ``X`` and ``AsyncX``, so the pattern classes built on them can be
+written once (``_async_*.py``, from which ``tools/unasync.py`` writes the sync face)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from .. import _validate
-from ..backends import check_key
+from ..backends import MISSING, check_key
 
 __all__ = [
     "NOT_FOUND",
+    "AsyncBridge",
+    "AsyncCondition",
+    "AsyncGenerations",
     "AsyncSingleFlight",
+    "AsyncWriteLocks",
+    "Bridge",
+    "Condition",
     "Generations",
     "KeyLocks",
+    "ReadBase",
     "SingleFlight",
+    "WriteLocks",
     "check_backend",
     "check_key",
     "check_positive_int",
@@ -66,7 +77,7 @@ def check_source(source: object, name: str = "source") -> None:
             raise TypeError(f"{name} must implement the DataSource protocol (no {method}())")
 
 
-class Generations:
+class _Counts:
     """Per-key write counters, striped over a fixed table (memory does not grow with keys).
 
     A loader reads the counter of its key before reading the source and fills the cache
@@ -75,17 +86,11 @@ class Generations:
     stripe only cost a skipped fill, never a stale one.
     """
 
-    __slots__ = ("_counts", "_locks", "_mask")
+    __slots__ = ("_counts", "_mask")
 
     def __init__(self, stripes: int = 1024) -> None:
         self._mask = stripes - 1
         self._counts = [0] * stripes
-        self._locks = [threading.Lock() for _ in range(64)]
-
-    def lock(self, key: str) -> threading.Lock:
-        """The lock that a fill (check then store) and an invalidation (bump then delete)
-        of ``key`` hold, so that no invalidation slips between a fill's check and store."""
-        return self._locks[hash(key) & 63]
 
     def read(self, key: str) -> int:
         """The current counter of ``key``'s stripe."""
@@ -99,6 +104,217 @@ class Generations:
         """Record a write of every key (after a clear)."""
         for i in range(len(self._counts)):
             self._counts[i] += 1
+
+
+class Generations(_Counts):
+    """Write counters (see ``_Counts``) and, for threads, the lock of each key's stripe."""
+
+    __slots__ = ("_locks",)
+
+    def __init__(self, stripes: int = 1024) -> None:
+        super().__init__(stripes)
+        self._locks = [threading.Lock() for _ in range(64)]
+
+    def lock(self, key: str) -> threading.Lock:
+        """The lock that a fill (check then store) and an invalidation (bump then delete)
+        of ``key`` hold, so that no invalidation slips between a fill's check and store."""
+        return self._locks[hash(key) & 63]
+
+
+class AsyncGenerations(_Counts):
+    """:class:`Generations` for asyncio: ``async with gens.lock(key)``."""
+
+    __slots__ = ("_keylocks",)
+
+    def __init__(self, stripes: int = 1024) -> None:
+        super().__init__(stripes)
+        self._keylocks = KeyLocks()
+
+    def lock(self, key: str) -> _Held:
+        """The asyncio lock of ``key`` (see :meth:`Generations.lock`)."""
+        return self._keylocks.hold(key)
+
+
+class WriteLocks:
+    """Serialises the writes of one key across threads: ``stripes`` locks, a key's write
+    holds the lock of its stripe (``with locks.hold(key): ...``)."""
+
+    def __init__(self, stripes: int = 64) -> None:
+        self._locks = [threading.Lock() for _ in range(check_positive_int(stripes, "stripes"))]
+
+    def hold(self, key: str) -> threading.Lock:
+        """The lock of ``key``'s stripe."""
+        return self._locks[hash(key) % len(self._locks)]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class AsyncWriteLocks:
+    """:class:`WriteLocks` for the tasks of one event loop: an ``asyncio.Lock`` per stripe
+    in use, created on demand and dropped when nobody holds or waits for it
+    (``async with locks.hold(key): ...``); ``len()`` is the number in use."""
+
+    def __init__(self, stripes: int = 64) -> None:
+        self._stripes = check_positive_int(stripes, "stripes")
+        self._table = KeyLocks()
+
+    def hold(self, key: str) -> _Held:
+        """An async context manager holding the lock of ``key``'s stripe."""
+        return self._table.hold(str(hash(key) % self._stripes))
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class Condition:
+    """A condition variable for threads: hold ``cond.lock`` (``with cond.lock:``), then
+    ``notify_all()``, ``wait(timeout)``, ``wait_for(predicate, timeout)`` (False: timed
+    out).  ``lock`` is a plain ``threading.Lock``, entered by the ``with`` statement in C:
+    a signal handler that raises (``SystemExit`` on SIGTERM) cannot run between taking it
+    and entering the block, so it is always released."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._cond = threading.Condition(self.lock)
+
+    def notify_all(self) -> None:
+        """Wake every waiter (the lock held)."""
+        self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Release the lock until notified or ``timeout`` seconds pass (False)."""
+        return self._cond.wait(timeout)
+
+    def wait_for(self, predicate: Callable[[], object], timeout: float | None = None) -> bool:
+        """Wait (lock released) until ``predicate()`` is true; False if ``timeout`` passed."""
+        return bool(self._cond.wait_for(predicate, timeout))
+
+
+class AsyncCondition:
+    """:class:`Condition` for the tasks of one event loop (``async with cond.lock:``, the
+    waits are coroutines).  Its own waiters and ``loop.call_later`` timeouts rather than
+    ``asyncio.wait_for`` around ``asyncio.Condition.wait``: on CPython 3.11 that
+    ``wait_for`` returns normally when the wait completes as the task is cancelled, and a
+    worker whose cancellation is lost never stops."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self._waiters: list[asyncio.Future[bool]] = []
+
+    def notify_all(self) -> None:
+        """Wake every waiter (the lock held)."""
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(True)
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Release the lock until notified or ``timeout`` seconds pass (False); the lock is
+        held again on return, also when cancelled."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[bool] = loop.create_future()
+        self._waiters.append(fut)
+        timer = None if timeout is None else loop.call_later(timeout, _time_out, fut)
+        self.lock.release()
+        try:
+            return await fut
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._waiters.remove(fut)
+            cancelled = False
+            while True:
+                try:
+                    await self.lock.acquire()
+                    break
+                except asyncio.CancelledError:
+                    cancelled = True
+            if cancelled:
+                raise asyncio.CancelledError
+
+    async def wait_for(self, predicate: Callable[[], object],
+                       timeout: float | None = None) -> bool:
+        """Wait (lock released) until ``predicate()`` is true; False if ``timeout`` passed."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not predicate():
+            if deadline is None:
+                await self.wait()
+                continue
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            await self.wait(left)
+        return True
+
+
+def _time_out(fut: asyncio.Future[bool]) -> None:
+    if not fut.done():
+        fut.set_result(False)
+
+
+class Bridge:
+    """What the threaded face does where the asyncio one crosses between its loop and a
+    thread (see :class:`AsyncBridge`): here everything runs in the calling thread."""
+
+    def call_from_thread(self, fn: Callable[[Any], None], arg: Any) -> None:
+        """``fn(arg)``, now."""
+        fn(arg)
+
+    def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, now."""
+        return fn(*args)
+
+    def drain(self) -> None:
+        """Nothing is ever pending."""
+
+
+class AsyncBridge:
+    """Crossing between the running event loop (captured at creation) and threads:
+    ``call_from_thread(coro_fn, arg)`` schedules ``coro_fn(arg)`` on the loop from another
+    thread; ``await run_sync(fn, *args)`` runs a blocking call in a worker thread;
+    ``await drain()`` waits for what was scheduled."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def call_from_thread(self, fn: Callable[[Any], Coroutine[Any, Any, None]],
+                         arg: Any) -> None:
+        """Schedule ``fn(arg)`` on the loop (dropped once the loop is closed)."""
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._spawn, fn, arg)
+
+    def _spawn(self, fn: Callable[[Any], Coroutine[Any, Any, None]], arg: Any) -> None:
+        task = self._loop.create_task(fn(arg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker thread."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def drain(self) -> None:
+        """Wait for every scheduled call (their errors are dropped)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class ReadBase:
+    """What the read-through family shares on both faces: the backend, the TTLs, and what a
+    load stores."""
+
+    def __init__(self, backend: Any, ttl: float | None, negative_ttl: float | None) -> None:
+        check_backend(backend)
+        self.backend = backend
+        self.ttl = check_ttl(ttl)
+        self.negative_ttl = check_ttl(negative_ttl, "negative_ttl")
+
+    def _fill_args(self, value: object) -> tuple[object, float | None] | None:
+        """What to store for a loaded value: ``(value, ttl)``, or None to store nothing."""
+        if value is MISSING:
+            return None if self.negative_ttl is None else (NOT_FOUND, self.negative_ttl)
+        return value, self.ttl
 
 
 class _Call:

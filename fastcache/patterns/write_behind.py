@@ -40,28 +40,20 @@ import itertools
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from .. import _validate
 from ..backends import MISSING
 from ..exceptions import QueueFullError
-from ..sources import (
-    async_source_delete_many,
-    async_source_set_many,
-    source_delete_many,
-    source_set_many,
-)
 from ._common import (
-    KeyLocks,
+    AsyncCondition,
+    Condition,
     check_backend,
-    check_key,
     check_positive_int,
     check_source,
     check_ttl,
 )
-from .readwrite import AsyncReadThrough, ReadThrough
 
 __all__ = ["TOMBSTONE", "AsyncWriteBehind", "QueueFullError", "WriteBehind"]
 
@@ -238,307 +230,99 @@ class _State:
         return sets, dels
 
 
-class WriteBehind(_State):
-    """Write-behind over a ``Backend`` and a ``DataSource`` (see the module docstring).
+class WorkerShell(_State):
+    """What only the threaded face does: a worker thread, ``close`` joining it (bounded),
+    an ``atexit`` hook.  The rest of :class:`WriteBehind` is generated from
+    ``_async_write_behind.py``."""
 
-    ``get(key, default)`` / ``set(key, value)`` / ``delete(key)`` / ``flush(timeout)`` /
-    ``close(timeout)``; also a context manager. Keyword options (defaults): ``ttl`` of
-    cache entries (None), ``negative_ttl`` as in ``CacheAside`` (None), ``max_pending``
-    (10,000 keys), ``on_full`` ("block" or "raise"), ``put_timeout`` (None: block as long
-    as needed), ``batch_size`` (100), ``flush_interval`` (0.05 s), ``max_retries`` (8),
-    ``backoff`` (0.05 s) and ``max_backoff`` (2 s), ``on_error(key, value, exc)`` (logs),
-    ``exit_timeout`` (10 s).
-    """
+    _cond: Condition
 
-    def __init__(
-        self, backend: Any, source: Any, *, negative_ttl: float | None = None, **options: Any
-    ) -> None:
-        super().__init__(backend, source, **options)
-        self._reader = ReadThrough(backend, source.get, ttl=self.ttl, negative_ttl=negative_ttl)
-        self._cond = threading.Condition(threading.Lock())
-        self._key_locks = [threading.Lock() for _ in range(64)]
+    def _start(self) -> None:
         self._abort_event = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fastcache-write-behind",
                                         daemon=True)  # fmt: skip
         self._thread.start()
         atexit.register(self._close_at_exit)
 
-    # -- the public API ---------------------------------------------------------------
+    def _run(self) -> None:
+        raise NotImplementedError  # the worker loop of the generated class
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """The latest written value (pending writes included), else the cache, else the
-        source (filling the cache), else ``default``."""
-        value = self._peek(check_key(key))
-        if value is MISSING:
-            return self._reader.get(key, default)
-        return default if value is TOMBSTONE else value
+    def _in_worker(self) -> bool:
+        return threading.current_thread() is self._thread
 
-    def set(self, key: str, value: Any) -> None:
-        """Write ``value`` to the cache now and queue it for the source."""
-        self._write(check_key(key), value)
-
-    def delete(self, key: str) -> None:
-        """Delete ``key`` from the cache now and queue the delete for the source."""
-        self._write(check_key(key), TOMBSTONE)
-
-    def flush(self, timeout: float | None = None) -> None:
-        """Wait until every write made before this call reached the source or the error
-        callback; ``TimeoutError`` if that takes longer than ``timeout`` seconds."""
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("flush() called from the write-behind worker (on_error?)")
-        with self._cond:
-            target = self._seq
-            self._flush_requests += 1
-            self._cond.notify_all()
-            try:
-                done = self._cond.wait_for(lambda: self._done_through(target), timeout)
-            finally:
-                self._flush_requests -= 1
-        if not done:
-            raise TimeoutError(f"write-behind flush did not finish in {timeout} s")
+    def _pause(self, seconds: float) -> None:
+        """Sleep between retries; ``close`` on a timeout wakes it at once."""
+        self._abort_event.wait(seconds)
 
     def close(self, timeout: float | None = None) -> None:
         """Flush, stop the worker and refuse further writes. If ``timeout`` seconds pass
         first, what is still unwritten goes to ``on_error`` with a ``TimeoutError``."""
-        with self._cond:
+        cond = self._cond
+        with cond.lock:
             if self._closed:
                 return
             self._closing = True
-            self._cond.notify_all()
+            cond.notify_all()
         atexit.unregister(self._close_at_exit)
         self._thread.join(timeout)
         if self._thread.is_alive():
             exc = TimeoutError(f"write-behind close timed out after {timeout} s")
-            with self._cond:
+            with cond.lock:
                 self._abort = True
                 left = self._drain_pending()
-                self._cond.notify_all()
+                cond.notify_all()
             self._abort_event.set()
             self._report(left, exc)
             self._thread.join(1.0)
-            with self._cond:
+            with cond.lock:
                 stuck = {} if self._inflight_reported else dict(self._inflight)
                 self._inflight_reported = True
             self._report(stuck, exc)  # the worker is stuck inside a source call
-        with self._cond:
+        with cond.lock:
             self._closed = True
-
-    def __enter__(self) -> WriteBehind:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- internals --------------------------------------------------------------------
 
     def _close_at_exit(self) -> None:
         self.close(self.exit_timeout)
 
-    def _write(self, key: str, value: Any) -> None:
-        with self._key_locks[hash(key) & 63]:
-            with self._cond:
-                self._check_open()
-                reserved = key not in self._pending
-                if reserved:
-                    self._wait_room()
-                    self._reserved += 1
-            try:
-                with self._reader._gens.lock(key):  # no reader fill slips in between
-                    self._reader._gens.bump(key)
-                    if value is TOMBSTONE:
-                        self.backend.delete(key)
-                    else:
-                        self.backend.set(key, value, ttl=self.ttl)
-            finally:
-                with self._cond:
-                    if reserved:
-                        self._reserved -= 1
-                    self._cond.notify_all()
-            with self._cond:
-                aborted = self._abort
-                if not aborted:
-                    self._insert(key, value)
-                self._cond.notify_all()
-            if aborted:  # close() timed out while this write was on its way in
-                self._report({key: value}, TimeoutError("write-behind closed meanwhile"))
 
-    def _wait_room(self) -> None:
-        if not self._full():
-            return
-        if self.on_full == "raise":
-            raise QueueFullError(f"write-behind queue full ({self.max_pending} keys)")
-        ok = self._cond.wait_for(lambda: self._closing or not self._full(), self.put_timeout)
-        self._check_open()
-        if not ok:
-            raise QueueFullError(f"write-behind queue still full after {self.put_timeout} s")
+class AsyncWorkerShell(_State):
+    """What only the asyncio face does: a worker task on the running loop, ``close``
+    waiting for it (bounded), and, when the loop cancels the worker (``asyncio.run`` does
+    at its end), writing what is pending first, for at most ``exit_timeout`` seconds."""
 
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._pending or self._closing)
-                if not self._pending:
-                    if self._reserved == 0:
-                        return
-                    self._cond.wait(0.01)
-                    continue
-                deadline = time.monotonic() + self.flush_interval
-                while not self._want_batch_now():
-                    wait = deadline - time.monotonic()
-                    if wait <= 0:
-                        break
-                    self._cond.wait(wait)
-                if self._abort or not self._pending:
-                    continue
-                batch = self._take_batch()
-                self._cond.notify_all()
-            try:
-                for part in self._split(batch):
-                    self._write_part(part)
-            except BaseException as exc:  # a bug or a signal: still report, keep working
-                log.exception("write-behind worker error")
-                with self._cond:
-                    unreported = {} if self._inflight_reported else dict(self._inflight)
-                    self._inflight_reported = True
-                self._report(unreported, exc)
-            with self._cond:
-                self._batch_done()
-                self._cond.notify_all()
+    _cond: AsyncCondition
 
-    def _write_part(self, part: dict[str, Any]) -> None:
-        attempt = 0
-        while part:
-            try:
-                if next(iter(part.values())) is TOMBSTONE:
-                    source_delete_many(self.source, part)
-                else:
-                    source_set_many(self.source, part)
-                return
-            except Exception as exc:
-                attempt += 1
-                with self._cond:
-                    part = self._superseded(part)
-                    give_up = self._abort or attempt > self.max_retries
-                    if give_up:
-                        if self._inflight_reported:  # close() reported it already
-                            return
-                        self._forget_inflight(part)
-                if give_up:
-                    self._report(part, exc)
-                    return
-                self._abort_event.wait(self._delay(attempt))
-
-
-class AsyncWriteBehind(_State):
-    """:class:`WriteBehind` for asyncio (the same options): an ``AsyncBackend``, an
-    ``AsyncDataSource`` and a worker task on the running loop (create it inside the loop).
-    ``flush``/``close`` are coroutines; when the loop cancels the worker (``asyncio.run``
-    does at its end) the worker first writes what is pending, for at most ``exit_timeout``
-    seconds."""
-
-    def __init__(
-        self, backend: Any, source: Any, *, negative_ttl: float | None = None, **options: Any
-    ) -> None:
-        super().__init__(backend, source, **options)
-        self._reader = AsyncReadThrough(
-            backend, source.get, ttl=self.ttl, negative_ttl=negative_ttl
-        )
-        self._cond = asyncio.Condition()
-        self._key_locks = KeyLocks()
+    def _start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run_guarded())
 
-    async def get(self, key: str, default: Any = None) -> Any:
-        """The latest written value (pending writes included), else the cache, else the
-        source (filling the cache), else ``default``."""
-        value = self._peek(check_key(key))
-        if value is MISSING:
-            return await self._reader.get(key, default)
-        return default if value is TOMBSTONE else value
+    async def _run(self) -> None:
+        raise NotImplementedError  # the worker loop of the generated class
 
-    async def set(self, key: str, value: Any) -> None:
-        """Write ``value`` to the cache now and queue it for the source."""
-        await self._write(check_key(key), value)
+    async def _write_batch(self, batch: dict[str, Any]) -> None:
+        raise NotImplementedError
 
-    async def delete(self, key: str) -> None:
-        """Delete ``key`` from the cache now and queue the delete for the source."""
-        await self._write(check_key(key), TOMBSTONE)
+    def _in_worker(self) -> bool:
+        return asyncio.current_task() is self._task
 
-    async def flush(self, timeout: float | None = None) -> None:
-        """Wait until every write made before this call reached the source or the error
-        callback; ``TimeoutError`` after ``timeout`` seconds."""
-        async with self._cond:
-            target = self._seq
-            self._flush_requests += 1
-            self._cond.notify_all()
-            try:
-                await asyncio.wait_for(
-                    self._cond.wait_for(lambda: self._done_through(target)), timeout
-                )
-            except asyncio.TimeoutError:
-                raise TimeoutError(f"write-behind flush did not finish in {timeout} s") from None
-            finally:
-                self._flush_requests -= 1
+    async def _pause(self, seconds: float) -> None:
+        """Sleep between retries (``close`` on a timeout cancels the worker)."""
+        await asyncio.sleep(seconds)
 
     async def close(self, timeout: float | None = None) -> None:
         """Flush, stop the worker and refuse further writes; after ``timeout`` seconds
         what is left goes to ``on_error`` with a ``TimeoutError``."""
         if self._closed:
             return
-        async with self._cond:
+        cond = self._cond
+        async with cond.lock:
             self._closing = True
-            self._cond.notify_all()
+            cond.notify_all()
         done, _ = await asyncio.wait({self._task}, timeout=timeout)
         if not done:
             self._abort = True
             self._task.cancel()
             await asyncio.wait({self._task})
         self._closed = True
-
-    async def __aenter__(self) -> AsyncWriteBehind:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def _write(self, key: str, value: Any) -> None:
-        async with self._key_locks.hold(key):
-            async with self._cond:
-                self._check_open()
-                reserved = key not in self._pending
-                if reserved:
-                    await self._wait_room()
-                    self._reserved += 1
-            try:
-                async with self._reader._fill_locks.hold(key):
-                    self._reader._gens.bump(key)
-                    if value is TOMBSTONE:
-                        await self.backend.delete(key)
-                    else:
-                        await self.backend.set(key, value, ttl=self.ttl)
-            finally:
-                if reserved:
-                    self._reserved -= 1
-            if self._abort:  # close() gave up while this write was on its way in
-                self._report({key: value}, TimeoutError("write-behind closed meanwhile"))
-                return
-            async with self._cond:
-                self._insert(key, value)
-                self._cond.notify_all()
-
-    async def _wait_room(self) -> None:
-        if not self._full():
-            return
-        if self.on_full == "raise":
-            raise QueueFullError(f"write-behind queue full ({self.max_pending} keys)")
-        try:
-            await asyncio.wait_for(
-                self._cond.wait_for(lambda: self._closing or not self._full()),
-                self.put_timeout,
-            )
-        except asyncio.TimeoutError:
-            raise QueueFullError(
-                f"write-behind queue still full after {self.put_timeout} s"
-            ) from None
-        self._check_open()
 
     async def _run_guarded(self) -> None:
         try:
@@ -561,52 +345,13 @@ class AsyncWriteBehind(_State):
     async def _drain(self) -> None:
         if self._inflight:  # the batch the cancellation interrupted, before newer values
             await self._write_batch(dict(self._inflight))
+            self._batch_done()
         while self._pending:
             await self._write_batch(self._take_batch())
+            self._batch_done()
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            async with self._cond:
-                await self._cond.wait_for(lambda: bool(self._pending) or self._closing)
-                idle = not self._pending
-                if idle and self._reserved == 0:
-                    return
-            if idle:  # closing, a writer still holds a reservation: let it insert
-                await asyncio.sleep(0.01)
-                continue
-            async with self._cond:
-                deadline = loop.time() + self.flush_interval
-                while not self._want_batch_now():
-                    left = deadline - loop.time()
-                    if left <= 0:
-                        break
-                    try:
-                        await asyncio.wait_for(self._cond.wait(), left)
-                    except asyncio.TimeoutError:
-                        break
-                batch = self._take_batch()
-                self._cond.notify_all()
-            await self._write_batch(batch)
-            async with self._cond:
-                self._cond.notify_all()
 
-    async def _write_batch(self, batch: dict[str, Any]) -> None:
-        for part in self._split(batch):
-            attempt = 0
-            while part:
-                try:
-                    if next(iter(part.values())) is TOMBSTONE:
-                        await async_source_delete_many(self.source, part)
-                    else:
-                        await async_source_set_many(self.source, part)
-                    break
-                except Exception as exc:
-                    attempt += 1
-                    part = self._superseded(part)
-                    if attempt > self.max_retries:
-                        self._forget_inflight(part)
-                        self._report(part, exc)
-                        break
-                    await asyncio.sleep(self._delay(attempt))
-        self._batch_done()
+# The two classes, written once for asyncio (the threaded face generated by
+# tools/unasync.py), stand on the shells above.
+from ._async_write_behind import AsyncWriteBehind  # noqa: E402
+from ._sync_write_behind import WriteBehind  # noqa: E402

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any
 
 KINDS = ("memory", "redis", "cluster", "memcached")
@@ -51,3 +52,27 @@ class Exploding:
     @staticmethod
     def _trigger() -> None:
         Exploding.loaded = True
+
+
+def public_methods(cls: type) -> dict[str, inspect.Signature]:
+    """Public callables of ``cls`` with their signatures (``aclose`` is asyncio's alias)."""
+    out = {}
+    for name in dir(cls):
+        if name.startswith("_") or name == "aclose":
+            continue
+        attr = inspect.getattr_static(cls, name)
+        if isinstance(attr, (staticmethod, classmethod)):
+            attr = attr.__func__
+        if callable(attr):
+            out[name] = inspect.signature(attr)
+    return out
+
+
+def assert_same_faces(sync: type, async_: type) -> None:
+    """The two faces of a pair offer the same public methods with the same signatures, the
+    sync ones plain functions and the async ones (but context managers) coroutines."""
+    s, a = public_methods(sync), public_methods(async_)
+    assert sorted(s) == sorted(a), f"only on one face: {sorted(set(s) ^ set(a))}"
+    for method, sig in s.items():
+        assert str(sig) == str(a[method]), f"{method}: {sig} != {a[method]}"
+        assert not inspect.iscoroutinefunction(getattr(sync, method)), method

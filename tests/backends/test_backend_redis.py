@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis.asyncio.connection import Connection as AsyncConnection
 
 from fastcache.backends import (
     MISSING,
@@ -20,7 +21,7 @@ from fastcache.backends import (
     RedisClusterBackend,
 )
 from fastcache.serializers import PickleSerializer
-from tests.backends.support import Exploding
+from tests.backends.support import MODES, Exploding
 from tests.servers import RedisCluster, RedisServer
 
 SECRET = b"test-secret-0123456789"
@@ -31,45 +32,61 @@ def sends(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[int]:
     """Counts the writes (one per round trip, pipelines included) redis-py sends per port."""
     counter: collections.Counter[int] = collections.Counter()
     original = redis.Connection.send_packed_command
+    async_original = AsyncConnection.send_packed_command
 
     def counting(self: redis.Connection, command: Any, check_health: bool = True) -> None:
         counter[self.port] += 1
         original(self, command, check_health)
 
+    async def async_counting(self: AsyncConnection, command: Any,
+                             check_health: bool = True) -> None:
+        counter[self.port] += 1
+        await async_original(self, command, check_health)
+
     monkeypatch.setattr(redis.Connection, "send_packed_command", counting)
+    monkeypatch.setattr(AsyncConnection, "send_packed_command", async_counting)
     return counter
 
 
-def test_get_many_is_one_round_trip(redis_server: RedisServer,
+@pytest.mark.parametrize("mode", MODES)
+def test_get_many_is_one_round_trip(redis_server: RedisServer, make_backend: Any, mode: str,
                                     sends: collections.Counter[int]) -> None:
     sent = sends
-    with RedisBackend(redis_server.url, prefix="rt") as b:
-        keys = [f"k{i}" for i in range(1000)]
-        b.set_many({k: i for i, k in enumerate(keys)}, ttl=60)
-        sent.clear()
-        got = b.get_many(keys)
-        assert got == {k: i for i, k in enumerate(keys)}
-        assert sent == {redis_server.port: 1}
-        sent.clear()
-        b.set_many({k: -i for i, k in enumerate(keys)}, ttl=60)
-        assert sent == {redis_server.port: 1}
-        sent.clear()
-        assert b.delete_many(keys) == 1000
-        assert sent == {redis_server.port: 1}
+    b = make_backend("redis", mode)
+    keys = [f"k{i}" for i in range(1000)]
+    b.set_many({k: i for i, k in enumerate(keys)}, ttl=60)
+    sent.clear()
+    got = b.get_many(keys)
+    assert got == {k: i for i, k in enumerate(keys)}
+    assert sent == {redis_server.port: 1}
+    sent.clear()
+    b.set_many({k: -i for i, k in enumerate(keys)}, ttl=60)
+    assert sent == {redis_server.port: 1}
+    sent.clear()
+    assert b.delete_many(keys) == 1000
+    assert sent == {redis_server.port: 1}
+    b.set("p", 1, ttl=60)
+    sent.clear()
+    assert b.expire("p", None) is True and b.ttl("p") is None  # PERSIST + EXISTS: one trip
+    assert b.expire("absent", None) is False
+    assert sent == {redis_server.port: 3}  # expire, ttl, expire
 
 
+@pytest.mark.parametrize("mode", MODES)
 def test_cluster_get_many_is_one_round_trip_per_node(redis_cluster: RedisCluster,
+                                                     make_backend: Any, mode: str,
                                                      sends: collections.Counter[int]) -> None:
     sent = sends
-    with RedisClusterBackend(startup_nodes=redis_cluster.startup_nodes, prefix="rtc") as b:
-        keys = [f"k{i}" for i in range(1000)]
-        b.set_many({k: i for i, k in enumerate(keys)})
-        sent.clear()
-        assert b.get_many(keys) == {k: i for i, k in enumerate(keys)}
-        assert set(sent) == {n.port for n in redis_cluster.nodes}
-        assert all(v == 1 for v in sent.values()), sent
-        sent.clear()
-        assert b.delete_many(keys) == 1000
+    b = make_backend("cluster", mode)
+    keys = [f"k{i}" for i in range(1000)]
+    b.set_many({k: i for i, k in enumerate(keys)})
+    sent.clear()
+    assert b.get_many(keys) == {k: i for i, k in enumerate(keys)}
+    assert set(sent) == {n.port for n in redis_cluster.nodes}
+    assert all(v == 1 for v in sent.values()), sent
+    sent.clear()
+    assert b.delete_many(keys) == 1000
+    if mode == "sync":  # redis.asyncio's cluster sends DEL per slot
         assert all(v == 1 for v in sent.values()), sent
 
 
@@ -105,46 +122,52 @@ def test_tampered_pickle_in_redis_is_refused(redis_server: RedisServer,
     raw.close()
 
 
-def test_clear_leaves_foreign_keys_alone(redis_server: RedisServer) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_clear_leaves_foreign_keys_alone(redis_server: RedisServer, make_backend: Any,
+                                         mode: str) -> None:
     raw = redis.Redis.from_url(redis_server.url)
     raw.set("foreign", b"x")
     raw.set("pfx:1:k-but-other-version", b"x")
     raw.set("pfx:1*:glob", b"x")
-    with RedisBackend(redis_server.url, prefix="pfx", version=1) as b:
-        b.set_many({f"k{i}": i for i in range(2500)})  # several SCAN batches
-        b.clear()
-        assert b.get_many([f"k{i}" for i in range(2500)]) == {}
+    b = make_backend("redis", mode, prefix="pfx", version=1)
+    b.set_many({f"k{i}": i for i in range(2500)})  # several SCAN batches
+    b.clear()
+    assert b.get_many([f"k{i}" for i in range(2500)]) == {}
     assert raw.get("foreign") == b"x" and raw.get("pfx:1*:glob") == b"x"
     assert raw.get("pfx:1:k-but-other-version") is None  # same namespace: cleared
+    raw.delete("pfx:1*:glob", "foreign")
     raw.close()
 
 
-def test_redis_extras_return_plain_types(redis_server: RedisServer) -> None:
-    with RedisBackend(redis_server.url, prefix="ex") as b:
-        assert b.hset("h", {"name": "ada", "visits": 1, "blob": b"\x00"}) == 3
-        assert b.hget("h", "name") == "ada"
-        assert b.hget("h", "nope") is MISSING and b.hget("h", "nope", 0) == 0
-        assert b.hincr("h", "visits", 4) == 5
-        assert b.hgetall("h") == {"name": "ada", "visits": 5, "blob": b"\x00"}
-        assert b.hdel("h", "blob", "nope") == 1
-        assert b.hgetall("absent") == {}
-        assert b.incr_float("f", 1.5) == 1.5 and b.incr_float("f", 1.0) == 2.5
-        with pytest.raises(ValueError):
-            b.hincr("h", "name")
-        with pytest.raises(TypeError, match="WRONGTYPE"):
-            b.get("h")
-        assert b.expire("h", 10) and 0 < (b.ttl("h") or 0) <= 10
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind", ["redis", "cluster"])
+def test_redis_extras_return_plain_types(make_backend: Any, kind: str, mode: str) -> None:
+    b = make_backend(kind, mode)
+    assert b.hset("h", {"name": "ada", "visits": 1, "blob": b"\x00"}) == 3
+    assert b.hget("h", "name") == "ada"
+    assert b.hget("h", "nope") is MISSING and b.hget("h", "nope", 0) == 0
+    assert b.hincr("h", "visits", 4) == 5
+    assert b.hgetall("h") == {"name": "ada", "visits": 5, "blob": b"\x00"}
+    assert b.hdel("h", "blob", "nope") == 1
+    assert b.hgetall("absent") == {}
+    assert b.incr_float("f", 1.5) == 1.5 and b.incr_float("f", 1.0) == 2.5
+    with pytest.raises(ValueError):
+        b.hincr("h", "name")
+    with pytest.raises(TypeError, match="WRONGTYPE"):
+        b.get("h")
+    assert b.expire("h", 10) and 0 < (b.ttl("h") or 0) <= 10
 
 
-def test_cluster_hash_tags_keep_keys_together(redis_cluster: RedisCluster) -> None:
-    with RedisClusterBackend(startup_nodes=redis_cluster.startup_nodes, prefix="tag") as b:
-        keys = [RedisClusterBackend.tagged("user:42", part) for part in ("cart", "profile", "x")]
-        b.set_many(dict.fromkeys(keys, 1))
-        slots = {b.client.keyslot(b.namespace.head + k) for k in keys}
-        assert len(slots) == 1
-        assert b.get_many(keys) == dict.fromkeys(keys, 1)
-        with pytest.raises(ValueError):
-            RedisClusterBackend.tagged("a{b", "k")
+@pytest.mark.parametrize("mode", MODES)
+def test_cluster_hash_tags_keep_keys_together(make_backend: Any, mode: str) -> None:
+    b = make_backend("cluster", mode)
+    keys = [RedisClusterBackend.tagged("user:42", part) for part in ("cart", "profile", "x")]
+    b.set_many(dict.fromkeys(keys, 1))
+    slots = {b.client.keyslot(b.namespace.head + k) for k in keys}
+    assert len(slots) == 1
+    assert b.get_many(keys) == dict.fromkeys(keys, 1)
+    with pytest.raises(ValueError):
+        RedisClusterBackend.tagged("a{b", "k")
 
 
 def test_async_cluster_get_many_and_clear(redis_cluster: RedisCluster) -> None:

@@ -13,7 +13,7 @@ import pytest
 from fastcache.backends import MemoryBackend
 from fastcache.sources import SQLSource
 
-from .helpers import fast_commits
+from .helpers import Face, fast_commits
 
 
 @pytest.fixture()
@@ -62,3 +62,20 @@ def async_backend_factory(request: pytest.FixtureRequest) -> Callable[[], Any]:
     server = request.getfixturevalue("redis_server")
     prefix = f"t-{uuid.uuid4().hex[:12]}"
     return lambda: AsyncRedisBackend(server.url, prefix=prefix)
+
+
+@pytest.fixture(params=[(k, m) for k in ("memory", "redis") for m in ("sync", "async")],
+                ids=[f"{k}-{m}" for k in ("memory", "redis") for m in ("sync", "async")])
+def face(request: pytest.FixtureRequest) -> Iterator[Face]:
+    """Each face (sync, async) over each backend kind (in-process, redis-server)."""
+    f = Face(*request.param, request)
+    yield f
+    f.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode_face(request: pytest.FixtureRequest) -> Iterator[Face]:
+    """Each face (sync, async); its default backend kind is redis."""
+    f = Face("redis", request.param, request)
+    yield f
+    f.close()

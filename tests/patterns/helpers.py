@@ -3,11 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from typing import Any
+
+import pytest
+
+from fastcache.sources import AsyncSourceAdapter
+from tests.backends.support import AsyncDriver
 
 
 class SourceDown(ConnectionError):
@@ -113,3 +121,105 @@ def fast_commits(source: Any) -> None:
     (and the shared test machine's disk makes each fsync cost ~10 ms)."""
     source.connection.execute("PRAGMA journal_mode=WAL")
     source.connection.execute("PRAGMA synchronous=OFF")
+
+
+class Face:
+    """One face of the patterns, sync or async, for a test body written once.
+
+    ``face.backend(kind)``, ``face.make("CacheAside", backend, source, ...)`` return objects
+    whose methods the test calls synchronously: an async object is wrapped in ``AsyncDriver``
+    and runs on the face's private event loop (built inside it, as redis clients and
+    ``AsyncMultiLevelCache`` need).  ``face.source(src)`` / ``face.loader(fn)`` give a sync
+    source or loader the face's shape.
+    """
+
+    def __init__(self, kind: str, mode: str, request: pytest.FixtureRequest) -> None:
+        self.kind = kind
+        self.mode = mode
+        self.is_async = mode == "async"
+        self.loop = asyncio.new_event_loop() if self.is_async else None
+        self._request = request
+        self._backends: list[Any] = []
+        self._made: list[Any] = []
+
+    def cls(self, name: str) -> Any:
+        """The pattern class ``name`` of this face."""
+        import fastcache.patterns
+
+        return getattr(fastcache.patterns, ("Async" if self.is_async else "") + name)
+
+    def _drive(self, obj: Any) -> Any:
+        return AsyncDriver(obj, self.loop) if self.loop is not None else obj
+
+    @staticmethod
+    def raw(obj: Any) -> Any:
+        """What a pattern takes: the backend inside a driver."""
+        return obj.inner if isinstance(obj, AsyncDriver) else obj
+
+    def backend(self, kind: str | None = None, url: str | None = None, **options: Any) -> Any:
+        """A fresh backend of ``kind`` (default: the face's kind; redis: on ``url`` or the
+        shared test server), closed after the test."""
+        from fastcache import backends
+
+        kind = kind or self.kind
+        args: tuple[Any, ...] = ()
+        if kind == "memory":
+            options.setdefault("maxsize", 100_000)
+        else:
+            args = (url or self._request.getfixturevalue("redis_server").url,)
+            options.setdefault("prefix", f"t-{uuid.uuid4().hex[:12]}")
+        name = {"memory": "MemoryBackend", "redis": "RedisBackend"}[kind]
+        cls = getattr(backends, ("Async" if self.is_async else "") + name)
+        b = self._drive(cls(*args, **options))
+        self._backends.append(b)
+        return b
+
+    def level(self, backend: Any, ttl: float | None = None, **kw: Any) -> Any:
+        from fastcache.patterns import Level
+
+        return Level(self.raw(backend), ttl, **kw)
+
+    def source(self, src: Any) -> Any:
+        return AsyncSourceAdapter(src) if self.is_async else src
+
+    def loader(self, fn: Callable[[str], object]) -> Callable[[str], Any]:
+        if not self.is_async:
+            return fn
+
+        async def load(key: str) -> object:
+            return fn(key)
+
+        return load
+
+    def make(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """``<face>name(*args, **kwargs)`` (drivers and lists of them unwrapped)."""
+        cls = self.cls(name)
+        args = tuple([self.raw(a) for a in x] if isinstance(x, list) else self.raw(x)
+                     for x in args)
+        if self.loop is None:
+            obj = cls(*args, **kwargs)
+        else:
+            async def build() -> Any:
+                return cls(*args, **kwargs)
+
+            obj = self._drive(self.loop.run_until_complete(build()))
+        self._made.append(obj)
+        return obj
+
+    def run(self, result: Any) -> Any:
+        """``result``, awaited on the face's loop if it is a coroutine."""
+        if asyncio.iscoroutine(result):
+            assert self.loop is not None
+            return self.loop.run_until_complete(result)
+        return result
+
+    def close(self) -> None:
+        for obj in reversed(self._made):
+            if hasattr(obj, "close"):
+                obj.close()
+        for b in reversed(self._backends):
+            b.clear()
+            b.close()
+        if self.loop is not None:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()

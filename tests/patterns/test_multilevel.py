@@ -33,7 +33,7 @@ from fastcache.patterns import (
 )
 from fastcache.sources import AsyncSourceAdapter, SQLSource
 
-from .helpers import SlowSource, fast_commits
+from .helpers import Face, SlowSource, fast_commits
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,10 +59,12 @@ def l2(redis_server: Any) -> Any:
     b.close()
 
 
-def test_promotion_and_level_ttls(l2: Any, source: SQLSource) -> None:
+def test_promotion_and_level_ttls(mode_face: Face, source: SQLSource) -> None:
+    face = mode_face
     slow = SlowSource(source, 0)
-    l1 = MemoryBackend()
-    ml = MultiLevelCache([Level(l1, ttl=0.3), Level(l2, ttl=60)], slow)
+    l1, l2 = face.backend("memory"), face.backend("redis")
+    ml = face.make("MultiLevelCache", [face.level(l1, ttl=0.3), face.level(l2, ttl=60)],
+                   face.source(slow))
     source.set("p:1", {"name": "lamp"})
     assert ml.get("p:1") == {"name": "lamp"}
     assert l1.get("p:1") == {"name": "lamp"} and l2.get("p:1") == {"name": "lamp"}
@@ -74,9 +76,11 @@ def test_promotion_and_level_ttls(l2: Any, source: SQLSource) -> None:
     assert ml.get("nope", "d") == "d" and l1.get("nope") is MISSING
 
 
-def test_writes_and_deletes_invalidate_every_level(l2: Any, source: SQLSource) -> None:
-    l1, l_mid = MemoryBackend(), MemoryBackend()
-    ml = MultiLevelCache([l1, Level(l_mid, ttl=10, local=True), Level(l2, ttl=60)], source)
+def test_writes_and_deletes_invalidate_every_level(mode_face: Face, source: SQLSource) -> None:
+    face = mode_face
+    l1, l_mid, l2 = face.backend("memory"), face.backend("memory"), face.backend("redis")
+    ml = face.make("MultiLevelCache", [l1, face.level(l_mid, ttl=10, local=True),
+                                       face.level(l2, ttl=60)], face.source(source))
     source.set("k", 1)
     assert ml.get("k") == 1
     assert l1.get("k") == l_mid.get("k") == l2.get("k") == 1
@@ -89,9 +93,10 @@ def test_writes_and_deletes_invalidate_every_level(l2: Any, source: SQLSource) -
     assert all(b.get("k") is MISSING for b in (l1, l_mid, l2))
 
 
-def test_without_source_last_level_is_the_store(l2: Any) -> None:
-    l1 = MemoryBackend()
-    ml = MultiLevelCache([Level(l1, ttl=5), Level(l2)])
+def test_without_source_last_level_is_the_store(mode_face: Face) -> None:
+    face = mode_face
+    l1, l2 = face.backend("memory"), face.backend("redis")
+    ml = face.make("MultiLevelCache", [face.level(l1, ttl=5), face.level(l2)])
     ml.set("s", "v")
     assert l2.get("s") == "v" and l1.get("s") is MISSING
     assert ml.get("s") == "v" and l1.get("s") == "v"
@@ -257,13 +262,23 @@ def test_other_process_l1_stops_serving_old_value(redis_server: Any, db_path: st
         src.close()
 
 
-def _two_caches(l2_url: str, prefix: str, src: Any, make_inv: Any) -> list[MultiLevelCache]:
+def _two_caches(l2_url: str, prefix: str, src: Any, make_inv: Any,
+                face: Face | None = None) -> list[Any]:
     """Two caches with their own L1, one shared L2: as two processes would have."""
+    if face is None:
+        return [
+            MultiLevelCache([Level(MemoryBackend(), ttl=60),
+                             Level(RedisBackend(l2_url, prefix=prefix, on_failure="degrade",
+                                                timeout=0.3, retries=0), ttl=60)],
+                            src, invalidator=make_inv())
+            for _ in range(2)
+        ]
     return [
-        MultiLevelCache([Level(MemoryBackend(), ttl=60),
-                         Level(RedisBackend(l2_url, prefix=prefix, on_failure="degrade",
-                                            timeout=0.3, retries=0), ttl=60)],
-                        src, invalidator=make_inv())
+        face.make("MultiLevelCache",
+                  [face.level(face.backend("memory"), ttl=60),
+                   face.level(face.backend("redis", l2_url, prefix=prefix, on_failure="degrade",
+                                           timeout=0.3, retries=0), ttl=60)],
+                  face.source(src), invalidator=make_inv())
         for _ in range(2)
     ]
 
@@ -312,11 +327,12 @@ def test_version_check_over_memcached(memcached_servers: Any, source: SQLSource)
             m.close()
 
 
-def test_redis_down_bypasses_l1_then_recovers(private_redis_server: Any,
+def test_redis_down_bypasses_l1_then_recovers(private_redis_server: Any, mode_face: Face,
                                               source: SQLSource) -> None:
     url = private_redis_server.url
+    face = mode_face
     a, b = _two_caches(url, "down", source,
-                       lambda: RedisInvalidator(url, reconnect_delay=0.05))
+                       lambda: RedisInvalidator(url, reconnect_delay=0.05), face)
     for c in (a, b):
         assert c.invalidator is not None
         c.invalidator.subscribed.wait(5)  # type: ignore[attr-defined]
@@ -328,11 +344,9 @@ def test_redis_down_bypasses_l1_then_recovers(private_redis_server: Any,
     assert b.get("k") == "v2"  # b no longer trusts its L1: reads the source
     private_redis_server.restart()
     wait_until(lambda: b.invalidator.subscribed.is_set(), 10)  # type: ignore[union-attr]
-    assert b.get("k") == "v2" and b.levels[0].backend.get("k") == "v2"  # L1 used again
+    assert b.get("k") == "v2" and face.run(b.levels[0].backend.get("k")) == "v2"  # L1 again
     a.set("k", "v3")
     wait_until(lambda: b.get("k") == "v3")
-    for c in (a, b):
-        c.close()
 
 
 def test_async_multilevel(redis_server: Any, source: SQLSource) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fastcache.backends import MISSING, BackendUnavailable, MemoryBackend, RedisBackend
+from fastcache.backends import MISSING, BackendUnavailable, RedisBackend
 from fastcache.patterns import (
     NOT_FOUND,
     AsyncCacheAside,
@@ -18,17 +18,17 @@ from fastcache.patterns import (
     AsyncWriteThrough,
     CacheAside,
     ReadThrough,
-    WriteAround,
     WriteThrough,
 )
 from fastcache.sources import AsyncSourceAdapter, SQLSource
 
-from .helpers import FlakySource, SlowSource, SourceDown
+from .helpers import Face, FlakySource, SlowSource, SourceDown
 
 
-def test_cache_aside_fills_then_invalidates(backend: Any, source: SQLSource) -> None:
+def test_cache_aside_fills_then_invalidates(face: Face, source: SQLSource) -> None:
+    backend = face.backend()
     slow = SlowSource(source, 0)
-    ca = CacheAside(backend, slow, ttl=60)
+    ca = face.make("CacheAside", backend, face.source(slow), ttl=60)
     source.set("user:1", {"name": "ann"})
     assert ca.get("user:1") == {"name": "ann"}
     assert ca.get("user:1") == {"name": "ann"}
@@ -43,23 +43,24 @@ def test_cache_aside_fills_then_invalidates(backend: Any, source: SQLSource) -> 
     assert source.get("user:1") is MISSING and ca.get("user:1", "gone") == "gone"
 
 
-def test_stored_none_is_a_value(backend: Any, source: SQLSource) -> None:
+def test_stored_none_is_a_value(face: Face, source: SQLSource) -> None:
     slow = SlowSource(source, 0)
-    ca = CacheAside(backend, slow)
+    ca = face.make("CacheAside", face.backend(), face.source(slow))
     source.set("n", None)
     assert ca.get("n", "default") is None
     assert ca.get("n", "default") is None
     assert slow.loads == {"n": 1}
 
 
-def test_negative_caching(backend: Any, source: SQLSource) -> None:
+def test_negative_caching(face: Face, source: SQLSource) -> None:
+    backend = face.backend()
     slow = SlowSource(source, 0)
-    plain = CacheAside(backend, slow)
+    plain = face.make("CacheAside", backend, face.source(slow))
     for _ in range(3):
         assert plain.get("nope") is None
     assert slow.loads == {"nope": 3}  # without negative caching every miss reaches the source
 
-    neg = CacheAside(backend, slow, ttl=60, negative_ttl=0.5)
+    neg = face.make("CacheAside", backend, face.source(slow), ttl=60, negative_ttl=0.5)
     for _ in range(5):
         assert neg.get("missing-row", "dflt") == "dflt"
     assert slow.loads["missing-row"] == 1
@@ -144,7 +145,7 @@ def test_slow_reader_never_puts_back_an_older_value(backend: Any, source: SQLSou
     assert ca.get("k") == "v2"
 
 
-def test_read_through_sql_query_loader(backend: Any, source: SQLSource) -> None:
+def test_read_through_sql_query_loader(face: Face, source: SQLSource) -> None:
     conn = source.connection
     conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, total REAL)")
     conn.executemany("INSERT INTO orders (customer, total) VALUES (?, ?)",
@@ -160,7 +161,8 @@ def test_read_through_sql_query_loader(backend: Any, source: SQLSource) -> None:
                            (customer,)).fetchone()
         return MISSING if row[0] is None else row[0]
 
-    rt = ReadThrough(backend, total_for, ttl=30, negative_ttl=5)
+    rt = face.make("ReadThrough", face.backend(), face.loader(total_for), ttl=30,
+                   negative_ttl=5)
     assert rt.get("total:ann") == 15.5 and rt.get("total:ann") == 15.5
     assert rt.get("total:zed", 0) == 0 and rt.get("total:zed", 0) == 0
     assert queries == 2
@@ -169,10 +171,11 @@ def test_read_through_sql_query_loader(backend: Any, source: SQLSource) -> None:
 
 
 def test_write_through_source_failure_leaves_cache_as_it_was(
-    backend: Any, source: SQLSource
+    face: Face, source: SQLSource
 ) -> None:
+    backend = face.backend()
     flaky = FlakySource(source)
-    wt = WriteThrough(backend, flaky, ttl=60)
+    wt = face.make("WriteThrough", backend, face.source(flaky), ttl=60)
     wt.set("a", 1)
     assert backend.get("a") == 1 and source.get("a") == 1
     flaky.down()
@@ -230,31 +233,39 @@ def test_write_through_concurrent_writers_agree(backend: Any, source: SQLSource)
         assert backend.get(f"k{i}") == source.get(f"k{i}")
 
 
-def test_write_around_does_not_fill_on_write(backend: Any, source: SQLSource) -> None:
-    wa = WriteAround(backend, source, ttl=60)
+def test_write_around_does_not_fill_on_write(face: Face, source: SQLSource) -> None:
+    backend = face.backend()
+    wa = face.make("WriteAround", backend, face.source(source), ttl=60)
     wa.set("log:1", "entry")
     assert backend.get("log:1") is MISSING and source.get("log:1") == "entry"
     assert wa.get("log:1") == "entry" and backend.get("log:1") == "entry"
     wa.set("log:1", "edited")
     assert backend.get("log:1") is MISSING and wa.get("log:1") == "edited"
+    wa.delete("log:1")
+    assert backend.get("log:1") is MISSING and source.get("log:1") is MISSING
+    assert wa.get("log:1", "gone") == "gone"
+    assert isinstance(face.raw(wa), face.cls("CacheAside"))  # the same contract
 
 
-def test_bad_arguments(source: SQLSource) -> None:
-    mem = MemoryBackend()
+def test_bad_arguments(face: Face, source: SQLSource) -> None:
+    mem = face.backend("memory")
+    src = face.source(source)
     with pytest.raises(TypeError, match="Backend"):
-        CacheAside(object(), source)
+        face.make("CacheAside", object(), src)
     with pytest.raises(TypeError, match="DataSource"):
-        CacheAside(mem, object())
+        face.make("CacheAside", mem, object())
     with pytest.raises(ValueError, match="ttl"):
-        CacheAside(mem, source, ttl=0)
+        face.make("CacheAside", mem, src, ttl=0)
     with pytest.raises(ValueError, match="negative_ttl"):
-        CacheAside(mem, source, negative_ttl=-1)
+        face.make("CacheAside", mem, src, negative_ttl=-1)
     with pytest.raises(TypeError, match="ttl"):
-        WriteThrough(mem, source, ttl="10")  # type: ignore[arg-type]
+        face.make("WriteThrough", mem, src, ttl="10")
+    with pytest.raises(ValueError, match="stripes"):
+        face.make("WriteThrough", mem, src, lock_stripes=0)
     with pytest.raises(TypeError, match="callable"):
-        ReadThrough(mem, 42)  # type: ignore[arg-type]
+        face.make("ReadThrough", mem, 42)
     with pytest.raises(TypeError, match="str"):
-        CacheAside(mem, source).get(42)  # type: ignore[arg-type]
+        face.make("CacheAside", mem, src).get(42)
 
 
 # -- asyncio --------------------------------------------------------------------------------
