@@ -18,7 +18,7 @@ from tests.servers import MemcachedServers, RedisCluster, RedisServer
 collect_ignore = [] if importlib.util.find_spec("cachetools") else [
     "decorators/test_family.py", "decorators/test_cached.py",
     "decorators/test_dropin_cachetools.py", "decorators/test_dropin_pydantic.py",
-    "decorators/pending_core_dropin.py",
+    "decorators/pending_core_dropin.py", "decorators/test_dropin_cachetools8.py", "cachetools8",
 ]
 
 
