@@ -81,6 +81,8 @@ if TYPE_CHECKING:
         PickleSerializer,
         SerializationError,
         Serializer,
+        SignedSerializer,
+        versioned_key,
     )
     from .sources import AsyncDataSource, AsyncSourceAdapter, DataSource, SQLSource
 
@@ -136,6 +138,7 @@ __all__ = [
     "SQLSource",
     "SerializationError",
     "Serializer",
+    "SignedSerializer",
     "TLRUCache",
     "TTLCache",
     "VersionCheckInvalidator",
@@ -153,6 +156,7 @@ __all__ = [
     "rr_cache",
     "tlru_cache",
     "ttl_cache",
+    "versioned_key",
 ]
 
 # Names served on first use, by the submodule that defines them.
@@ -169,7 +173,7 @@ _LAZY = {
          "VersionCheckInvalidator", "WriteAround", "WriteBehind", "WriteThrough"], "patterns"),
     **dict.fromkeys(
         ["JSONSerializer", "MsgpackSerializer", "PickleSerializer", "SerializationError",
-         "Serializer"], "serializers"),
+         "Serializer", "SignedSerializer", "versioned_key"], "serializers"),
     **dict.fromkeys(
         ["AsyncDataSource", "AsyncSourceAdapter", "DataSource", "SQLSource"], "sources"),
 }

@@ -61,7 +61,8 @@ class RemoteBase:
                breaker_errors: tuple[type[BaseException], ...] | None = None) -> None:
         self.namespace = Namespace(prefix, version)
         self._head = self.namespace.head
-        self.codec = Codec(serializer, compress_threshold=compress_threshold)
+        self.codec = Codec(serializer, compress_threshold=compress_threshold,
+                           namespace=self._head)
         self._guard = FailureGuard(name, errors, on_failure, breaker, breaker_errors)
 
     @property

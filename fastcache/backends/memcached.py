@@ -246,13 +246,13 @@ class MemcachedBackend(RemoteBase, Backend):
 
     def set(self, key: str, value: object, ttl: float | None = None) -> None:
         """Store ``value`` (``set``)."""
-        self._run("set", None, self._client.set, self._key(key), self.codec.encode(value),
-                  _expire(ttl))
+        self._run("set", None, self._client.set, self._key(key),
+                  self.codec.encode(value, key), _expire(ttl))
 
     def add(self, key: str, value: object, ttl: float | None = None) -> bool:
         """Store only if absent (memcached ``add``); True if stored."""
         return bool(self._run("add", False, self._client.add, self._key(key),
-                              self.codec.encode(value), _expire(ttl)))
+                              self.codec.encode(value, key), _expire(ttl)))
 
     def delete(self, key: str) -> bool:
         """``delete``; True if the key existed."""
@@ -307,7 +307,7 @@ class MemcachedBackend(RemoteBase, Backend):
         """One batch of ``set`` commands per server."""
         exptime = _expire(ttl)
         encode = self.codec.encode
-        items = {self._key(k): encode(v) for k, v in mapping.items()}
+        items = {self._key(k): encode(v, k) for k, v in mapping.items()}
         if items:
             failed = self._run("set_many", None, self._client.set_many, items, exptime)
             if failed:
@@ -366,6 +366,20 @@ class MemcachedBackend(RemoteBase, Backend):
     def close(self) -> None:
         """Close every server connection."""
         self._client.close()
+
+    # -- raw access (tests, tools) -----------------------------------------------------------
+
+    def _raw_get(self, mkey: str) -> tuple[bytes, int]:
+        """The stored bytes and flags at the server key ``mkey`` (``KeyError`` if absent)."""
+        server = self._client._get_client(mkey)
+        data = server.get(mkey)
+        if data is None:
+            raise KeyError(mkey)
+        return data, 0
+
+    def _raw_set(self, mkey: str, data: bytes, flags: int) -> None:
+        """Store bytes and flags at the server key ``mkey`` as they are."""
+        self._client._get_client(mkey).set(mkey, data, 0, False, flags)
 
 
 _RECV = 256 * 1024

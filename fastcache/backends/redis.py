@@ -69,6 +69,11 @@ def _map_response_error(e: Exception, key: str) -> Exception:
     return BackendError(text)
 
 
+def _field_key(key: str, field: str) -> str:
+    """What a signed value in a hash field is bound to: the key and the field."""
+    return f"{key}\x00{field}"
+
+
 class _RedisCommon(RemoteBase):
     """Argument building and result decoding shared by the four Redis classes."""
 
@@ -128,8 +133,8 @@ class _RedisCommon(RemoteBase):
 
     def _hash_items(self, raw: Mapping[bytes, bytes], key: str) -> dict[str, object]:
         decode = self.codec.decode_or
-        return {f.decode(): v for f, r in raw.items()
-                if (v := decode(r, MISSING, key)) is not MISSING}
+        return {f: v for f, r in ((f.decode(), r) for f, r in raw.items())
+                if (v := decode(r, MISSING, _field_key(key, f))) is not MISSING}
 
 
 class _ClusterArgs(_RedisCommon):
@@ -183,12 +188,12 @@ class RedisBackend(_RedisCommon, Backend):
     def set(self, key: str, value: object, ttl: float | None = None) -> None:
         """Store ``value`` (``SET ... PX``)."""
         self._run("set", None, key, self._client.set, self._head + key,
-                  self.codec.encode(value), None, ttl_ms(ttl))
+                  self.codec.encode(value, key), None, ttl_ms(ttl))
 
     def add(self, key: str, value: object, ttl: float | None = None) -> bool:
         """Store only if absent (``SET ... NX PX``); True if stored."""
         return bool(self._run("add", False, key, self._client.set, self._head + key,
-                              self.codec.encode(value), None, ttl_ms(ttl), True))
+                              self.codec.encode(value, key), None, ttl_ms(ttl), True))
 
     def delete(self, key: str) -> bool:
         """``DEL``; True if the key existed."""
@@ -210,7 +215,8 @@ class RedisBackend(_RedisCommon, Backend):
         """One round trip: ``MSET``, or a pipeline of ``SET ... PX``."""
         ms = ttl_ms(ttl)
         head, encode = self._head, self.codec.encode
-        items = {head + check_key(k): encode(v) for k, v in mapping.items()}
+        items = {head + k: encode(v, k)
+                 for k, v in ((check_key(k), v) for k, v in mapping.items())}
         if items:
             self._run("set_many", None, "", self._mset, items, ms)
 
@@ -289,14 +295,14 @@ class RedisBackend(_RedisCommon, Backend):
     def hset(self, key: str, mapping: Mapping[str, object]) -> int:
         """Set hash fields of ``key``; the number of new fields."""
         encode = self.codec.encode
-        fields = {check_key(f): encode(v) for f, v in mapping.items()}
+        fields = {check_key(f): encode(v, _field_key(key, f)) for f, v in mapping.items()}
         return int(self._run("hset", 0, key, self._client.hset, self._head + key, None, None,
                              fields))
 
     def hget(self, key: str, field: str, default: object = MISSING) -> object:
         """One field of the hash at ``key``, else ``default``."""
         raw = self._run("hget", None, key, self._client.hget, self._head + key, field)
-        return self._decode(raw, default, key)
+        return self._decode(raw, default, _field_key(key, field))
 
     def hgetall(self, key: str) -> dict[str, object]:
         """Every field of the hash at ``key`` (``{}`` if absent)."""
@@ -432,12 +438,12 @@ class AsyncRedisBackend(_RedisCommon, AsyncBackend):
     async def set(self, key: str, value: object, ttl: float | None = None) -> None:
         """Store ``value`` (``SET ... PX``)."""
         await self._run("set", None, key, self._client.set, self._head + key,
-                        self.codec.encode(value), None, ttl_ms(ttl))
+                        self.codec.encode(value, key), None, ttl_ms(ttl))
 
     async def add(self, key: str, value: object, ttl: float | None = None) -> bool:
         """Store only if absent (``SET ... NX PX``); True if stored."""
         return bool(await self._run("add", False, key, self._client.set, self._head + key,
-                                    self.codec.encode(value), None, ttl_ms(ttl), True))
+                                    self.codec.encode(value, key), None, ttl_ms(ttl), True))
 
     async def delete(self, key: str) -> bool:
         """``DEL``; True if the key existed."""
@@ -459,7 +465,8 @@ class AsyncRedisBackend(_RedisCommon, AsyncBackend):
         """One round trip: ``MSET``, or a pipeline of ``SET ... PX``."""
         ms = ttl_ms(ttl)
         head, encode = self._head, self.codec.encode
-        items = {head + check_key(k): encode(v) for k, v in mapping.items()}
+        items = {head + k: encode(v, k)
+                 for k, v in ((check_key(k), v) for k, v in mapping.items())}
         if items:
             await self._run("set_many", None, "", self._mset, items, ms)
 
