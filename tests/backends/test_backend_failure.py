@@ -169,7 +169,8 @@ def _memcached_backend(servers: MemcachedServers, dead_timeout: float = 3.0,
 
 
 def _server_of(b: MemcachedBackend, key: str) -> int:
-    node = b.client.hasher.get_node(b._key(key))
+    node = b.server_of(key)
+    assert node is not None
     return int(node.rsplit(":", 1)[1])
 
 
@@ -189,7 +190,7 @@ def test_memcached_one_of_three_killed(private_memcached_servers: MemcachedServe
     b.set(counter, 5)
     victim.kill()
     killed_at = time.monotonic()
-    for _ in range(2):  # the failed call, then HashClient's stand-in while retrying
+    for _ in range(2):  # the failed call, then at once while waiting to retry
         with pytest.raises(BackendUnavailable):
             b.incr(counter)  # a counter never degrades to a made-up number
     # configured: 1 retry after 0.2 s, then the server leaves the ring

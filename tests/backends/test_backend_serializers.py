@@ -299,7 +299,7 @@ def _copy_raw(src: Any, src_key: str, dst: Any, dst_key: str) -> None:
         b._cache[dst_key] = a._cache[src_key]
     elif src.kind == "memcached":
         a, b = getattr(a, "sync", a), getattr(b, "sync", b)
-        b._raw_set(b._key(dst_key), *a._raw_get(a._key(src_key)))
+        b._raw_set(b._key(dst_key), a._raw_get(a._key(src_key))[0])  # stamped to fit
     elif src.mode == "async":
         data = src.loop.run_until_complete(a.client.get(a.namespace.head + src_key))
         src.loop.run_until_complete(b.client.set(b.namespace.head + dst_key, data))
