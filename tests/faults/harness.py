@@ -25,9 +25,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import faulthandler
 import multiprocessing
 import os
 import random
+import sys
 import threading
 import time
 import traceback
@@ -247,9 +249,16 @@ async def _task(backend: Any, rec: _Recorder, first: int, stop: threading.Event,
 
 
 def _loop(kind: str, conn: dict[str, Any], prefix: str, rec: _Recorder, first: int,
-          tasks: int, stop: threading.Event, seed: int) -> None:
+          tasks: int, stop: threading.Event, seed: int, ready: threading.Event,
+          go: threading.Event) -> None:
     async def main() -> None:
         backend = make_backend(kind, "async", conn, prefix)  # made on, and for, this loop
+        try:
+            await backend.get("warm-up")
+        finally:
+            ready.set()
+        while not go.is_set():
+            await asyncio.sleep(0.01)
         try:
             await asyncio.gather(*(
                 _task(backend, rec, first + i * KEYS_PER_WORKER, stop, seed + i)
@@ -262,32 +271,54 @@ def _loop(kind: str, conn: dict[str, Any], prefix: str, rec: _Recorder, first: i
 
 
 def worker(kind: str, conn: dict[str, Any], prefix: str, index: int, threads: int,
-           tasks: int, nkeys: int, floors: Any, go: Any, seconds: float, out: Any) -> None:
-    """One process: ``threads`` threads on a sync backend, ``tasks`` tasks on an async one."""
+           tasks: int, nkeys: int, floors: Any, ready: Any, seconds: float, out: Any) -> None:
+    """One process: ``threads`` threads on a sync backend, ``tasks`` tasks on an async one.
+
+    The backends are made and used once before ``ready`` (a barrier with the parent), so
+    the faults, which start after it, meet clients already connected.
+    """
+    faulthandler.dump_traceback_later(seconds + 90, exit=True)  # a hang shows where
     per_process = (threads + tasks) * KEYS_PER_WORKER
     base = index * per_process
-    stop = threading.Event()
+    stop, go, loop_ready = threading.Event(), threading.Event(), threading.Event()
     sync_rec = _Recorder(f"p{index}-sync", floors, nkeys)
     async_rec = _Recorder(f"p{index}-async", floors, nkeys)
     backend = make_backend(kind, "sync", conn, prefix)
-    go.wait()
+    backend.get("warm-up")
     runners = [threading.Thread(target=_thread, args=(backend, sync_rec,
                                                       base + i * KEYS_PER_WORKER, stop,
                                                       index * 1000 + i))
                for i in range(threads)]
     if tasks:
-        runners.append(threading.Thread(target=_loop, args=(
+        loop = threading.Thread(target=_loop, args=(
             kind, conn, prefix, async_rec, base + threads * KEYS_PER_WORKER, tasks, stop,
-            index * 1000 + 500)))
+            index * 1000 + 500, loop_ready, go))
+        loop.start()
+        loop_ready.wait(60)
+    ready.wait(120)
+    go.set()
     for t in runners:
         t.start()
+    if tasks:
+        runners.append(loop)
     time.sleep(seconds)
     stop.set()
+    deadline = time.monotonic() + 30  # every call has a timeout: 30 s is a hang
     for t in runners:
-        t.join(60)
+        t.join(max(0.0, deadline - time.monotonic()))
+    frames = sys._current_frames()
+    for t in runners:
+        if t.is_alive() and t.ident in frames:
+            rec = sync_rec if t is not runners[-1] or not tasks else async_rec
+            name = f"hung call ({rec.client.split('-')[1]})"
+            rec.errors[name] += 1
+            rec.tracebacks.setdefault(name, "".join(traceback.format_stack(frames[t.ident])))
+    out.put([sync_rec.result(), async_rec.result()])
+    out.close()
+    out.join_thread()  # the queue's feeder thread has written everything
     with contextlib.suppress(Exception):
         backend.close()
-    out.put([sync_rec.result(), async_rec.result()])
+    os._exit(0)  # a hung thread must not keep the process
 
 
 # -- the run and its report ---------------------------------------------------------------------
@@ -366,28 +397,29 @@ def run(kind: str, seconds: float, *, processes: int = 2, threads: int = 4,
     ctx = multiprocessing.get_context("spawn")
     per_process = (threads + tasks) * KEYS_PER_WORKER
     nkeys = processes * per_process
-    owners = {k: f"p{k // per_process}-{'sync' if k % per_process < threads * KEYS_PER_WORKER else 'async'}"
+    sync_keys = threads * KEYS_PER_WORKER  # each process: its threads' keys, then its tasks'
+    owners = {k: f"p{k // per_process}-{'sync' if k % per_process < sync_keys else 'async'}"
               for k in range(nkeys)}
     report = Report(kind, seconds, processes, threads, tasks,
                     bound=memcached_bound() if kind == "memcached" else 0.0)
     with servers(kind) as (conn, victims, healthy):
         floors = ctx.Array("q", nkeys, lock=False)
-        go = ctx.Event()
+        ready = ctx.Barrier(processes + 1)
         out = ctx.Queue()
         prefix = "f" + uuid.uuid4().hex[:10]
         procs = [ctx.Process(target=worker, args=(kind, conn, prefix, i, threads, tasks, nkeys,
-                                                  floors, go, seconds, out))
+                                                  floors, ready, seconds, out))
                  for i in range(processes)]
         for p in procs:
             p.start()
         stop = threading.Event()
         injector = threading.Thread(target=inject, args=(victims, healthy, stop, report.faults))
-        go.set()
+        ready.wait(120)  # every client made and connected
         injector.start()
         results: list[dict[str, Any]] = []
         try:
             for _ in procs:
-                results.extend(out.get(timeout=seconds + 120))
+                results.extend(out.get(timeout=seconds + 100))
         finally:
             stop.set()
             injector.join(30)
