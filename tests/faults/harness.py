@@ -43,6 +43,7 @@ from fastcache.backends import (
     AsyncRedisBackend,
     AsyncRedisClusterBackend,
     BackendUnavailable,
+    CircuitBreaker,
     MemcachedBackend,
     RedisBackend,
     RedisClusterBackend,
@@ -118,11 +119,14 @@ def make_backend(kind: str, mode: str, conn: dict[str, Any], prefix: str) -> Any
     if kind == "memcached":
         cls: Any = MemcachedBackend if mode == "sync" else AsyncMemcachedBackend
         return cls(conn["servers"], prefix=prefix, **MEMCACHED_OPTIONS)
+    # a breaker that probes again soon, so the run sees the servers come back
+    breaker = CircuitBreaker(5, 0.5)
     if kind == "redis":
         cls = RedisBackend if mode == "sync" else AsyncRedisBackend
-        return cls(conn["url"], prefix=prefix, **REDIS_OPTIONS)
+        return cls(conn["url"], prefix=prefix, breaker=breaker, **REDIS_OPTIONS)
     cls = RedisClusterBackend if mode == "sync" else AsyncRedisClusterBackend
-    return cls(startup_nodes=conn["startup_nodes"], prefix=prefix, **REDIS_OPTIONS)
+    return cls(startup_nodes=conn["startup_nodes"], prefix=prefix, breaker=breaker,
+               **REDIS_OPTIONS)
 
 
 class _Recorder:
