@@ -268,6 +268,7 @@ class MemcachedBackend(RemoteBase, Backend):
         self._lock = threading.Lock()  # every change of the servers' state and the view
         self._refreshing = threading.Lock()  # one refresh or rejoin at a time
         self._gen_checked = -math.inf
+        self._token = ""  # the namespace token in use (see _refresh)
         self._gen_head = self._head + "-:"
         self._next_rejoin = math.inf
         self._view = _View(self._servers, self._full)
@@ -280,6 +281,8 @@ class MemcachedBackend(RemoteBase, Backend):
     # -- keys, generations and the ring --------------------------------------------------
 
     def _key(self, key: str) -> str:
+        if type(key) is not str:
+            check_key(key)
         if time.monotonic() - self._gen_checked > self._gen_refresh:
             self._refresh()
         full = self._gen_head + key
@@ -350,9 +353,10 @@ class MemcachedBackend(RemoteBase, Backend):
         """Read each live server's generation and the namespace token (or write a new one).
 
         The namespace token (``clear()``) is replicated on every server; tokens start with a
-        timestamp, so the latest ``clear()`` wins and a server missing it is given the
-        winner.  A server whose own generation changed (another client fenced it after an
-        outage, or it restarted) is adopted: values stamped with the old one stop matching.
+        timestamp, so the latest ``clear()`` wins, a server missing it is given the winner,
+        and a backend never goes back to an older token than the one it uses.  A server
+        whose own generation changed (another client fenced it after an outage, or it
+        restarted) is adopted: values stamped with the old one stop matching.
         """
         first = not self._servers_known()
         if not self._refreshing.acquire(blocking=first or new is not None):
@@ -377,13 +381,19 @@ class MemcachedBackend(RemoteBase, Backend):
                         server.gen = gen
                         self._rebuild()
                 seen.append((server, got.get(self._gen_key, (0, b""))[1] or None))
+            # never back to an older token: keys written under a newer one would be
+            # superseded by what an older one still holds (a server that had missed the
+            # newer token, or that is out of the ring, must not bring the older one back)
+            current = self._token
             if new is None:
-                tokens = [t for _, t in seen if t]
-                new = (max(tokens) if tokens else self._new_token().encode()).decode(
-                    "ascii", "replace")
+                tokens = [t.decode("ascii", "replace") for _, t in seen if t]
+                new = max([*tokens, current]) if tokens or current else self._new_token()
+            elif new <= current:  # clear() with a clock behind the current token
+                new = current + "0"
             for server, token in seen:
                 if token != new.encode():
                     _quiet(self._talk, server, _set_cmd, ([(self._gen_key, new.encode(), 0)], 0))
+            self._token = new
             self._gen_head = f"{self._head}{new}:"
             self._gen_checked = time.monotonic()
         finally:
@@ -498,7 +508,7 @@ class MemcachedBackend(RemoteBase, Backend):
         """One batch of ``set`` commands per server."""
         exptime = _expire(ttl)
         encode = self.codec.encode
-        items = {self._key(check_key(k)): encode(v, k) for k, v in mapping.items()}
+        items = {self._key(k): encode(v, k) for k, v in mapping.items()}
         if items:
             self._run("set", None, self._set_many, items, exptime)
 

@@ -26,6 +26,7 @@ import asyncio
 import collections
 import contextlib
 import faulthandler
+import logging
 import multiprocessing
 import os
 import random
@@ -274,6 +275,18 @@ def _loop(kind: str, conn: dict[str, Any], prefix: str, rec: _Recorder, first: i
     asyncio.run(main())
 
 
+def _capture_logs(events: list[tuple[float, str]]) -> None:
+    """The backends' failover log (ring changes), timed, instead of on stderr."""
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            events.append((time.monotonic(), record.getMessage()))
+
+    root = logging.getLogger("fastcache")
+    root.handlers[:] = [Capture()]
+    root.propagate = False
+    root.setLevel(logging.INFO)
+
+
 def worker(kind: str, conn: dict[str, Any], prefix: str, index: int, threads: int,
            tasks: int, nkeys: int, floors: Any, ready: Any, seconds: float, out: Any) -> None:
     """One process: ``threads`` threads on a sync backend, ``tasks`` tasks on an async one.
@@ -282,6 +295,8 @@ def worker(kind: str, conn: dict[str, Any], prefix: str, index: int, threads: in
     the faults, which start after it, meet clients already connected.
     """
     faulthandler.dump_traceback_later(seconds + 90, exit=True)  # a hang shows where
+    events: list[tuple[float, str]] = []
+    _capture_logs(events)
     per_process = (threads + tasks) * KEYS_PER_WORKER
     base = index * per_process
     stop, go, loop_ready = threading.Event(), threading.Event(), threading.Event()
@@ -317,7 +332,9 @@ def worker(kind: str, conn: dict[str, Any], prefix: str, index: int, threads: in
             name = f"hung call ({rec.client.split('-')[1]})"
             rec.errors[name] += 1
             rec.tracebacks.setdefault(name, "".join(traceback.format_stack(frames[t.ident])))
-    out.put([sync_rec.result(), async_rec.result()])
+    results = [sync_rec.result(), async_rec.result()]
+    results[0]["events"] = events
+    out.put(results)
     out.close()
     out.join_thread()  # the queue's feeder thread has written everything
     with contextlib.suppress(Exception):
@@ -347,6 +364,7 @@ class Report:
     errors: dict[str, int] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     tracebacks: dict[str, str] = field(default_factory=dict)
+    details: list[str] = field(default_factory=list)
 
     @property
     def undocumented(self) -> dict[str, int]:
@@ -370,6 +388,7 @@ def merge(report: Report, results: list[dict[str, Any]], owners: dict[int, str])
     failed: dict[int, set[int]] = collections.defaultdict(set)
     acks: dict[int, list[tuple[int, float]]] = collections.defaultdict(list)
     errors: collections.Counter[str] = collections.Counter()
+    events = sorted(e for r in results for e in r.get("events", []))
     for r in results:
         report.acked += r["acked"]
         report.reads += r["reads"]
@@ -388,6 +407,11 @@ def merge(report: Report, results: list[dict[str, Any]], owners: dict[int, str])
             newer = min(t for seq, t in acks[key] if seq > value)
             if client == owners[key]:
                 report.stale_same += 1
+                report.details.append(
+                    f"k{key} read {value} (floor {_floor}) by {client} at {started:.3f}; "
+                    f"acks {sorted(a for a in acks[key] if abs(a[1] - started) < 5)}; "
+                    f"failed {sorted(failed[key])[-5:]}; events "
+                    f"{[e for e in events if abs(e[0] - started) < 3]}")
             else:
                 report.stale_cross += 1
                 report.max_age_cross = max(report.max_age_cross, started - newer)
