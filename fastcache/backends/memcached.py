@@ -25,12 +25,14 @@ than an acknowledged ``set``/``delete`` (a stamp collision, 2**-32 per stale val
 the only exception); counters (``incr``) and ``add`` treat a stale value as absent.
 
 Across processes (each with its own backend) the views of which server is out may disagree
-for a while: a process that has put a server back in the ring writes to it while another,
-whose ``dead_timeout`` has not run out yet, still writes to and reads from the stand-in.
-Bound: a read may return a value older than another process's acknowledged write only if
-that write is less than ``dead_timeout + (retry_attempts + 1) * (retry_timeout + timeout) +
-generation_refresh`` seconds old (measured by ``tests/faults``; ``bench/faults.py`` prints
-it).  Lower ``dead_timeout`` to tighten it (at the price of probing a dead server more often).
+for a while after a server answers again: one process puts it back in the ring (after its
+``dead_timeout``) while another still writes to and reads from the stand-in, or never took
+it out (it only met the outage while retrying).  Only in that window can a read return a
+value older than another process's acknowledged write.  Bound: the window closes at most
+``dead_timeout + (retry_attempts + 1) * (retry_timeout + timeout) + generation_refresh``
+seconds after the server answers again; the value read may be as old as the outage plus
+that window.  ``tests/faults`` measures it and ``bench/faults.py`` prints it (``x-when``).
+Lower ``dead_timeout`` to shorten it (a dead server is then probed more often).
 
 ``get_many``/``set_many``/``delete_many`` send one command batch per server.  Keys longer
 than memcached's 250 bytes, or holding spaces, control or non-ASCII characters, are

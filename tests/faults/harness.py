@@ -12,9 +12,10 @@ and so is a value whose write raised: a write with an unknown outcome may land l
 Meanwhile the parent process freezes (SIGSTOP) a server and thaws it, or kills it and
 restarts it, in turn.  A flagged read is *stale*; it is counted against the reader's own
 client (must be 0) or another client (another process, or the same process's other
-backend: memcached's bound applies, see ``fastcache.backends.memcached``), with its age:
-how long the newer write had been acknowledged when the read began.  Errors are counted by
-type; only ``BackendUnavailable`` is documented.
+backend), with its age (how long the newer write had been acknowledged when the read
+began) and when it happened: how long after a hurt server had answered again (memcached's
+cross-client bound is on that, see ``fastcache.backends.memcached``).  Errors are counted
+by type; only ``BackendUnavailable`` is documented.
 
 ``run(kind, seconds)`` returns a ``Report``; ``FASTCACHE_FAULT_SECONDS`` sets the length
 of the pytest runs (default 10 s per backend).
@@ -27,6 +28,7 @@ import collections
 import contextlib
 import faulthandler
 import logging
+import math
 import multiprocessing
 import os
 import random
@@ -92,8 +94,11 @@ def servers(kind: str) -> Iterator[tuple[dict[str, Any], list[Any], Callable[[],
 
 
 def inject(victims: list[Any], healthy: Callable[[], None], stop: threading.Event,
-           log: list[str]) -> None:
-    """Freeze/thaw and kill/restart the servers in turn until ``stop``."""
+           log: list[str], back: list[float]) -> None:
+    """Freeze/thaw and kill/restart the servers in turn until ``stop``.
+
+    ``back``: when each hurt server answered again (monotonic, as the workers' clocks).
+    """
     rng = random.Random(1)
     n = 0
     while not stop.wait(rng.uniform(0.5, 1.0)):
@@ -103,11 +108,13 @@ def inject(victims: list[Any], healthy: Callable[[], None], stop: threading.Even
             log.append(f"freeze {victim.port}")
             stop.wait(rng.uniform(0.5, 2.5))
             victim.thaw()
+            back.append(time.monotonic())
         else:
             victim.kill()
             log.append(f"kill {victim.port}")
             stop.wait(rng.uniform(0.3, 1.5))
             victim.restart()
+            back.append(time.monotonic())
         with contextlib.suppress(Exception):
             healthy()
         n += 1
@@ -146,6 +153,7 @@ class _Recorder:
         self.acks: dict[int, list[tuple[int, float]]] = collections.defaultdict(list)
         self.suspect: list[tuple[int, int, int, float, str]] = []
         self.tracebacks: dict[str, str] = {}
+        self.trace: list[tuple[Any, ...]] = []
 
     def error(self, e: BaseException, key: int | None = None, seq: int = 0) -> None:
         name = "BackendUnavailable" if isinstance(e, BackendUnavailable) else (
@@ -183,7 +191,7 @@ class _Recorder:
                 "hits": self.hits, "errors": dict(self.errors),
                 "failed": {k: sorted(v) for k, v in self.failed.items()},
                 "acks": dict(self.acks), "suspect": self.suspect,
-                "tracebacks": self.tracebacks}
+                "tracebacks": self.tracebacks, "trace": self.trace}
 
 
 class _Owner:
@@ -258,6 +266,8 @@ def _loop(kind: str, conn: dict[str, Any], prefix: str, rec: _Recorder, first: i
           go: threading.Event) -> None:
     async def main() -> None:
         backend = make_backend(kind, "async", conn, prefix)  # made on, and for, this loop
+        if kind == "memcached" and os.environ.get("FASTCACHE_FAULT_TRACE"):
+            _trace_memcached(backend, rec.trace)
         try:
             await backend.get("warm-up")
         finally:
@@ -287,6 +297,27 @@ def _capture_logs(events: list[tuple[float, str]]) -> None:
     root.setLevel(logging.INFO)
 
 
+def _trace_memcached(backend: Any, trace: list[tuple[Any, ...]]) -> None:
+    """Record every command a memcached backend sends (to explain a stale read)."""
+    inner = getattr(backend, "sync", backend)
+    talk = inner._talk
+
+    def traced(server: Any, command: Any, arg: Any) -> Any:
+        start = time.monotonic()
+        stamps = inner._view.stamps
+        try:
+            result = talk(server, command, arg)
+        except BaseException as e:
+            trace.append((start, time.monotonic(), server.name, command.__name__, repr(arg)[:300],
+                          f"raised {type(e).__name__}", stamps is inner._view.stamps))
+            raise
+        trace.append((start, time.monotonic(), server.name, command.__name__, repr(arg)[:300],
+                      repr(result)[:300], stamps is inner._view.stamps))
+        return result
+
+    inner._talk = traced
+
+
 def worker(kind: str, conn: dict[str, Any], prefix: str, index: int, threads: int,
            tasks: int, nkeys: int, floors: Any, ready: Any, seconds: float, out: Any) -> None:
     """One process: ``threads`` threads on a sync backend, ``tasks`` tasks on an async one.
@@ -303,6 +334,9 @@ def worker(kind: str, conn: dict[str, Any], prefix: str, index: int, threads: in
     sync_rec = _Recorder(f"p{index}-sync", floors, nkeys)
     async_rec = _Recorder(f"p{index}-async", floors, nkeys)
     backend = make_backend(kind, "sync", conn, prefix)
+    trace: list[tuple[Any, ...]] = []
+    if kind == "memcached" and os.environ.get("FASTCACHE_FAULT_TRACE"):
+        _trace_memcached(backend, trace)
     backend.get("warm-up")
     runners = [threading.Thread(target=_thread, args=(backend, sync_rec,
                                                       base + i * KEYS_PER_WORKER, stop,
@@ -333,7 +367,8 @@ def worker(kind: str, conn: dict[str, Any], prefix: str, index: int, threads: in
             rec.errors[name] += 1
             rec.tracebacks.setdefault(name, "".join(traceback.format_stack(frames[t.ident])))
     results = [sync_rec.result(), async_rec.result()]
-    results[0]["events"] = events
+    results[0]["events"] = [(t, f"p{index}: {m}") for t, m in events]
+    results[0]["trace"] = trace
     out.put(results)
     out.close()
     out.join_thread()  # the queue's feeder thread has written everything
@@ -360,9 +395,11 @@ class Report:
     stale_same: int = 0
     stale_cross: int = 0
     max_age_cross: float = 0.0
+    max_after_back: float = 0.0
     bound: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
+    back: list[float] = field(default_factory=list)
     tracebacks: dict[str, str] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
 
@@ -372,7 +409,8 @@ class Report:
         return {k: v for k, v in self.errors.items() if k != "BackendUnavailable"}
 
     HEADER = (f"{'backend':<10} {'clients':>12} {'faults':>6} {'acked':>7} {'reads':>7} "
-              f"{'hits':>6} {'stale':>5} {'x-stale':>7} {'max age':>8} {'bound':>6}  errors")
+              f"{'hits':>6} {'stale':>5} {'x-stale':>7} {'x-age':>6} {'x-when':>6} "
+              f"{'bound':>6}  errors")
 
     def line(self) -> str:
         """One row of the table (``stale``: same client, must be 0)."""
@@ -380,7 +418,8 @@ class Report:
         errors = ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())) or "none"
         return (f"{self.kind:<10} {clients:>12} {len(self.faults):>6} {self.acked:>7} "
                 f"{self.reads:>7} {self.hits:>6} {self.stale_same:>5} {self.stale_cross:>7} "
-                f"{self.max_age_cross:>7.2f}s {self.bound:>5.1f}s  {errors}")
+                f"{self.max_age_cross:>5.2f}s {self.max_after_back:>5.2f}s "
+                f"{self.bound:>5.1f}s  {errors}")
 
 
 def merge(report: Report, results: list[dict[str, Any]], owners: dict[int, str]) -> Report:
@@ -412,9 +451,16 @@ def merge(report: Report, results: list[dict[str, Any]], owners: dict[int, str])
                     f"acks {sorted(a for a in acks[key] if abs(a[1] - started) < 5)}; "
                     f"failed {sorted(failed[key])[-5:]}; events "
                     f"{[e for e in events if abs(e[0] - started) < 3]}")
+                if r.get("trace"):
+                    report.details.append("\n".join(
+                        repr(t) for t in r["trace"] if f"k{key}'" in t[4] or f"k{key}\"" in t[4]))
             else:
                 report.stale_cross += 1
                 report.max_age_cross = max(report.max_age_cross, started - newer)
+                since = [started - t for t in report.back if t <= started]
+                # a server answering again is what lets clients disagree (see memcached.py)
+                report.max_after_back = max(report.max_after_back,
+                                            min(since) if since else math.inf)
     report.errors = dict(errors)
     return report
 
@@ -441,7 +487,8 @@ def run(kind: str, seconds: float, *, processes: int = 2, threads: int = 4,
         for p in procs:
             p.start()
         stop = threading.Event()
-        injector = threading.Thread(target=inject, args=(victims, healthy, stop, report.faults))
+        injector = threading.Thread(target=inject, args=(victims, healthy, stop, report.faults,
+                                                         report.back))
         ready.wait(120)  # every client made and connected
         injector.start()
         results: list[dict[str, Any]] = []
