@@ -29,10 +29,11 @@ for a while after a server answers again: one process puts it back in the ring (
 ``dead_timeout``) while another still writes to and reads from the stand-in, or never took
 it out (it only met the outage while retrying).  Only in that window can a read return a
 value older than another process's acknowledged write.  Bound: the window closes at most
-``dead_timeout + (retry_attempts + 1) * (retry_timeout + timeout) + generation_refresh``
-seconds after the server answers again; the value read may be as old as the outage plus
-that window.  ``tests/faults`` measures it and ``bench/faults.py`` prints it (``x-when``).
-Lower ``dead_timeout`` to shorten it (a dead server is then probed more often).
+``dead_timeout + (retry_attempts + 1) * (retry_timeout + timeout) + generation_refresh +
+len(servers) * timeout`` seconds after the server answers again (the last processes to put
+it back, then to adopt its new generation), plus scheduling delays on a loaded host; the
+value read may be as old as the outage plus that window.  ``bench/faults.py`` measures it
+(``x-when``).  Lower ``dead_timeout`` to shorten it (a dead server is probed more often).
 
 ``get_many``/``set_many``/``delete_many`` send one command batch per server.  Keys longer
 than memcached's 250 bytes, or holding spaces, control or non-ASCII characters, are

@@ -62,12 +62,12 @@ MEMCACHED_OPTIONS: dict[str, Any] = {
 REDIS_OPTIONS: dict[str, Any] = {"timeout": 0.25, "connect_timeout": 0.25, "retries": 0}
 
 
-def memcached_bound(options: dict[str, Any] = MEMCACHED_OPTIONS) -> float:
-    """The documented cross-process bound for these memcached options, in seconds."""
+def memcached_bound(options: dict[str, Any] = MEMCACHED_OPTIONS, servers: int = 3) -> float:
+    """The documented cross-process window for these memcached options, in seconds."""
     return float(options["dead_timeout"]
                  + (options["retry_attempts"] + 1)
                  * (options["retry_timeout"] + options["timeout"])
-                 + options["generation_refresh"])
+                 + options["generation_refresh"] + servers * options["timeout"])
 
 
 def seconds_from_env(default: float = 10.0) -> float:
@@ -419,7 +419,7 @@ class Report:
         return (f"{self.kind:<10} {clients:>12} {len(self.faults):>6} {self.acked:>7} "
                 f"{self.reads:>7} {self.hits:>6} {self.stale_same:>5} {self.stale_cross:>7} "
                 f"{self.max_age_cross:>5.2f}s {self.max_after_back:>5.2f}s "
-                f"{self.bound:>5.1f}s  {errors}")
+                f"{self.bound:>5.2f}s  {errors}")
 
 
 def merge(report: Report, results: list[dict[str, Any]], owners: dict[int, str]) -> Report:
