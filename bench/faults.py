@@ -47,6 +47,8 @@ def main() -> int:
         print(report.line(), flush=True)
         for detail in report.details:
             print("  same-client stale read:", detail)
+        for name, tb in report.tracebacks.items():
+            print(f"  first {name}:\n{tb}")
         ok &= (report.stale_same == 0 and not report.undocumented
                and (report.stale_cross == 0 or report.max_after_back <= report.bound))
     return 0 if ok else 1

@@ -14,8 +14,8 @@ when *every* server is gone.  The failover state is ours, behind one lock, so a 
 shared by any number of threads only ever raises ``BackendUnavailable``.
 
 Never an overwritten value (fencing).  Each server keeps a *generation* token; every value
-is stored with memcached's 32-bit flags set to a stamp of its holder's generation (and, for
-a value written to a stand-in while its server is out, the absent server's).  A server
+is stored with memcached's 32-bit flags set to a stamp of its holder's generation and of
+the generations of the servers it stands in for (those ranked above it for that key).  A server
 returning after ``dead_timeout`` is given a new generation *before* it rejoins the ring, so
 what it held from before its outage (older than the writes and deletes made elsewhere
 meanwhile) and every stand-in value written for it no longer match: misses, never served.
@@ -136,6 +136,15 @@ class FastRendezvousHash:
         del self._scores[node]
         self._rebuild()
 
+    def rankings(self) -> list[tuple[str, ...]]:
+        """Per slot, every node from the highest score down (the failover order)."""
+        ranked: dict[tuple[str, ...], tuple[str, ...]] = {}  # share equal tuples
+        out = []
+        for slot in range(_SLOTS):
+            order = tuple(sorted(self.nodes, key=lambda n: self._scores[n][slot], reverse=True))
+            out.append(ranked.setdefault(order, order))
+        return out
+
     def get_node(self, key: str | bytes) -> str | None:
         """The server for ``key`` (None when the ring is empty)."""
         table = self._table
@@ -176,35 +185,35 @@ class _Server:
 class _View:
     """An immutable snapshot of the ring: per slot, the server holding it and its stamp.
 
-    A value is stored with memcached flags = the stamp of its slot, a 32-bit digest of the
-    holder's generation and (when the holder stands in for a dead server) the primary's.
-    A value is served only if its flags equal the stamp of the view current when the reply
-    is checked: a server that rejoins gets a new generation first, so everything it held
-    before (and every stand-in value written for it elsewhere) stops matching.
+    Each slot ranks every server (rendezvous scores); its holder is the first live one.
+    A value is stored with memcached flags = the stamp of its slot: a 32-bit digest of the
+    holder's generation and of the generations of the servers ranked above it (the dead
+    ones it stands in for).  A value is served only if its flags equal the stamp of the
+    view current when the reply is checked.  A server that rejoins gets a new generation
+    first, so everything it held before, and every stand-in value written for it anywhere
+    down the ranking, stops matching, even if it fails again later.
     """
 
     __slots__ = ("holders", "stamps")
 
-    def __init__(self, servers: dict[str, _Server], full: list[str]) -> None:
-        live = FastRendezvousHash()
-        for name, server in servers.items():
-            if server.dead_until is None:
-                live.add_node(name)
-        table = live._table
+    def __init__(self, servers: dict[str, _Server], ranks: list[tuple[str, ...]]) -> None:
         self.holders: list[_Server] = []
         self.stamps: list[int] = []
-        if not table:
+        if all(s.dead_until is not None for s in servers.values()):
             return
-        cache: dict[tuple[str, str], int] = {}
-        for slot, primary in enumerate(full):
-            holder = table[slot]
-            stamp = cache.get((holder, primary))
-            if stamp is None:
-                mixed = servers[holder].gen + b"/" + (
-                    b"" if holder == primary else servers[primary].gen + b"@" + primary.encode())
-                cache[holder, primary] = stamp = zlib.crc32(mixed) & 0xFFFFFFFF
-            self.holders.append(servers[holder])
-            self.stamps.append(stamp)
+        cache: dict[tuple[str, ...], tuple[_Server, int]] = {}
+        for rank in ranks:
+            found = cache.get(rank)
+            if found is None:
+                mixed = b""
+                for name in rank:
+                    server = servers[name]
+                    mixed += server.gen + b"@" + name.encode() + b"/"
+                    if server.dead_until is None:
+                        break
+                cache[rank] = found = (server, zlib.crc32(mixed) & 0xFFFFFFFF)
+            self.holders.append(found[0])
+            self.stamps.append(found[1])
 
 
 def _slot(mkey: str) -> int:
@@ -254,7 +263,7 @@ class MemcachedBackend(RemoteBase, Backend):
         full = FastRendezvousHash()
         for name in self._servers:
             full.add_node(name)
-        self._full = full._table
+        self._ranks = full.rankings()
         self._x = x
         self._setup(f"MemcachedBackend({len(self._servers)} servers)",
                     (OSError, x.MemcacheUnexpectedCloseError), prefix=prefix, version=version,
@@ -274,7 +283,7 @@ class MemcachedBackend(RemoteBase, Backend):
         self._token = ""  # the namespace token in use (see _refresh)
         self._gen_head = self._head + "-:"
         self._next_rejoin = math.inf
-        self._view = _View(self._servers, self._full)
+        self._view = _View(self._servers, self._ranks)
 
     @property
     def client(self) -> dict[str, Any]:
@@ -308,7 +317,7 @@ class MemcachedBackend(RemoteBase, Backend):
         """A new view from the servers' state (the ring lock is held)."""
         deadlines = [s.dead_until for s in self._servers.values() if s.dead_until is not None]
         self._next_rejoin = min(deadlines) if deadlines else math.inf
-        self._view = _View(self._servers, self._full)
+        self._view = _View(self._servers, self._ranks)
 
     def _failed(self, server: _Server, error: BaseException) -> None:
         """Count a failure of ``server``; past ``retry_attempts`` it leaves the ring."""

@@ -19,7 +19,7 @@ from fastcache.backends import (
     BackendUnavailable,
     MemcachedBackend,
 )
-from fastcache.backends.memcached import _expire
+from fastcache.backends.memcached import _expire, _slot
 from tests.servers import MemcachedServers
 
 
@@ -270,3 +270,42 @@ def test_threads_sharing_a_backend_through_failovers_see_only_backend_unavailabl
     if on_failure == "degrade":
         assert not errors
     b.close()
+
+
+def test_a_second_stand_in_never_serves_what_the_first_one_overwrote(
+        private_memcached_servers: MemcachedServers) -> None:
+    """Key ranked s0 > s1 > s2.  s0 and s1 out: written to s2; s1 back: rewritten there;
+    s1 out again (s0 still out): the key is on s2 again, whose copy is older."""
+    servers = private_memcached_servers
+    b = MemcachedBackend(servers.addresses, prefix="fence3", timeout=0.3, connect_timeout=0.3,
+                         retry_attempts=0, retry_timeout=0.1, dead_timeout=0.5)
+    names = [f"127.0.0.1:{s.port}" for s in servers.servers]
+    key = next(k for k in (f"k{i}" for i in range(5000))
+               if b._ranks[_slot(b._key(k))] == tuple(names))
+
+    def out(*which: int) -> None:
+        for i in which:
+            servers.servers[i].freeze()
+        holder = names[max(which) + 1]
+        _wait(lambda: _touch(b, key) == holder, what=f"failover to {holder}")
+
+    try:
+        out(0, 1)
+        b.set(key, "old")  # on s2, standing in for s0 and s1
+        servers.servers[1].thaw()
+        _wait(lambda: _touch(b, key) == names[1], what="s1 back")
+        b.set(key, "new")  # on s1, standing in for s0
+        assert b.get(key) == "new"
+        out(1)
+        assert b.get(key) in (MISSING, "new")  # never "old"
+    finally:
+        for s in servers.servers:
+            s.thaw()
+        b.close()
+
+
+def _touch(b: MemcachedBackend, key: str) -> str | None:
+    """The server holding ``key`` after one call (which lets the backend notice failures)."""
+    with contextlib.suppress(BackendUnavailable):
+        b.get(key)
+    return b.server_of(key)
