@@ -99,7 +99,7 @@ class FailureGuard:
 
     ``errors``: the client exceptions meaning "server unavailable".  ``breaker_errors``: the
     subset that count against the breaker (memcached: only "every server is down", since
-    its HashClient fails over single servers itself).
+    the backend fails over single servers itself).
     """
 
     def __init__(self, name: str, errors: tuple[type[BaseException], ...],

@@ -815,7 +815,7 @@ def _server(spec: tuple[str, int] | str) -> tuple[str, int]:
 
 
 def _quiet(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)``, or None if the server fails (HashClient notices on its next call)."""
+    """``fn(*args)``, or None if it fails (a failing server is counted by ``_talk``)."""
     try:
         return fn(*args)
     except Exception:
