@@ -86,6 +86,8 @@ if TYPE_CHECKING:
         MsgpackSerializer,
         PickleSerializer,
         Serializer,
+        SignedSerializer,
+        versioned_key,
     )
     from .sources import AsyncDataSource, AsyncSourceAdapter, DataSource, SQLSource
 
@@ -142,6 +144,7 @@ __all__ = [
     "SQLSource",
     "SerializationError",
     "Serializer",
+    "SignedSerializer",
     "TLRUCache",
     "TTLCache",
     "VersionCheckInvalidator",
@@ -160,6 +163,7 @@ __all__ = [
     "rr_cache",
     "tlru_cache",
     "ttl_cache",
+    "versioned_key",
 ]
 
 # Names served on first use, by the submodule that defines them.
@@ -174,8 +178,8 @@ _LAZY = {
          "MultiLevelCache", "ReadThrough", "RedisInvalidator",
          "VersionCheckInvalidator", "WriteAround", "WriteBehind", "WriteThrough"], "patterns"),
     **dict.fromkeys(
-        ["JSONSerializer", "MsgpackSerializer", "PickleSerializer", "Serializer"],
-        "serializers"),
+        ["JSONSerializer", "MsgpackSerializer", "PickleSerializer", "Serializer",
+         "SignedSerializer", "versioned_key"], "serializers"),
     **dict.fromkeys(
         ["AsyncDataSource", "AsyncSourceAdapter", "DataSource", "SQLSource"], "sources"),
 }

@@ -144,7 +144,7 @@ class _Process:
                           + self._log.read()[-2000:].decode(errors="replace"))
 
     def kill(self) -> None:
-        """SIGKILL the server (as a crash would) and wait for it to exit."""
+        """SIGKILL the server (as a crash would) and wait for it to exit (frozen or not)."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGKILL)
             self._proc.wait(5)
@@ -160,6 +160,16 @@ class _Process:
                 self._proc.kill()
                 self._proc.wait(5)
         self._proc = None
+
+    def freeze(self) -> None:
+        """SIGSTOP the server: it keeps its sockets and data but answers nothing (a hung host)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT a frozen server: it answers again, with whatever it held before."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGCONT)
 
     def restart(self) -> None:
         """Start the server again on the same port (after ``kill()`` or ``stop()``)."""

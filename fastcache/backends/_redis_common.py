@@ -12,7 +12,7 @@ from ._remote import RemoteBase
 from ._shared import MISSING, BackendError, check_key
 from .failure import CircuitBreaker, OnFailure
 
-__all__ = ["SCAN_COUNT", "ClusterArgs", "RedisCommon", "map_response_error"]
+__all__ = ["SCAN_COUNT", "ClusterArgs", "RedisCommon", "field_key", "map_response_error"]
 
 SCAN_COUNT = 1000
 
@@ -22,6 +22,24 @@ def _unavailable_errors() -> tuple[type[BaseException], ...]:
 
     return (x.ConnectionError, x.TimeoutError, x.ClusterError, x.TryAgainError,
             x.SlotNotCoveredError, x.RedisClusterException, OSError)
+
+
+def _lost_connection(error: BaseException) -> bool:
+    """redis-py's own ``AttributeError`` on a connection another task has just closed.
+
+    redis-py 5-8's asyncio cluster client writes to ``Connection._writer`` after a
+    concurrent ``disconnect()`` set it to ``None`` (a server killed under load), and the
+    caller gets ``'NoneType' object has no attribute 'writelines'`` instead of a
+    ``ConnectionError``.  Only an ``AttributeError`` about ``None`` raised inside the
+    ``redis`` package counts; one from fastcache's or the user's code is a bug, not an outage.
+    """
+    if not isinstance(error, AttributeError) or "'NoneType'" not in str(error):
+        return False
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = "" if tb is None else tb.tb_frame.f_globals.get("__name__", "")
+    return module == "redis" or module.startswith("redis.")
 
 
 def _client_options(timeout: float, connect_timeout: float, retries: int,
@@ -42,6 +60,11 @@ def map_response_error(e: Exception, key: str) -> Exception:
     if "WRONGTYPE" in text:
         return TypeError(f"key {key!r} holds another kind of Redis value: {text}")
     return BackendError(text)
+
+
+def field_key(key: str, field: str) -> str:
+    """What a signed value in a hash field is bound to: the key and the field."""
+    return f"{key}\x00{field}"
 
 
 class RedisCommon(RemoteBase):
@@ -79,7 +102,7 @@ class RedisCommon(RemoteBase):
         self._response_error = ResponseError
         self._setup(name, _unavailable_errors(), prefix=prefix, version=version,
                     serializer=serializer, compress_threshold=compress_threshold,
-                    on_failure=on_failure, breaker=breaker)
+                    on_failure=on_failure, breaker=breaker, fault=_lost_connection)
 
     @property
     def client(self) -> Any:
@@ -107,8 +130,8 @@ class RedisCommon(RemoteBase):
 
     def _hash_items(self, raw: Mapping[bytes, bytes], key: str) -> dict[str, object]:
         decode = self.codec.decode_or
-        return {f.decode(): v for f, r in raw.items()
-                if (v := decode(r, MISSING, key)) is not MISSING}
+        return {f: v for f, r in ((f.decode(), r) for f, r in raw.items())
+                if (v := decode(r, MISSING, field_key(key, f))) is not MISSING}
 
 
 class ClusterArgs(RedisCommon):

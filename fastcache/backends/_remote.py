@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..serializers import Codec, Serializer
@@ -58,11 +59,13 @@ class RemoteBase:
                prefix: str, version: int | str, serializer: Serializer | None,
                compress_threshold: int | None, on_failure: OnFailure,
                breaker: CircuitBreaker | None,
-               breaker_errors: tuple[type[BaseException], ...] | None = None) -> None:
+               breaker_errors: tuple[type[BaseException], ...] | None = None,
+               fault: Callable[[BaseException], bool] | None = None) -> None:
         self.namespace = Namespace(prefix, version)
         self._head = self.namespace.head
-        self.codec = Codec(serializer, compress_threshold=compress_threshold)
-        self._guard = FailureGuard(name, errors, on_failure, breaker, breaker_errors)
+        self.codec = Codec(serializer, compress_threshold=compress_threshold,
+                           namespace=self._head)
+        self._guard = FailureGuard(name, errors, on_failure, breaker, breaker_errors, fault)
 
     @property
     def breaker(self) -> CircuitBreaker:

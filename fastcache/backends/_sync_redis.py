@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._redis_common import SCAN_COUNT, ClusterArgs, RedisCommon, map_response_error
+from ._redis_common import SCAN_COUNT, ClusterArgs, RedisCommon, field_key, map_response_error
 from ._remote import ttl_ms
 from ._shared import MISSING, check_delta, check_key
 from ._sync_base import Backend
@@ -58,12 +58,12 @@ class RedisBackend(RedisCommon, Backend):
     def set(self, key: str, value: object, ttl: float | None = None) -> None:
         """Store ``value`` (``SET ... PX``)."""
         self._run("set", None, key, self._client.set, self._full(key),
-                  self.codec.encode(value), None, ttl_ms(ttl))
+                  self.codec.encode(value, key), None, ttl_ms(ttl))
 
     def add(self, key: str, value: object, ttl: float | None = None) -> bool:
         """Store only if absent (``SET ... NX PX``); True if stored."""
         return bool(self._run("add", False, key, self._client.set, self._full(key),
-                              self.codec.encode(value), None, ttl_ms(ttl), True))
+                              self.codec.encode(value, key), None, ttl_ms(ttl), True))
 
     def delete(self, key: str) -> bool:
         """``DEL``; True if the key existed."""
@@ -84,7 +84,8 @@ class RedisBackend(RedisCommon, Backend):
         """One round trip: ``MSET``, or a pipeline of ``SET ... PX``."""
         ms = ttl_ms(ttl)
         head, encode = self._head, self.codec.encode
-        items = {head + check_key(k): encode(v) for k, v in mapping.items()}
+        items = {head + k: encode(v, k)
+                 for k, v in ((check_key(k), v) for k, v in mapping.items())}
         if items:
             self._run("set_many", None, "", self._mset, items, ms)
 
@@ -164,14 +165,14 @@ class RedisBackend(RedisCommon, Backend):
     def hset(self, key: str, mapping: Mapping[str, object]) -> int:
         """Set hash fields of ``key``; the number of new fields."""
         encode = self.codec.encode
-        fields = {check_key(f): encode(v) for f, v in mapping.items()}
+        fields = {check_key(f): encode(v, field_key(key, f)) for f, v in mapping.items()}
         return int(self._run("hset", 0, key, self._client.hset, self._full(key), None,
                              None, fields))
 
     def hget(self, key: str, field: str, default: object = MISSING) -> object:
         """One field of the hash at ``key``, else ``default``."""
         raw = self._run("hget", None, key, self._client.hget, self._full(key), field)
-        return self._decode(raw, default, key)
+        return self._decode(raw, default, field_key(key, field))
 
     def hgetall(self, key: str) -> dict[str, object]:
         """Every field of the hash at ``key`` (``{}`` if absent)."""

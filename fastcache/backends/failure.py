@@ -99,18 +99,21 @@ class FailureGuard:
 
     ``errors``: the client exceptions meaning "server unavailable".  ``breaker_errors``: the
     subset that count against the breaker (memcached: only "every server is down", since
-    its HashClient fails over single servers itself).
+    the backend fails over single servers itself).  ``fault``: recognises, among other
+    exceptions, a client library's own failure on a lost connection (treated as ``errors``).
     """
 
     def __init__(self, name: str, errors: tuple[type[BaseException], ...],
                  on_failure: OnFailure = "raise", breaker: CircuitBreaker | None = None,
-                 breaker_errors: tuple[type[BaseException], ...] | None = None) -> None:
+                 breaker_errors: tuple[type[BaseException], ...] | None = None,
+                 fault: Callable[[BaseException], bool] | None = None) -> None:
         if on_failure not in ("raise", "degrade"):
             raise ValueError(f"on_failure must be 'raise' or 'degrade', not {on_failure!r}")
         self.name = name
         self.errors = errors
         self.breaker_errors = errors if breaker_errors is None else breaker_errors
         self.degrade = on_failure == "degrade"
+        self.fault = fault
         self.breaker = breaker if breaker is not None else CircuitBreaker()
 
     def failed(self, op: str, fallback: object, error: BaseException | None) -> Any:
@@ -137,6 +140,10 @@ class FailureGuard:
             result = fn(*args)
         except self.errors as e:
             return self.failed(op, fallback, e)
+        except Exception as e:
+            if self.fault is None or not self.fault(e):
+                raise
+            return self.failed(op, fallback, e)
         if breaker.failures:
             breaker.record_success()
         return result
@@ -150,6 +157,10 @@ class FailureGuard:
         try:
             result = await fn(*args)
         except self.errors as e:
+            return self.failed(op, fallback, e)
+        except Exception as e:
+            if self.fault is None or not self.fault(e):
+                raise
             return self.failed(op, fallback, e)
         if breaker.failures:
             breaker.record_success()

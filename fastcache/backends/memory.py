@@ -66,8 +66,12 @@ class MemoryBackend(Backend):
         self._policy = policy
         self._cache: Any
         codec = None if serializer is None else Codec(serializer)
-        self._encode: Callable[[object], bytes] | None = None if codec is None else codec.encode
-        self._decode: Callable[[bytes], object] | None = None if codec is None else codec.decode
+        self._encode: Callable[[object, str], bytes] | None = (
+            None if codec is None else codec.encode)
+        self._decode: Callable[[bytes, str], object] | None = (
+            None if codec is None else codec.decode)
+        self._decode_or: Callable[[bytes, object, str], object] | None = (
+            None if codec is None else codec.decode_or)
         self._lock = threading.RLock()
         # the single-key writes call these rather than `with self._lock` (~100 ns less)
         self._acquire, self._release = self._lock.acquire, self._lock.release
@@ -90,7 +94,7 @@ class MemoryBackend(Backend):
             self._raw, self._write = ttl_cache.get, ttl_cache.set
             self._live = partial(_ttl_live, ttl_cache)
         self._read: Callable[[str, object], object] = (
-            self._raw if codec is None else partial(_decoded, self._raw, codec.decode))
+            self._raw if codec is None else partial(_decoded, self._raw, codec.decode_or))
 
     @property
     def policy(self) -> str:
@@ -120,7 +124,7 @@ class MemoryBackend(Backend):
         if ttl is not None and not (type(ttl) in _PLAIN and 0 < ttl < _INF):
             ttl = check_ttl(ttl)  # the rest: refused, or converted (inf: None)
         if self._encode is not None:
-            value = self._encode(value)
+            value = self._encode(value, key)
         self._acquire()
         try:
             self._write(key, value, ttl)
@@ -133,7 +137,7 @@ class MemoryBackend(Backend):
             check_key(key)
         ttl = check_ttl(ttl)
         if self._encode is not None:
-            value = self._encode(value)
+            value = self._encode(value, key)
         self._acquire()
         try:
             if self._raw(key, MISSING) is not MISSING:
@@ -166,16 +170,18 @@ class MemoryBackend(Backend):
                 stored = raw(key, MISSING)
                 if stored is not MISSING:
                     found[key] = stored
-        if self._decode is not None:
-            decode = self._decode
-            found = {k: decode(v) for k, v in found.items()}  # type: ignore[arg-type]
+        if self._decode_or is not None:
+            decode_or = self._decode_or
+            found = {k: d for k, v in found.items()
+                     if (d := decode_or(v, MISSING, k)) is not MISSING}  # type: ignore[arg-type]
         return found
 
     def set_many(self, mapping: Mapping[str, object], ttl: float | None = None) -> None:
         """Store every item of ``mapping`` (atomically)."""
         ttl = check_ttl(ttl)
         encode = self._encode
-        items = [(check_key(k), v if encode is None else encode(v)) for k, v in mapping.items()]
+        items = [(k, v if encode is None else encode(v, k))
+                 for k, v in ((check_key(k), v) for k, v in mapping.items())]
         write = self._write
         with self._lock:
             for key, value in items:
@@ -207,11 +213,11 @@ class MemoryBackend(Backend):
             if entry is not None:
                 old, ttl = entry
                 if self._decode is not None:
-                    old = self._decode(old)  # type: ignore[arg-type]
+                    old = self._decode(old, key)  # type: ignore[arg-type]
             if type(old) is not int:
                 raise ValueError(f"value at {key!r} is not an integer")
             new = old + delta
-            self._write(key, new if self._encode is None else self._encode(new), ttl)
+            self._write(key, new if self._encode is None else self._encode(new, key), ttl)
             return new
         finally:
             self._release()
@@ -255,13 +261,15 @@ class MemoryBackend(Backend):
 
 
 
-def _decoded(raw: Callable[[str, object], object], decode: Callable[[bytes], object],
+def _decoded(raw: Callable[[str, object], object],
+             decode_or: Callable[[bytes, object, str], object],
              key: str, default: object) -> object:
-    """``raw``'s stored value for ``key``, decoded (``default`` if there is none)."""
+    """``raw``'s stored value for ``key``, decoded (``default`` if there is none, or if it
+    cannot be trusted: a logged warning, as the network backends do)."""
     stored = raw(key, MISSING)
     if stored is MISSING:
         return default
-    return decode(stored)  # type: ignore[arg-type]
+    return decode_or(stored, default, key)  # type: ignore[arg-type]
 
 
 def _ttl_live(cache: Any, key: str) -> tuple[object, float | None] | None:

@@ -169,7 +169,8 @@ def _memcached_backend(servers: MemcachedServers, dead_timeout: float = 3.0,
 
 
 def _server_of(b: MemcachedBackend, key: str) -> int:
-    node = b.client.hasher.get_node(b._key(key))
+    node = b.server_of(key)
+    assert node is not None
     return int(node.rsplit(":", 1)[1])
 
 
@@ -189,7 +190,7 @@ def test_memcached_one_of_three_killed(private_memcached_servers: MemcachedServe
     b.set(counter, 5)
     victim.kill()
     killed_at = time.monotonic()
-    for _ in range(2):  # the failed call, then HashClient's stand-in while retrying
+    for _ in range(2):  # the failed call, then at once while waiting to retry
         with pytest.raises(BackendUnavailable):
             b.incr(counter)  # a counter never degrades to a made-up number
     # configured: 1 retry after 0.2 s, then the server leaves the ring
@@ -242,3 +243,44 @@ def test_memcached_all_servers_down(private_memcached_servers: MemcachedServers)
     with pytest.raises(BackendUnavailable, match="circuit open"):
         b.get("k")
     b.close()
+
+
+def _raiser(module: str) -> Any:
+    """A function whose code runs in module ``module``: it reads an attribute of None."""
+    namespace: dict[str, Any] = {"__name__": module}
+    exec("def send(conn):\n    conn.writelines([b'PING'])\n", namespace)
+    return namespace["send"]
+
+
+def test_client_library_attribute_error_on_a_lost_connection_is_unavailable(
+        redis_server: RedisServer) -> None:
+    """redis-py's asyncio cluster client writes to a connection a concurrent task closed
+    (``'NoneType' object has no attribute 'writelines'``): that is an outage, so
+    BackendUnavailable (or a degraded miss); the same error from any other module is a bug
+    and propagates unchanged."""
+    raising = AsyncRedisBackend(redis_server.url)
+    degrading = AsyncRedisBackend(redis_server.url, on_failure="degrade")
+
+    async def main() -> None:
+        try:
+            with pytest.raises(BackendUnavailable, match="writelines") as info:
+                await raising._guard.arun("get", None, _async(_raiser("redis.asyncio.connection")))
+            assert isinstance(info.value.__cause__, AttributeError)
+            assert await degrading._guard.arun(
+                "get", "fallback", _async(_raiser("redis.asyncio.cluster"))) == "fallback"
+            with pytest.raises(AttributeError, match="writelines"):
+                await raising._guard.arun("get", None, _async(_raiser("myapp.handlers")))
+            with pytest.raises(AttributeError, match="writelines"):
+                await raising._guard.arun("get", None, _async(_raiser("redisish")))
+        finally:
+            await raising.aclose()
+            await degrading.aclose()
+
+    asyncio.run(main())
+
+
+def _async(fn: Any) -> Any:
+    async def call() -> Any:
+        return fn(None)
+
+    return call
