@@ -67,8 +67,31 @@ def implementation(request: pytest.FixtureRequest) -> Implementation:
     return Implementation(name, CACHES[name], IMPLS[name])
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--impl", choices=("c", "py", "both"), default="both",
+        help="run the tests parametrised over the implementation for 'c' or 'py' only "
+        "(default both; FASTCACHE_PURE_PYTHON=1 runs the whole suite on the twin)")
+
+
+# the parameters that name an implementation: this file's fixture, tests/core's ``impl``
+_IMPL_PARAMS = ("implementation", "impl")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``@pytest.mark.compiled`` tests need the compiled core: the twin run skips them."""
+    """``--impl``: keep one implementation's parametrisations. ``@pytest.mark.compiled``
+    tests need the compiled core: the twin run skips them, saying why."""
+    only = config.getoption("--impl")
+    if only != "both":
+        keep, drop = [], []
+        for item in items:
+            params = getattr(item, "callspec", None)
+            names = {params.params[p] for p in _IMPL_PARAMS
+                     if params is not None and p in params.params}
+            (drop if names and only not in names else keep).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
     if fastcache.IMPLEMENTATION == "c":
         return
     skip = pytest.mark.skip(reason="needs the compiled core; this run uses the twin "

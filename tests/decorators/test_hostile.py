@@ -230,6 +230,10 @@ def test_recursion_beyond_the_c_stack_never_crashes(dec: ModuleType, maxsize: An
     from .impls import IMPLS
 
     impl = next(k for k, v in IMPLS.items() if v is dec)
+    if impl == "py" and sys.version_info < (3, 11):
+        pytest.skip("CPython 3.10 runs pure-Python calls on the C stack: 300,000 nested "
+                    "Python frames under a recursion limit of 1,000,000 crash the "
+                    "interpreter itself, whatever the code (3.11+ keeps them off it)")
     root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
     code = textwrap.dedent(DEEP.format(root=root, impl=impl, maxsize=maxsize))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
