@@ -38,10 +38,14 @@ import asyncio
 import atexit
 import itertools
 import logging
+import os
+import pickle
 import random
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from types import FrameType
 from typing import Any
 
 from ..backends import MISSING
@@ -59,9 +63,17 @@ from ._common import (
     check_source,
     check_ttl,
 )
+from .journal import Journal
 from .readwrite import AsyncReadThrough, ReadThrough
 
-__all__ = ["TOMBSTONE", "AsyncWriteBehind", "QueueFullError", "WriteBehind"]
+__all__ = [
+    "TOMBSTONE",
+    "AsyncWriteBehind",
+    "PickleCodec",
+    "QueueFullError",
+    "WriteBehind",
+    "install_signal_handlers",
+]
 
 log = logging.getLogger("fastcache.patterns")
 
@@ -87,12 +99,101 @@ def _log_error(key: str, value: Any, exc: BaseException) -> None:
     log.error("write-behind could not write key %r: %r", key, exc)
 
 
-class _Entry:
-    __slots__ = ("seq", "value")
+def install_signal_handlers(signals: Iterable[int] = (signal.SIGTERM,)) -> None:
+    """Make ``signals`` (default SIGTERM: how systemd, Kubernetes and Docker stop a
+    service) flush every open write-behind before the process ends.
 
-    def __init__(self, value: Any, seq: int) -> None:
+    SIGTERM's default action kills the process without running ``atexit``, so the exit
+    flush never runs and pending writes are lost. The handler installed here first calls
+    the handler that was in place (if it is a Python callable: it chains), then raises
+    ``SystemExit(128 + signum)`` in the main thread: ``finally`` blocks and ``with``
+    statements unwind (no lock stays held), the interpreter exits normally and each
+    ``WriteBehind`` closes from ``atexit``, bounded by its ``exit_timeout``; an
+    ``asyncio.run`` cancels its tasks and each ``AsyncWriteBehind`` worker drains, bounded
+    the same way. The exit status is 128 + signum, as a shell reports a process killed by
+    that signal. A signal that is ignored (``SIG_IGN``) is left alone. Call it from the
+    main thread (``signal.signal``'s rule), once at start-up; calling it again is a no-op.
+
+    Loss bound: nothing acknowledged is lost if the source takes the pending writes within
+    ``exit_timeout``; what is left then goes to ``on_error`` (never silently). The process
+    must reach ``atexit``: non-daemon threads that never end keep it from exiting, and the
+    supervisor's grace period (Kubernetes: 30 s, Docker: 10 s, systemd: 90 s) must exceed
+    ``exit_timeout``. SIGKILL and power loss still lose the queue: use ``journal=``.
+    """
+    for signum in signals:
+        previous = signal.getsignal(signum)
+        if previous is signal.SIG_IGN or getattr(previous, "_fastcache_flush", False):
+            continue
+        signal.signal(signum, _exit_handler(previous))
+
+
+def _exit_handler(previous: Any) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if callable(previous):
+            previous(signum, frame)
+        raise SystemExit(128 + signum)
+
+    handler._fastcache_flush = True  # type: ignore[attr-defined]
+    return handler
+
+
+class _Entry:
+    __slots__ = ("seq", "value", "version")
+
+    def __init__(self, value: Any, seq: int, version: int) -> None:
         self.value = value
         self.seq = seq  # sequence number of the first write not yet in the source
+        self.version = version  # the version of ``value`` (see ``_State._next_version``)
+
+
+class PickleCodec:
+    """The journal's default codec: plain pickle. Safe here, and only here, because the
+    journal is a local file created ``0600`` that must belong to this process's user (no
+    one else can put bytes in it); never use it for bytes from elsewhere."""
+
+    def dumps(self, value: Any) -> bytes:
+        """Pickle ``value`` (highest protocol)."""
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def loads(self, data: bytes) -> Any:
+        """Unpickle ``data``: the journal's own bytes."""
+        return pickle.loads(data)
+
+
+def source_write(source: Any, part: Mapping[str, Any], versions: Mapping[str, int]) -> None:
+    """Write one part of a batch (all sets or all deletes) to a synchronous source, with
+    each key's version when the source takes them (``set_many_versioned`` /
+    ``delete_many_versioned``)."""
+    deletes = next(iter(part.values())) is TOMBSTONE
+    versioned = getattr(source, "delete_many_versioned" if deletes else "set_many_versioned",
+                        None)  # fmt: skip
+    if versioned is not None:
+        versioned(_versioned_arg(part, versions, deletes))
+    elif deletes:
+        source_delete_many(source, part)
+    else:
+        source_set_many(source, part)
+
+
+async def async_source_write(
+    source: Any, part: Mapping[str, Any], versions: Mapping[str, int]
+) -> None:
+    """Async twin of :func:`source_write`."""
+    deletes = next(iter(part.values())) is TOMBSTONE
+    versioned = getattr(source, "delete_many_versioned" if deletes else "set_many_versioned",
+                        None)  # fmt: skip
+    if versioned is not None:
+        await versioned(_versioned_arg(part, versions, deletes))
+    elif deletes:
+        await async_source_delete_many(source, part)
+    else:
+        await async_source_set_many(source, part)
+
+
+def _versioned_arg(part: Mapping[str, Any], versions: Mapping[str, int], deletes: bool) -> Any:
+    if deletes:
+        return {k: versions[k] for k in part}
+    return {k: (v, versions[k]) for k, v in part.items()}
 
 
 class _State:
@@ -115,6 +216,9 @@ class _State:
         max_backoff: float = 2.0,
         on_error: ErrorCallback | None = None,
         exit_timeout: float = 10.0,
+        journal: str | os.PathLike[str] | None = None,
+        fsync: str | float = "always",
+        codec: Any = None,
     ) -> None:
         check_backend(backend)
         check_source(source)
@@ -126,6 +230,10 @@ class _State:
             raise ValueError("max_retries must be >= 0")
         if on_error is not None and not callable(on_error):
             raise TypeError("on_error must be callable")
+        if codec is None:
+            codec = PickleCodec()
+        if not all(callable(getattr(codec, m, None)) for m in ("dumps", "loads")):
+            raise TypeError("codec must have dumps(value) -> bytes and loads(bytes)")
         self.backend = backend
         self.source = source
         self.ttl = check_ttl(ttl)
@@ -150,6 +258,14 @@ class _State:
         self._closed = False
         self._abort = False
         self.errors = 0  # values handed to on_error
+        self.given_up = 0  # keys whose retries ran out (evicted from the cache, reported)
+        self._version = 0
+        self._inflight_versions: dict[str, int] = {}
+        self.codec = codec
+        self.journal: Journal | None = None
+        if journal is not None:
+            self.journal = Journal(journal, fsync=fsync)
+            self._replay()
 
     # -- queue operations (lock held) -------------------------------------------------
 
@@ -160,13 +276,100 @@ class _State:
     def _full(self) -> bool:
         return len(self._pending) + self._reserved >= self.max_pending
 
-    def _insert(self, key: str, value: Any) -> None:
+    def _next_version(self) -> int:
+        """A per-process strictly increasing version: wall-clock nanoseconds, so that the
+        versions of different instances (other processes, a restart) compare by time."""
+        self._version = max(self._version + 1, time.time_ns())
+        return self._version
+
+    def _encode(self, value: Any) -> bytes | None:
+        """The journal's bytes for ``value`` (called before anything is written, so that a
+        value the codec refuses fails ``set()`` cleanly); None without a journal."""
+        if self.journal is None or value is TOMBSTONE:
+            return None
+        data = self.codec.dumps(value)
+        if not isinstance(data, bytes):
+            raise TypeError(f"codec.dumps must return bytes, not {type(data).__name__}")
+        return data
+
+    def _insert(self, key: str, value: Any, data: bytes | None = None) -> int:
+        """Queue a write (journaled first); the ticket to pass to :meth:`_durable`."""
+        version = self._next_version()
+        ticket = 0
+        if self.journal is not None:
+            ticket = self.journal.append(key, None if value is TOMBSTONE else data, version)
         self._seq += 1
         entry = self._pending.get(key)
         if entry is None:
-            self._pending[key] = _Entry(value, self._seq)
+            self._pending[key] = _Entry(value, self._seq, version)
         else:
             entry.value = value
+            entry.version = version
+        return ticket
+
+    def _replay(self) -> None:
+        """Queue what the journal holds unconfirmed (a previous run's writes)."""
+        assert self.journal is not None
+        count = 0
+        for key, version, data in self.journal.records():
+            try:
+                value = TOMBSTONE if data is None else self.codec.loads(data)
+            except Exception:
+                self.journal.close()
+                raise
+            self._seq += 1
+            self._pending[key] = _Entry(value, self._seq, version)
+            self._version = max(self._version, version)
+            count += 1
+        if count:
+            log.warning("write-behind journal %r: replaying %d unconfirmed writes",
+                        self.journal.path, count)  # fmt: skip
+
+    def _durable(self, ticket: int) -> None:
+        """Return once the write of ``ticket`` is as durable as ``fsync`` says."""
+        if ticket and self.journal is not None:
+            self.journal.wait(ticket)
+
+    async def _adurable(self, ticket: int) -> None:
+        """:meth:`_durable` off the event loop (the fsync runs in a thread)."""
+        if ticket and self.journal is not None and self.journal.interval == 0.0:
+            await asyncio.to_thread(self.journal.wait, ticket)
+
+    def _confirm(self, part: Mapping[str, Any]) -> None:
+        """``part`` of the batch in flight reached the source: drop it from the journal."""
+        if self.journal is not None:
+            versions = self._inflight_versions
+            self.journal.confirm({k: versions[k] for k in part if k in versions})
+
+    def _given_up(self, part: dict[str, Any]) -> Iterable[str]:
+        """Retries exhausted for ``part`` (keys rewritten meanwhile already removed): drop
+        it from the journal; the keys to evict from the cache."""
+        self._confirm(part)
+        self.given_up += len(part)
+        return list(part)
+
+    def _give_up(self, part: dict[str, Any], exc: BaseException) -> None:
+        """Evict ``part`` from the cache (it must not keep serving values the source never
+        got: the next read loads what the source has) and report it to ``on_error``."""
+        for key in self._given_up(part):
+            try:
+                self.backend.delete(key)
+            except Exception:
+                log.exception("write-behind could not evict given-up key %r", key)
+        self._report(part, exc)
+
+    async def _agive_up(self, part: dict[str, Any], exc: BaseException) -> None:
+        """Async twin of :meth:`_give_up`."""
+        for key in self._given_up(part):
+            try:
+                await self.backend.delete(key)
+            except Exception:
+                log.exception("write-behind could not evict given-up key %r", key)
+        self._report(part, exc)
+
+    def _close_journal(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
 
     def _peek(self, key: str) -> Any:
         """The pending or in-flight value of ``key``, else MISSING (safe without the lock:
@@ -187,6 +390,7 @@ class _State:
     def _take_batch(self) -> dict[str, Any]:
         keys = list(itertools.islice(self._pending, self.batch_size))
         batch = {k: self._pending[k].value for k in keys}
+        self._inflight_versions = {k: self._pending[k].version for k in keys}
         self._inflight_seq = self._pending[keys[0]].seq
         self._inflight_reported = False
         self._inflight = batch
@@ -325,6 +529,7 @@ class WriteBehind(_State):
             self._report(stuck, exc)  # the worker is stuck inside a source call
         with self._cond:
             self._closed = True
+        self._close_journal()
 
     def __enter__(self) -> WriteBehind:
         return self
@@ -338,6 +543,8 @@ class WriteBehind(_State):
         self.close(self.exit_timeout)
 
     def _write(self, key: str, value: Any) -> None:
+        data = self._encode(value)
+        ticket = 0
         with self._key_locks[hash(key) & 63]:
             with self._cond:
                 self._check_open()
@@ -360,10 +567,11 @@ class WriteBehind(_State):
             with self._cond:
                 aborted = self._abort
                 if not aborted:
-                    self._insert(key, value)
+                    ticket = self._insert(key, value, data)
                 self._cond.notify_all()
             if aborted:  # close() timed out while this write was on its way in
                 self._report({key: value}, TimeoutError("write-behind closed meanwhile"))
+        self._durable(ticket)
 
     def _wait_room(self) -> None:
         if not self._full():
@@ -411,10 +619,8 @@ class WriteBehind(_State):
         attempt = 0
         while part:
             try:
-                if next(iter(part.values())) is TOMBSTONE:
-                    source_delete_many(self.source, part)
-                else:
-                    source_set_many(self.source, part)
+                source_write(self.source, part, self._inflight_versions)
+                self._confirm(part)
                 return
             except Exception as exc:
                 attempt += 1
@@ -426,7 +632,7 @@ class WriteBehind(_State):
                             return
                         self._forget_inflight(part)
                 if give_up:
-                    self._report(part, exc)
+                    self._give_up(part, exc)
                     return
                 self._abort_event.wait(self._delay(attempt))
 
@@ -495,6 +701,7 @@ class AsyncWriteBehind(_State):
             self._task.cancel()
             await asyncio.wait({self._task})
         self._closed = True
+        self._close_journal()
 
     async def __aenter__(self) -> AsyncWriteBehind:
         return self
@@ -503,6 +710,7 @@ class AsyncWriteBehind(_State):
         await self.close()
 
     async def _write(self, key: str, value: Any) -> None:
+        data = self._encode(value)
         async with self._key_locks.hold(key):
             async with self._cond:
                 self._check_open()
@@ -524,8 +732,9 @@ class AsyncWriteBehind(_State):
                 self._report({key: value}, TimeoutError("write-behind closed meanwhile"))
                 return
             async with self._cond:
-                self._insert(key, value)
+                ticket = self._insert(key, value, data)
                 self._cond.notify_all()
+        await self._adurable(ticket)
 
     async def _wait_room(self) -> None:
         if not self._full():
@@ -559,6 +768,7 @@ class AsyncWriteBehind(_State):
             if self._inflight and not self._inflight_reported:
                 self._inflight_reported = True
                 self._report(dict(self._inflight), exc)
+            self._close_journal()
             raise
 
     async def _drain(self) -> None:
@@ -599,17 +809,15 @@ class AsyncWriteBehind(_State):
             attempt = 0
             while part:
                 try:
-                    if next(iter(part.values())) is TOMBSTONE:
-                        await async_source_delete_many(self.source, part)
-                    else:
-                        await async_source_set_many(self.source, part)
+                    await async_source_write(self.source, part, self._inflight_versions)
+                    self._confirm(part)
                     break
                 except Exception as exc:
                     attempt += 1
                     part = self._superseded(part)
                     if attempt > self.max_retries:
                         self._forget_inflight(part)
-                        self._report(part, exc)
+                        await self._agive_up(part, exc)
                         break
                     await asyncio.sleep(self._delay(attempt))
         self._batch_done()
