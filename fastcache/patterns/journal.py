@@ -8,7 +8,11 @@ File format: an 8-byte header ``b"FCWBJ01\\n"``, then records::
     crc32 (u32) | length (u32) | version (i64) | op (u8) | key length (u32) | key | value
 
 little-endian; ``length`` counts the bytes after itself, ``crc32`` covers them; ``op`` is 1
-for a set (``value`` is the codec's bytes) and 2 for a delete (no value). Reading stops at
+for a set (``value`` is the codec's bytes), 2 for a delete (no value) and 3 for a
+confirmation (no value: the source has the key's write of this version or a later one; it
+is written when the source confirms a batch, unsynced, so that the next start does not
+replay what the source already has; lost in a power cut, it only costs a repeated write).
+Reading stops at
 the first record that is short or whose checksum fails (a write torn by a crash or a power
 cut): that record and anything after it are dropped with a logged warning and the file is
 truncated there. The last record of a key wins.
@@ -49,6 +53,7 @@ _HEAD = struct.Struct("<II")  # crc32, length of the rest
 _BODY = struct.Struct("<qBI")  # version, op, key length
 OP_SET = 1
 OP_DELETE = 2
+OP_CONFIRM = 3
 _COMPACT_MIN = 1 << 20  # never rewrite a file smaller than this
 _EMPTY_MIN = 64 << 10  # truncate an all-confirmed file once it is this big
 
@@ -74,19 +79,21 @@ def _fsync_policy(fsync: object) -> float | None:
     return float(fsync)
 
 
-def encode_record(key: str, data: bytes | None, version: int) -> bytes:
-    """One record (``data`` None: a delete)."""
+def encode_record(key: str, data: bytes | None, version: int, op: int = 0) -> bytes:
+    """One record (``data`` None: a delete, unless ``op`` says otherwise)."""
     kb = key.encode("utf-8", "surrogatepass")
-    rest = _BODY.pack(version, OP_DELETE if data is None else OP_SET, len(kb)) + kb
+    op = op or (OP_DELETE if data is None else OP_SET)
+    rest = _BODY.pack(version, op, len(kb)) + kb
     if data is not None:
         rest += data
     return _HEAD.pack(zlib.crc32(rest), len(rest)) + rest
 
 
-def decode_records(buf: bytes) -> tuple[list[tuple[str, int, bytes | None, bytes]], int]:
-    """The valid records of a journal's contents after the header, and how many bytes they
-    span (the offset of the first torn or corrupt record, or ``len(buf)``)."""
-    out: list[tuple[str, int, bytes | None, bytes]] = []
+def decode_records(buf: bytes) -> tuple[list[tuple[str, int, int, bytes | None, bytes]], int]:
+    """The valid records (key, version, op, data, raw bytes) of a journal's contents after
+    the header, and how many bytes they span (the offset of the first torn or corrupt
+    record, or ``len(buf)``)."""
+    out: list[tuple[str, int, int, bytes | None, bytes]] = []
     pos, end = 0, len(buf)
     while pos + _HEAD.size <= end:
         crc, length = _HEAD.unpack_from(buf, pos)
@@ -97,11 +104,11 @@ def decode_records(buf: bytes) -> tuple[list[tuple[str, int, bytes | None, bytes
         if zlib.crc32(rest) != crc:
             break
         version, op, klen = _BODY.unpack_from(rest)
-        if op not in (OP_SET, OP_DELETE) or _BODY.size + klen > length:
+        if op not in (OP_SET, OP_DELETE, OP_CONFIRM) or _BODY.size + klen > length:
             break
         key = rest[_BODY.size : _BODY.size + klen].decode("utf-8", "surrogatepass")
-        data = None if op == OP_DELETE else rest[_BODY.size + klen :]
-        out.append((key, version, data, buf[pos : start + length]))
+        data = rest[_BODY.size + klen :] if op == OP_SET else None
+        out.append((key, version, op, data, buf[pos : start + length]))
         pos = start + length
     return out, pos
 
@@ -206,8 +213,11 @@ class Journal:
             )  # fmt: skip
             os.ftruncate(self._fd, good)
             os.fsync(self._fd)
-        for key, version, _data, raw in records:
-            self._set_live(key, version, raw)
+        for key, version, op, _data, raw in records:
+            if op == OP_CONFIRM:
+                self._drop_live(key, version)
+            else:
+                self._set_live(key, version, raw)
         self._size = good if good < len(buf) else st.st_size
 
     def records(self) -> Iterator[tuple[str, int, bytes | None]]:
@@ -216,8 +226,16 @@ class Journal:
         with self._cv:
             live = list(self._live.items())
         for key, (version, raw) in live:
-            _, _, data, _ = decode_records(raw)[0][0]
+            data = decode_records(raw)[0][0][3]
             yield key, version, data
+
+    def _drop_live(self, key: str, version: int) -> bool:
+        live = self._live.get(key)
+        if live is None or live[0] > version:
+            return False
+        del self._live[key]
+        self._live_bytes -= len(live[1])
+        return True
 
     def _set_live(self, key: str, version: int, raw: bytes) -> None:
         old = self._live.pop(key, None)  # re-inserted: the dict stays in write order
@@ -273,11 +291,13 @@ class Journal:
         """These writes reached the source (or were given up and reported): forget each
         key whose journaled version is not newer, and compact the file when worth it."""
         with self._cv:
-            for key, version in versions.items():
-                live = self._live.get(key)
-                if live is not None and live[0] <= version:
-                    del self._live[key]
-                    self._live_bytes -= len(live[1])
+            if self._closed:
+                return
+            done = [(k, v) for k, v in versions.items() if self._drop_live(k, v)]
+            if done:  # so that the next start does not replay them (no sync needed)
+                raw = b"".join(encode_record(k, None, v, OP_CONFIRM) for k, v in done)
+                os.write(self._fd, raw)
+                self._size += len(raw)
             if self._compaction_due():
                 self._compact_wanted = True
                 self._cv.notify_all()
@@ -354,6 +374,8 @@ class Journal:
                 return
             while self._syncing:
                 self._cv.wait()
+            if not self._live and self._size > len(MAGIC):
+                self._compact_locked()
             self._closed = True
             self._cv.notify_all()
         self._thread.join()

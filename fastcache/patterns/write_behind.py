@@ -127,11 +127,36 @@ def install_signal_handlers(signals: Iterable[int] = (signal.SIGTERM,)) -> None:
         signal.signal(signum, _exit_handler(previous))
 
 
+async def _cond_wait(cond: asyncio.Condition, timeout: float) -> bool:
+    """``cond.wait()`` for at most ``timeout`` seconds (False if it timed out), called with
+    ``cond`` held. Unlike ``asyncio.wait_for`` before Python 3.12, a cancellation that
+    arrives as the wait ends is never swallowed (a worker that lost it would never drain
+    when ``asyncio.run`` ends)."""
+    waiter = asyncio.ensure_future(cond.wait())
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        if not waiter.done():
+            waiter.cancel()
+            await asyncio.wait({waiter})  # a cancelled wait re-acquires the lock first
+    return bool(done)
+
+
+def _exit(code: int) -> None:
+    raise SystemExit(code)
+
+
 def _exit_handler(previous: Any) -> Callable[[int, FrameType | None], None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         if callable(previous):
             previous(signum, frame)
-        raise SystemExit(128 + signum)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise SystemExit(128 + signum) from None
+        # raised from the loop itself, not inside whichever task was running (it could be a
+        # write-behind worker, which must live to drain the queue when asyncio.run cancels)
+        loop.call_soon_threadsafe(_exit, 128 + signum)
 
     handler._fastcache_flush = True  # type: ignore[attr-defined]
     return handler
@@ -794,9 +819,7 @@ class AsyncWriteBehind(_State):
                     left = deadline - loop.time()
                     if left <= 0:
                         break
-                    try:
-                        await asyncio.wait_for(self._cond.wait(), left)
-                    except asyncio.TimeoutError:
+                    if not await _cond_wait(self._cond, left):
                         break
                 batch = self._take_batch()
                 self._cond.notify_all()
