@@ -19,13 +19,27 @@ How it holds its promises:
   retry: their newer value is queued behind.
 - **Nothing silently dropped.** What still cannot be written goes to
   ``on_error(key, value, exc)`` (``value`` is :data:`TOMBSTONE` for a delete); the default
-  logs it at ERROR level on the ``fastcache.patterns`` logger.
+  logs it at ERROR level on the ``fastcache.patterns`` logger. A key given up on (retries
+  exhausted) is also evicted from the cache, which must not keep serving a value the
+  source never got (``given_up`` counts them).
 - **Reads see pending writes**: ``get`` looks in the queue and the batch in flight before
   the cache and the source.
 - **flush()** waits until every write made before the call reached the source (or the
   error callback). **close()** flushes and stops the worker; an ``atexit`` hook closes
   instances still open when the interpreter exits normally, bounded by ``exit_timeout``
   seconds, after which what is left goes to ``on_error`` with a ``TimeoutError``.
+- **SIGTERM** skips ``atexit``: call :func:`install_signal_handlers` once (or ``close()``
+  from the service's shutdown hook), else a SIGTERM loses the queue.
+- **Journal** (``journal=path``, ``fsync="always"`` / seconds / ``"never"``, ``codec``):
+  every write is appended to a local file (:mod:`fastcache.patterns.journal`) before
+  ``set()`` returns and replayed by the next instance opening it, so an acknowledged write
+  survives SIGTERM, SIGKILL and, at ``fsync="always"``, a power cut. A write that close()
+  or the exit could not deliver in time is reported *and* stays in the journal for the
+  next start; a given-up one leaves it. Each write carries a version (wall-clock
+  nanoseconds, increasing per instance); a source with ``set_many_versioned({key: (value,
+  version)})`` / ``delete_many_versioned({key: version})`` receives them, so that a replay
+  does not overwrite a newer value written meanwhile by another instance (a source
+  without them cannot compare: the replay wins).
 
 :class:`AsyncWriteBehind` is the same over an ``AsyncBackend`` and an ``AsyncDataSource``
 with a worker task; it flushes when its loop cancels the worker (``asyncio.run`` does at
@@ -479,7 +493,8 @@ class WriteBehind(_State):
     (10,000 keys), ``on_full`` ("block" or "raise"), ``put_timeout`` (None: block as long
     as needed), ``batch_size`` (100), ``flush_interval`` (0.05 s), ``max_retries`` (8),
     ``backoff`` (0.05 s) and ``max_backoff`` (2 s), ``on_error(key, value, exc)`` (logs),
-    ``exit_timeout`` (10 s).
+    ``exit_timeout`` (10 s), ``journal`` (None: no journal), ``fsync`` ("always"),
+    ``codec`` (pickle, for the journal only).
     """
 
     def __init__(
