@@ -257,6 +257,9 @@ class Journal:
             self._size += len(raw)
             self._set_live(key, version, raw)
             self._appended += 1
+            if self._compaction_due():  # rewrites of a few keys while the source is away
+                self._compact_wanted = True
+                self._cv.notify_all()
             return self._appended
 
     def wait(self, ticket: int) -> None:
@@ -345,6 +348,7 @@ class Journal:
                 self._fd = fd
                 self._size = len(data)
             self._synced = self._appended
+            self._cv.notify_all()
         except OSError:
             log.exception("write-behind journal %r: compaction failed (kept as is)", self.path)
 
