@@ -40,6 +40,7 @@ import logging
 import os
 import stat
 import struct
+import sys
 import threading
 import zlib
 from collections.abc import Iterator
@@ -77,6 +78,17 @@ def _fsync_policy(fsync: object) -> float | None:
     if not 0 < fsync < float("inf"):
         raise ValueError(f"fsync interval must be > 0 seconds, got {fsync!r}")
     return float(fsync)
+
+
+def _datasync(fd: int) -> None:
+    """Make what was written to ``fd`` durable: ``fdatasync`` (Linux); on macOS, where
+    ``fsync`` only reaches the drive's cache, ``F_FULLFSYNC``; else ``fsync``."""
+    if sys.platform == "darwin":
+        fcntl.fcntl(fd, getattr(fcntl, "F_FULLFSYNC", 51))
+    elif hasattr(os, "fdatasync"):
+        os.fdatasync(fd)
+    else:
+        os.fsync(fd)
 
 
 def encode_record(key: str, data: bytes | None, version: int, op: int = 0) -> bytes:
@@ -281,7 +293,7 @@ class Journal:
         self._syncing = True
         self._cv.release()
         try:
-            os.fdatasync(self._fd)
+            _datasync(self._fd)
         finally:
             self._cv.acquire()
             self._syncing = False
@@ -385,7 +397,7 @@ class Journal:
         self._thread.join()
         try:
             if self.interval is not None:
-                os.fdatasync(self._fd)
+                _datasync(self._fd)
         finally:
             os.close(self._fd)
             os.close(self._lock_fd)
