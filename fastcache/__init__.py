@@ -43,6 +43,8 @@ from .decorators import (
 from .exceptions import (
     BackendError,
     BackendUnavailable,
+    JournalError,
+    JournalLockedError,
     PurePythonWarning,
     QueueFullError,
     SerializationError,
@@ -80,6 +82,7 @@ if TYPE_CHECKING:
         WriteAround,
         WriteBehind,
         WriteThrough,
+        install_signal_handlers,
     )
     from .serializers import (
         JSONSerializer,
@@ -126,6 +129,8 @@ __all__ = [
     "FIFOCache",
     "Invalidator",
     "JSONSerializer",
+    "JournalError",
+    "JournalLockedError",
     "LFUCache",
     "LRUCache",
     "Level",
@@ -157,6 +162,7 @@ __all__ = [
     "cachedmethod",
     "exceptions",
     "fifo_cache",
+    "install_signal_handlers",
     "keys",
     "lfu_cache",
     "lru_cache",
@@ -176,7 +182,8 @@ _LAZY = {
         ["AsyncCacheAside", "AsyncMultiLevelCache", "AsyncReadThrough", "AsyncWriteAround",
          "AsyncWriteBehind", "AsyncWriteThrough", "CacheAside", "Invalidator", "Level",
          "MultiLevelCache", "ReadThrough", "RedisInvalidator",
-         "VersionCheckInvalidator", "WriteAround", "WriteBehind", "WriteThrough"], "patterns"),
+         "VersionCheckInvalidator", "WriteAround", "WriteBehind", "WriteThrough",
+         "install_signal_handlers"], "patterns"),
     **dict.fromkeys(
         ["JSONSerializer", "MsgpackSerializer", "PickleSerializer", "Serializer",
          "SignedSerializer", "versioned_key"], "serializers"),

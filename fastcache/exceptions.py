@@ -11,6 +11,9 @@ working:
 - ``SerializationError`` (``ValueError``): stored bytes that cannot (or must not) be decoded.
 - ``QueueFullError`` (``Exception``): back pressure of the write-behind queue, as
   ``queue.Full`` and ``asyncio.QueueFull`` (no built-in category means "try later").
+- ``JournalError`` (``Exception``): a write-behind journal cannot be opened or used (bad
+  file, owner or permissions); ``JournalLockedError`` (``JournalError``): another journal
+  has the file open.
 - ``PurePythonWarning`` (``RuntimeWarning``): a source checkout runs the pure-Python twin
   because the compiled core was not built.
 """
@@ -20,6 +23,8 @@ from __future__ import annotations
 __all__ = [
     "BackendError",
     "BackendUnavailable",
+    "JournalError",
+    "JournalLockedError",
     "PurePythonWarning",
     "QueueFullError",
     "SerializationError",
@@ -43,6 +48,14 @@ class SerializationError(ValueError):
 
 class QueueFullError(Exception):
     """The write-behind queue is full (``on_full="raise"``, or ``put_timeout`` expired)."""
+
+
+class JournalError(Exception):
+    """The journal cannot be opened or used (bad file, bad owner, bad permissions)."""
+
+
+class JournalLockedError(JournalError):
+    """Another journal (in another process, or in this one) has the file open."""
 
 
 class PurePythonWarning(RuntimeWarning):

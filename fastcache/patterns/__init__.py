@@ -9,6 +9,7 @@ across tasks for the async classes) and can remember "not found" (``negative_ttl
 from __future__ import annotations
 
 from ._common import NOT_FOUND
+from .journal import Journal, JournalError, JournalLockedError
 from .multilevel import (
     AsyncMultiLevelCache,
     Invalidator,
@@ -27,7 +28,14 @@ from .readwrite import (
     WriteAround,
     WriteThrough,
 )
-from .write_behind import TOMBSTONE, AsyncWriteBehind, QueueFullError, WriteBehind
+from .write_behind import (
+    TOMBSTONE,
+    AsyncWriteBehind,
+    PickleCodec,
+    QueueFullError,
+    WriteBehind,
+    install_signal_handlers,
+)
 
 __all__ = [
     "NOT_FOUND",
@@ -40,8 +48,12 @@ __all__ = [
     "AsyncWriteThrough",
     "CacheAside",
     "Invalidator",
+    "Journal",
+    "JournalError",
+    "JournalLockedError",
     "Level",
     "MultiLevelCache",
+    "PickleCodec",
     "QueueFullError",
     "ReadThrough",
     "RedisInvalidator",
@@ -49,4 +61,5 @@ __all__ = [
     "WriteAround",
     "WriteBehind",
     "WriteThrough",
+    "install_signal_handlers",
 ]

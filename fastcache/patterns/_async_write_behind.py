@@ -6,17 +6,35 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from ..backends import MISSING
 from ..sources import async_source_delete_many, async_source_set_many
 from ._async_readwrite import AsyncReadThrough
 from ._common import AsyncCondition, AsyncWriteLocks, check_key
-from .write_behind import TOMBSTONE, AsyncWorkerShell, QueueFullError
+from .write_behind import TOMBSTONE, AsyncWorkerShell, QueueFullError, versioned_arg
 
 __all__ = ["AsyncWriteBehind"]
 
 log = logging.getLogger("fastcache.patterns")
+
+
+async def async_source_write(
+    source: Any, part: Mapping[str, Any], versions: Mapping[str, int]
+) -> None:
+    """Write one part of a batch (all sets or all deletes) to the source, with each key's
+    version when the source takes them (``set_many_versioned`` / ``delete_many_versioned``:
+    a journal's replay then cannot overwrite a newer value)."""
+    deletes = next(iter(part.values())) is TOMBSTONE
+    versioned = getattr(source, "delete_many_versioned" if deletes else "set_many_versioned",
+                        None)  # fmt: skip
+    if versioned is not None:
+        await versioned(versioned_arg(part, versions, deletes))
+    elif deletes:
+        await async_source_delete_many(source, part)
+    else:
+        await async_source_set_many(source, part)
 
 
 class AsyncWriteBehind(AsyncWorkerShell):
@@ -30,7 +48,8 @@ class AsyncWriteBehind(AsyncWorkerShell):
     (10,000 keys), ``on_full`` ("block" or "raise"), ``put_timeout`` (None: block as long
     as needed), ``batch_size`` (100), ``flush_interval`` (0.05 s), ``max_retries`` (8),
     ``backoff`` (0.05 s) and ``max_backoff`` (2 s), ``on_error(key, value, exc)`` (logs),
-    ``exit_timeout`` (10 s).
+    ``exit_timeout`` (10 s), ``journal`` (None: no journal), ``fsync`` ("always"),
+    ``codec`` (pickle, for the journal only).
     """
 
     def __init__(
@@ -87,6 +106,8 @@ class AsyncWriteBehind(AsyncWorkerShell):
     # -- internals --------------------------------------------------------------------
 
     async def _write(self, key: str, value: Any) -> None:
+        data = self._encode(value)
+        ticket = 0
         async with self._key_locks.hold(key):
             async with self._cond.lock:
                 self._check_open()
@@ -112,10 +133,11 @@ class AsyncWriteBehind(AsyncWorkerShell):
                     self._reserved -= 1
                 aborted = self._abort
                 if not aborted:
-                    self._insert(key, value)
+                    ticket = self._insert(key, value, data)
                 self._cond.notify_all()
             if aborted:  # close() timed out while this write was on its way in
                 self._report({key: value}, TimeoutError("write-behind closed meanwhile"))
+        await self._adurable(ticket)
 
     async def _wait_room(self) -> None:
         if not self._full():
@@ -171,10 +193,8 @@ class AsyncWriteBehind(AsyncWorkerShell):
         attempt = 0
         while part:
             try:
-                if next(iter(part.values())) is TOMBSTONE:
-                    await async_source_delete_many(self.source, part)
-                else:
-                    await async_source_set_many(self.source, part)
+                await async_source_write(self.source, part, self._inflight_versions)
+                self._confirm(part)
                 return
             except Exception as exc:
                 attempt += 1
@@ -186,6 +206,6 @@ class AsyncWriteBehind(AsyncWorkerShell):
                             return
                         self._forget_inflight(part)
                 if give_up:
-                    self._report(part, exc)
+                    await self._agive_up(part, exc)
                     return
                 await self._pause(self._delay(attempt))

@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from ..backends import MISSING
 from ..sources import source_delete_many, source_set_many
 from ._common import Condition, WriteLocks, check_key
 from ._sync_readwrite import ReadThrough
-from .write_behind import TOMBSTONE, QueueFullError, WorkerShell
+from .write_behind import TOMBSTONE, QueueFullError, WorkerShell, versioned_arg
 
 __all__ = ["WriteBehind"]
 
 log = logging.getLogger("fastcache.patterns")
+
+
+def source_write(
+    source: Any, part: Mapping[str, Any], versions: Mapping[str, int]
+) -> None:
+    """Write one part of a batch (all sets or all deletes) to the source, with each key's
+    version when the source takes them (``set_many_versioned`` / ``delete_many_versioned``:
+    a journal's replay then cannot overwrite a newer value)."""
+    deletes = next(iter(part.values())) is TOMBSTONE
+    versioned = getattr(source, "delete_many_versioned" if deletes else "set_many_versioned",
+                        None)  # fmt: skip
+    if versioned is not None:
+        versioned(versioned_arg(part, versions, deletes))
+    elif deletes:
+        source_delete_many(source, part)
+    else:
+        source_set_many(source, part)
 
 
 class WriteBehind(WorkerShell):
@@ -33,7 +51,8 @@ class WriteBehind(WorkerShell):
     (10,000 keys), ``on_full`` ("block" or "raise"), ``put_timeout`` (None: block as long
     as needed), ``batch_size`` (100), ``flush_interval`` (0.05 s), ``max_retries`` (8),
     ``backoff`` (0.05 s) and ``max_backoff`` (2 s), ``on_error(key, value, exc)`` (logs),
-    ``exit_timeout`` (10 s).
+    ``exit_timeout`` (10 s), ``journal`` (None: no journal), ``fsync`` ("always"),
+    ``codec`` (pickle, for the journal only).
     """
 
     def __init__(
@@ -90,6 +109,8 @@ class WriteBehind(WorkerShell):
     # -- internals --------------------------------------------------------------------
 
     def _write(self, key: str, value: Any) -> None:
+        data = self._encode(value)
+        ticket = 0
         with self._key_locks.hold(key):
             with self._cond.lock:
                 self._check_open()
@@ -115,10 +136,11 @@ class WriteBehind(WorkerShell):
                     self._reserved -= 1
                 aborted = self._abort
                 if not aborted:
-                    self._insert(key, value)
+                    ticket = self._insert(key, value, data)
                 self._cond.notify_all()
             if aborted:  # close() timed out while this write was on its way in
                 self._report({key: value}, TimeoutError("write-behind closed meanwhile"))
+        self._durable(ticket)
 
     def _wait_room(self) -> None:
         if not self._full():
@@ -173,10 +195,8 @@ class WriteBehind(WorkerShell):
         attempt = 0
         while part:
             try:
-                if next(iter(part.values())) is TOMBSTONE:
-                    source_delete_many(self.source, part)
-                else:
-                    source_set_many(self.source, part)
+                source_write(self.source, part, self._inflight_versions)
+                self._confirm(part)
                 return
             except Exception as exc:
                 attempt += 1
@@ -188,6 +208,6 @@ class WriteBehind(WorkerShell):
                             return
                         self._forget_inflight(part)
                 if give_up:
-                    self._report(part, exc)
+                    self._give_up(part, exc)
                     return
                 self._pause(self._delay(attempt))

@@ -19,13 +19,27 @@ How it holds its promises:
   retry: their newer value is queued behind.
 - **Nothing silently dropped.** What still cannot be written goes to
   ``on_error(key, value, exc)`` (``value`` is :data:`TOMBSTONE` for a delete); the default
-  logs it at ERROR level on the ``fastcache.patterns`` logger.
+  logs it at ERROR level on the ``fastcache.patterns`` logger. A key given up on (retries
+  exhausted) is also evicted from the cache, which must not keep serving a value the
+  source never got (``given_up`` counts them).
 - **Reads see pending writes**: ``get`` looks in the queue and the batch in flight before
   the cache and the source.
 - **flush()** waits until every write made before the call reached the source (or the
   error callback). **close()** flushes and stops the worker; an ``atexit`` hook closes
   instances still open when the interpreter exits normally, bounded by ``exit_timeout``
   seconds, after which what is left goes to ``on_error`` with a ``TimeoutError``.
+- **SIGTERM** skips ``atexit``: call :func:`install_signal_handlers` once (or ``close()``
+  from the service's shutdown hook), else a SIGTERM loses the queue.
+- **Journal** (``journal=path``, ``fsync="always"`` / seconds / ``"never"``, ``codec``):
+  every write is appended to a local file (:mod:`fastcache.patterns.journal`) before
+  ``set()`` returns and replayed by the next instance opening it, so an acknowledged write
+  survives SIGTERM, SIGKILL and, at ``fsync="always"``, a power cut. A write that close()
+  or the exit could not deliver in time is reported *and* stays in the journal for the
+  next start; a given-up one leaves it. Each write carries a version (wall-clock
+  nanoseconds, increasing per instance); a source with ``set_many_versioned({key: (value,
+  version)})`` / ``delete_many_versioned({key: version})`` receives them, so that a replay
+  does not overwrite a newer value written meanwhile by another instance (a source
+  without them cannot compare: the replay wins).
 
 :class:`AsyncWriteBehind` is the same over an ``AsyncBackend`` and an ``AsyncDataSource``
 with a worker task; it flushes when its loop cancels the worker (``asyncio.run`` does at
@@ -38,9 +52,14 @@ import asyncio
 import atexit
 import itertools
 import logging
+import os
+import pickle
 import random
+import signal
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import FrameType
 from typing import Any
 
 from .. import _validate
@@ -54,8 +73,16 @@ from ._common import (
     check_source,
     check_ttl,
 )
+from .journal import Journal
 
-__all__ = ["TOMBSTONE", "AsyncWriteBehind", "QueueFullError", "WriteBehind"]
+__all__ = [
+    "TOMBSTONE",
+    "AsyncWriteBehind",
+    "PickleCodec",
+    "QueueFullError",
+    "WriteBehind",
+    "install_signal_handlers",
+]
 
 log = logging.getLogger("fastcache.patterns")
 
@@ -77,12 +104,96 @@ def _log_error(key: str, value: Any, exc: BaseException) -> None:
     log.error("write-behind could not write key %r: %r", key, exc)
 
 
-class _Entry:
-    __slots__ = ("seq", "value")
+def install_signal_handlers(signals: Iterable[int] = (signal.SIGTERM,)) -> None:
+    """Make ``signals`` (default SIGTERM: how systemd, Kubernetes and Docker stop a
+    service) flush every open write-behind before the process ends.
 
-    def __init__(self, value: Any, seq: int) -> None:
+    SIGTERM's default action kills the process without running ``atexit``, so the exit
+    flush never runs and pending writes are lost. The handler installed here first calls
+    the handler that was in place (if it is a Python callable: it chains), then raises
+    ``SystemExit(128 + signum)`` in the main thread: ``finally`` blocks and ``with``
+    statements unwind (no lock stays held), the interpreter exits normally and each
+    ``WriteBehind`` closes from ``atexit``, bounded by its ``exit_timeout``; an
+    ``asyncio.run`` cancels its tasks and each ``AsyncWriteBehind`` worker drains, bounded
+    the same way. The exit status is 128 + signum, as a shell reports a process killed by
+    that signal. A signal that is ignored (``SIG_IGN``) is left alone. Call it from the
+    main thread (``signal.signal``'s rule), once at start-up; calling it again is a no-op.
+
+    Loss bound: nothing acknowledged is lost if the source takes the pending writes within
+    ``exit_timeout``; what is left then goes to ``on_error`` (never silently). The process
+    must reach ``atexit``: non-daemon threads that never end keep it from exiting, and the
+    supervisor's grace period (Kubernetes: 30 s, Docker: 10 s, systemd: 90 s) must exceed
+    ``exit_timeout``. SIGKILL and power loss still lose the queue: use ``journal=``.
+    """
+    for signum in signals:
+        previous = signal.getsignal(signum)
+        if previous is signal.SIG_IGN or getattr(previous, "_fastcache_flush", False):
+            continue
+        signal.signal(signum, _exit_handler(previous))
+
+
+async def _cond_wait(cond: asyncio.Condition, timeout: float) -> bool:
+    """``cond.wait()`` for at most ``timeout`` seconds (False if it timed out), called with
+    ``cond`` held. Unlike ``asyncio.wait_for`` before Python 3.12, a cancellation that
+    arrives as the wait ends is never swallowed (a worker that lost it would never drain
+    when ``asyncio.run`` ends)."""
+    waiter = asyncio.ensure_future(cond.wait())
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        if not waiter.done():
+            waiter.cancel()
+            await asyncio.wait({waiter})  # a cancelled wait re-acquires the lock first
+    return bool(done)
+
+
+def _exit(code: int) -> None:
+    raise SystemExit(code)
+
+
+def _exit_handler(previous: Any) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if callable(previous):
+            previous(signum, frame)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise SystemExit(128 + signum) from None
+        # raised from the loop itself, not inside whichever task was running (it could be a
+        # write-behind worker, which must live to drain the queue when asyncio.run cancels)
+        loop.call_soon_threadsafe(_exit, 128 + signum)
+
+    handler._fastcache_flush = True  # type: ignore[attr-defined]
+    return handler
+
+
+class _Entry:
+    __slots__ = ("seq", "value", "version")
+
+    def __init__(self, value: Any, seq: int, version: int) -> None:
         self.value = value
         self.seq = seq  # sequence number of the first write not yet in the source
+        self.version = version  # the version of ``value`` (see ``_State._next_version``)
+
+
+class PickleCodec:
+    """The journal's default codec: plain pickle. Safe here, and only here, because the
+    journal is a local file created ``0600`` that must belong to this process's user (no
+    one else can put bytes in it); never use it for bytes from elsewhere."""
+
+    def dumps(self, value: Any) -> bytes:
+        """Pickle ``value`` (highest protocol)."""
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def loads(self, data: bytes) -> Any:
+        """Unpickle ``data``: the journal's own bytes."""
+        return pickle.loads(data)
+
+
+def versioned_arg(part: Mapping[str, Any], versions: Mapping[str, int], deletes: bool) -> Any:
+    if deletes:
+        return {k: versions[k] for k in part}
+    return {k: (v, versions[k]) for k, v in part.items()}
 
 
 class _State:
@@ -105,6 +216,9 @@ class _State:
         max_backoff: float = 2.0,
         on_error: ErrorCallback | None = None,
         exit_timeout: float = 10.0,
+        journal: str | os.PathLike[str] | None = None,
+        fsync: str | float = "always",
+        codec: Any = None,
     ) -> None:
         check_backend(backend)
         check_source(source)
@@ -115,6 +229,10 @@ class _State:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         _validate.callable_(on_error, "on_error", optional=True)
+        if codec is None:
+            codec = PickleCodec()
+        if not all(callable(getattr(codec, m, None)) for m in ("dumps", "loads")):
+            raise TypeError("codec must have dumps(value) -> bytes and loads(bytes)")
         self.backend = backend
         self.source = source
         self.ttl = check_ttl(ttl)
@@ -139,6 +257,14 @@ class _State:
         self._closed = False
         self._abort = False
         self.errors = 0  # values handed to on_error
+        self.given_up = 0  # keys whose retries ran out (evicted from the cache, reported)
+        self._version = 0
+        self._inflight_versions: dict[str, int] = {}
+        self.codec = codec
+        self.journal: Journal | None = None
+        if journal is not None:
+            self.journal = Journal(journal, fsync=fsync)
+            self._replay()
 
     # -- queue operations (lock held) -------------------------------------------------
 
@@ -149,13 +275,100 @@ class _State:
     def _full(self) -> bool:
         return len(self._pending) + self._reserved >= self.max_pending
 
-    def _insert(self, key: str, value: Any) -> None:
+    def _next_version(self) -> int:
+        """A per-process strictly increasing version: wall-clock nanoseconds, so that the
+        versions of different instances (other processes, a restart) compare by time."""
+        self._version = max(self._version + 1, time.time_ns())
+        return self._version
+
+    def _encode(self, value: Any) -> bytes | None:
+        """The journal's bytes for ``value`` (called before anything is written, so that a
+        value the codec refuses fails ``set()`` cleanly); None without a journal."""
+        if self.journal is None or value is TOMBSTONE:
+            return None
+        data = self.codec.dumps(value)
+        if not isinstance(data, bytes):
+            raise TypeError(f"codec.dumps must return bytes, not {type(data).__name__}")
+        return data
+
+    def _insert(self, key: str, value: Any, data: bytes | None = None) -> int:
+        """Queue a write (journaled first); the ticket to pass to :meth:`_durable`."""
+        version = self._next_version()
+        ticket = 0
+        if self.journal is not None:
+            ticket = self.journal.append(key, None if value is TOMBSTONE else data, version)
         self._seq += 1
         entry = self._pending.get(key)
         if entry is None:
-            self._pending[key] = _Entry(value, self._seq)
+            self._pending[key] = _Entry(value, self._seq, version)
         else:
             entry.value = value
+            entry.version = version
+        return ticket
+
+    def _replay(self) -> None:
+        """Queue what the journal holds unconfirmed (a previous run's writes)."""
+        assert self.journal is not None
+        count = 0
+        for key, version, data in self.journal.records():
+            try:
+                value = TOMBSTONE if data is None else self.codec.loads(data)
+            except Exception:
+                self.journal.close()
+                raise
+            self._seq += 1
+            self._pending[key] = _Entry(value, self._seq, version)
+            self._version = max(self._version, version)
+            count += 1
+        if count:
+            log.warning("write-behind journal %r: replaying %d unconfirmed writes",
+                        self.journal.path, count)  # fmt: skip
+
+    def _durable(self, ticket: int) -> None:
+        """Return once the write of ``ticket`` is as durable as ``fsync`` says."""
+        if ticket and self.journal is not None:
+            self.journal.wait(ticket)
+
+    async def _adurable(self, ticket: int) -> None:
+        """:meth:`_durable` off the event loop (the fsync runs in a thread)."""
+        if ticket and self.journal is not None and self.journal.interval == 0.0:
+            await asyncio.to_thread(self.journal.wait, ticket)
+
+    def _confirm(self, part: Mapping[str, Any]) -> None:
+        """``part`` of the batch in flight reached the source: drop it from the journal."""
+        if self.journal is not None:
+            versions = self._inflight_versions
+            self.journal.confirm({k: versions[k] for k in part if k in versions})
+
+    def _given_up(self, part: dict[str, Any]) -> Iterable[str]:
+        """Retries exhausted for ``part`` (keys rewritten meanwhile already removed): drop
+        it from the journal; the keys to evict from the cache."""
+        self._confirm(part)
+        self.given_up += len(part)
+        return list(part)
+
+    def _give_up(self, part: dict[str, Any], exc: BaseException) -> None:
+        """Evict ``part`` from the cache (it must not keep serving values the source never
+        got: the next read loads what the source has) and report it to ``on_error``."""
+        for key in self._given_up(part):
+            try:
+                self.backend.delete(key)
+            except Exception:
+                log.exception("write-behind could not evict given-up key %r", key)
+        self._report(part, exc)
+
+    async def _agive_up(self, part: dict[str, Any], exc: BaseException) -> None:
+        """Async twin of :meth:`_give_up`."""
+        for key in self._given_up(part):
+            try:
+                await self.backend.delete(key)
+            except Exception:
+                log.exception("write-behind could not evict given-up key %r", key)
+        self._report(part, exc)
+
+    def _close_journal(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
 
     def _peek(self, key: str) -> Any:
         """The pending or in-flight value of ``key``, else MISSING (safe without the lock:
@@ -176,6 +389,7 @@ class _State:
     def _take_batch(self) -> dict[str, Any]:
         keys = list(itertools.islice(self._pending, self.batch_size))
         batch = {k: self._pending[k].value for k in keys}
+        self._inflight_versions = {k: self._pending[k].version for k in keys}
         self._inflight_seq = self._pending[keys[0]].seq
         self._inflight_reported = False
         self._inflight = batch
@@ -280,6 +494,7 @@ class WorkerShell(_State):
             self._report(stuck, exc)  # the worker is stuck inside a source call
         with cond.lock:
             self._closed = True
+        self._close_journal()
 
     def _close_at_exit(self) -> None:
         self.close(self.exit_timeout)
@@ -323,6 +538,7 @@ class AsyncWorkerShell(_State):
             self._task.cancel()
             await asyncio.wait({self._task})
         self._closed = True
+        self._close_journal()
 
     async def _run_guarded(self) -> None:
         try:
@@ -340,6 +556,7 @@ class AsyncWorkerShell(_State):
             if self._inflight and not self._inflight_reported:
                 self._inflight_reported = True
                 self._report(dict(self._inflight), exc)
+            self._close_journal()
             raise
 
     async def _drain(self) -> None:
