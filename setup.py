@@ -27,7 +27,7 @@ else:
 ext_modules = [] if NO_EXT else [
     Extension(
         "fastcache._core",
-        sources=["csrc/_core.c"],
+        sources=["csrc/_core.c", "csrc/sim.c"],
         depends=[os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith((".h", ".c"))],
         extra_compile_args=extra_compile_args,
         define_macros=define_macros,

@@ -2284,6 +2284,8 @@ static struct PyModuleDef core_module = {
     "Compiled cache classes (see docs/core-spec.md).", -1, core_functions,
 };
 
+int fc_sim_add(PyObject *module); /* csrc/sim.c */
+
 static PyObject *
 import_attr(const char *module, const char *name)
 {
@@ -2335,6 +2337,7 @@ PyInit__core(void)
         PyModule_AddObjectRef(m, "DELETED", str_deleted) < 0 ||
         PyModule_AddObjectRef(m, "CacheStats", CacheStatsType) < 0)
         goto fail;
+    if (fc_sim_add(m) < 0) goto fail; /* the trace simulator (csrc/sim.c) */
     fc_clock_init();
 #ifdef FC_DEBUG
     if (PyModule_AddIntConstant(m, "DEBUG", 1) < 0) goto fail;
