@@ -44,7 +44,7 @@ def best_of(rounds: int, fn: Callable[[], object]) -> float:
 def libcachesim_replay(keys: Any, cap: int, rounds: int) -> dict[str, tuple[float, float]]:
     """{policy: (miss ratio, requests/s)} from the libcachesim package, or {} if absent."""
     try:
-        import libcachesim as lcs
+        import libcachesim as lcs  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
         print("# libcachesim not installed (pip install libcachesim): no side-by-side")
         return {}
