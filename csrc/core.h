@@ -15,6 +15,8 @@
  *   pickle.c      __reduce__ and _restore
  *   check.c       the consistency check (_check(), and after every operation under FC_DEBUG)
  *   wrapper.c     the decorators' call wrappers
+ *   sketch.h, sim.c  the trace simulator: replacement policies run over a whole trace
+ *                 in one call (fastcache.simulate), with their twin in _py/sim.py
  *   module.c      the module: multi-phase init, the types
  * Their twins in fastcache/_py/: caches.py (cache.c), lfu.py (lfu.c), timed.py (timed.c,
  * wheel.c), wrapper.py (wrapper.c).
@@ -174,6 +176,9 @@ PyObject *fc_cache_check_method(CacheObject *c, PyObject *unused);
 
 /* wrapper.c: adds _lru_cache_wrapper and _cached_wrapper to the module */
 int fc_wrapper_add(PyObject *module);
+
+/* sim.c: adds the trace simulator (sim_run, SIM_POLICIES) to the module */
+int fc_sim_add(PyObject *module);
 
 /* Visit live entries in eviction order (every policy, LFU included, keeps one list). */
 #define FC_FOR_EACH_IN_ORDER(c, ix) \

@@ -149,7 +149,9 @@ core_exec(PyObject *m)
     /* the decorators' call wrappers (wrapper.c) */
     if (fc_wrapper_add(m) < 0)
         return -1;
-    /* the trace simulator (sim.c) will register here: if (fc_sim_add(m) < 0) return -1; */
+    /* the trace simulator (sim.c): sim_run and SIM_POLICIES */
+    if (fc_sim_add(m) < 0)
+        return -1;
     return 0;
 }
 

@@ -24,6 +24,16 @@ EXPIRED: Final = "expired"
 REPLACED: Final = "replaced"
 DELETED: Final = "deleted"
 DEBUG: Final[int]  # 1 in a FASTCACHE_DEBUG=1 build (consistency checks after each operation)
+SIM_POLICIES: Final[tuple[str, ...]]  # the policies sim_run replays (fastcache.simulate)
+
+def sim_run(
+    policy: str,
+    keys: Any,
+    capacity: int,
+    sizes: Any = None,
+    seed: int = 0,
+    params: dict[str, float] | None = None,
+) -> tuple[int, int, int, int, int]: ...
 
 @disjoint_base
 class Cache(Generic[_KT, _VT]):

@@ -112,6 +112,9 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=_bench)
     i = sub.add_parser("info", help="version, implementation in use, compiled module path")
     i.set_defaults(func=_info)
+    from .simulate import add_parser as add_simulate
+
+    add_simulate(sub)
     return p
 
 

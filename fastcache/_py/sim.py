@@ -1,0 +1,574 @@
+"""The pure-Python twin of the trace simulator (``csrc/sim.c``, ``_core.sim_run``).
+
+Slow (about a million requests a second at best) but the same algorithms step for step, the
+same sketch hash and the same pseudo-random stream, so it gives the compiled simulator's
+counts exactly: the tests cross-check the two, and ``fastcache.simulate`` falls back to it
+when the compiled core is absent. Keys are integers in ``[0, 2**64)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+__all__ = ["POLICIES", "Sketch", "mix64", "sim_run"]
+
+M64 = (1 << 64) - 1
+NIL = -1
+
+POLICIES = ("lru", "lfu", "fifo", "clock", "arc", "sieve", "s3fifo", "wtinylfu",
+            "wtinylfu-hc", "auto")
+PARAM_NAMES = ("window", "protected", "small", "ghost", "threshold", "step", "restart",
+               "decay", "max_window", "sample", "variant")
+
+
+def mix64(x: int) -> int:
+    """splitmix64's finaliser (``fc_mix64`` in csrc/sketch.h)."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & M64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & M64
+    x ^= x >> 31
+    return x
+
+
+class Sketch:
+    """Count-min sketch of 4-bit counters with periodic halving (``fc_sketch``)."""
+
+    def __init__(self, capacity: int, seed: int = 0) -> None:
+        cap = min(capacity, 1 << 30)
+        n = 8
+        while n < cap:
+            n <<= 1
+        self.table = [0] * n
+        self.block_mask = (n >> 3) - 1
+        self.seed = seed & M64
+        self.size = 0
+        self.sample_size = 10 if capacity == 0 else 10 * max(cap, 1)
+
+    def hash(self, key: int) -> int:
+        return mix64((key ^ self.seed) & M64)
+
+    def _slots(self, h: int) -> Iterable[tuple[int, int]]:
+        block = ((h & 0xFFFFFFFF) & self.block_mask) << 3
+        c = h >> 32
+        for i in range(4):
+            ci = c >> (i << 3)
+            yield block + (ci & 1) + (i << 1), (ci >> 1) & 15
+
+    def estimate(self, h: int) -> int:
+        return min((self.table[w] >> (nib << 2)) & 15 for w, nib in self._slots(h))
+
+    def increment(self, h: int) -> None:
+        added = False
+        for w, nib in self._slots(h):
+            if (self.table[w] >> (nib << 2)) & 15 != 15:
+                self.table[w] += 1 << (nib << 2)
+                added = True
+        if added:
+            self.size += 1
+            if self.size == self.sample_size:
+                self.reset()
+
+    def reset(self) -> None:
+        odd = 0
+        for i, v in enumerate(self.table):
+            odd += bin(v & 0x1111111111111111).count("1")
+            self.table[i] = (v >> 1) & 0x7777777777777777
+        self.size = (self.size - (odd >> 2)) >> 1
+
+
+class _Lists:
+    """Circular doubly linked lists over node indexes; node h < sentinels is list h's head."""
+
+    def __init__(self, sentinels: int) -> None:
+        self.prev = list(range(sentinels))
+        self.next = list(range(sentinels))
+        self.key: list[int] = [0] * sentinels
+        self.q: list[int] = [0] * sentinels
+        self.freq: list[int] = [0] * sentinels
+        self.bit: list[int] = [0] * sentinels
+        self.free: list[int] = []
+        self.where: dict[int, int] = {}  # the simulator's table: key -> node
+
+    def new(self, key: int) -> int:
+        if self.free:
+            x = self.free.pop()
+        else:
+            x = len(self.prev)
+            for a in (self.prev, self.next, self.key, self.q, self.freq, self.bit):
+                a.append(0)
+        self.key[x] = key
+        self.freq[x] = 0
+        self.bit[x] = 0
+        self.where[key] = x
+        return x
+
+    def unlink(self, i: int) -> None:
+        p, n = self.prev[i], self.next[i]
+        self.next[p] = n
+        self.prev[n] = p
+
+    def push(self, h: int, i: int) -> None:
+        t = self.prev[h]
+        self.prev[i] = t
+        self.next[i] = h
+        self.next[t] = i
+        self.prev[h] = i
+
+    def move(self, h: int, i: int) -> None:
+        self.unlink(i)
+        self.push(h, i)
+
+    def first(self, h: int) -> int:
+        return self.next[h]
+
+    def drop(self, x: int) -> None:
+        self.unlink(x)
+        del self.where[self.key[x]]
+        self.free.append(x)
+
+
+class _Run:
+    def __init__(self, keys: Sequence[int], sizes: Sequence[int] | None, cap: int, seed: int,
+                 params: Mapping[str, float]) -> None:
+        self.keys = keys
+        self.sizes = sizes
+        self.cap = cap
+        self.seed = seed & M64
+        self.p = params
+        self.hits = self.misses = self.bytes_hit = self.bytes_missed = 0
+        self.window_final = 0
+
+    def get(self, name: str, default: float) -> float:
+        return float(self.p.get(name, default))
+
+    def hit(self, i: int) -> None:
+        self.hits += 1
+        if self.sizes is not None:
+            self.bytes_hit += self.sizes[i]
+
+    def miss(self, i: int) -> None:
+        self.misses += 1
+        if self.sizes is not None:
+            self.bytes_missed += self.sizes[i]
+
+
+def _simple(R: _Run, kind: int) -> None:
+    L = _Lists(1)
+    count = 0
+    for i, k in enumerate(R.keys):
+        x = L.where.get(k, NIL)
+        if x != NIL:
+            R.hit(i)
+            if kind == 0:
+                L.move(0, x)
+            elif kind == 2:
+                L.bit[x] = 1
+            continue
+        R.miss(i)
+        if count == R.cap:
+            v = L.first(0)
+            if kind == 2:
+                while L.bit[v]:
+                    L.bit[v] = 0
+                    L.move(0, v)
+                    v = L.first(0)
+            L.drop(v)
+        else:
+            count += 1
+        L.push(0, L.new(k))
+
+
+def _sieve(R: _Run) -> None:
+    L = _Lists(1)
+    count = 0
+    hand = NIL
+    for i, k in enumerate(R.keys):
+        x = L.where.get(k, NIL)
+        if x != NIL:
+            R.hit(i)
+            L.bit[x] = 1
+            continue
+        R.miss(i)
+        if count == R.cap:
+            v = hand if hand != NIL else L.first(0)
+            while L.bit[v]:
+                L.bit[v] = 0
+                v = L.next[v]
+                if v == 0:
+                    v = L.first(0)
+            hand = L.next[v]
+            if hand == 0:
+                hand = NIL
+            L.drop(v)
+        else:
+            count += 1
+        L.push(0, L.new(k))
+
+
+def _lfu(R: _Run) -> None:
+    # buckets: count -> keys in least-recently-used-first order (dicts keep insertion order)
+    buckets: dict[int, dict[int, None]] = {}
+    counts: dict[int, int] = {}
+    order: list[int] = []  # the distinct counts present, ascending (small: kept sorted)
+    import bisect
+
+    def add(k: int, c: int) -> None:
+        b = buckets.get(c)
+        if b is None:
+            b = buckets[c] = {}
+            bisect.insort(order, c)
+        b[k] = None
+        counts[k] = c
+
+    def remove(k: int) -> None:
+        c = counts.pop(k)
+        b = buckets[c]
+        del b[k]
+        if not b:
+            del buckets[c]
+            order.pop(bisect.bisect_left(order, c))
+
+    for i, k in enumerate(R.keys):
+        c = counts.get(k)
+        if c is not None:
+            R.hit(i)
+            remove(k)
+            add(k, c + 1)
+            continue
+        R.miss(i)
+        if len(counts) == R.cap:
+            remove(next(iter(buckets[order[0]])))
+        add(k, 1)
+
+
+def _arc(R: _Run) -> None:
+    T1, T2, B1, B2 = 0, 1, 2, 3
+    L = _Lists(4)
+    ln = [0, 0, 0, 0]
+    C = R.cap
+    p = 0
+
+    def replace(in_b2: bool) -> None:
+        if ln[T1] >= 1 and ((in_b2 and ln[T1] == p) or ln[T1] > p):
+            src, dst = T1, B1
+        else:
+            src, dst = T2, B2
+        v = L.first(src)
+        L.move(dst, v)
+        L.q[v] = dst
+        ln[src] -= 1
+        ln[dst] += 1
+
+    for i, k in enumerate(R.keys):
+        x = L.where.get(k, NIL)
+        if x != NIL and L.q[x] in (T1, T2):
+            R.hit(i)
+            ln[L.q[x]] -= 1
+            L.move(T2, x)
+            L.q[x] = T2
+            ln[T2] += 1
+            continue
+        R.miss(i)
+        if x != NIL:
+            if L.q[x] == B1:
+                d = 1 if ln[B1] >= ln[B2] else ln[B2] // ln[B1]
+                p = min(p + d, C)
+                replace(False)
+            else:
+                d = 1 if ln[B2] >= ln[B1] else ln[B1] // ln[B2]
+                p = max(p - d, 0)
+                replace(True)
+            ln[L.q[x]] -= 1
+            L.move(T2, x)
+            L.q[x] = T2
+            ln[T2] += 1
+            continue
+        if ln[T1] + ln[B1] == C:
+            if ln[T1] < C:
+                L.drop(L.first(B1))
+                ln[B1] -= 1
+                replace(False)
+            else:
+                L.drop(L.first(T1))
+                ln[T1] -= 1
+        else:
+            total = sum(ln)
+            if total >= C:
+                if total == 2 * C:
+                    L.drop(L.first(B2))
+                    ln[B2] -= 1
+                replace(False)
+        x = L.new(k)
+        L.push(T1, x)
+        L.q[x] = T1
+        ln[T1] += 1
+
+
+def _s3fifo(R: _Run) -> None:
+    QS, QM, QG = 0, 1, 2
+    C = R.cap
+    small = R.get("small", 0.10)
+    variant = int(R.get("variant", 1))
+    thr = int(R.get("threshold", 2))
+    scap = int(C * small)
+    if scap == 0 and C >= 2 and small > 0:
+        scap = 1
+    mcap = C - scap
+    gcap = int(C * R.get("ghost", 0.90))
+    L = _Lists(3)
+    ln = [0, 0, 0]
+
+    def evict_main() -> None:
+        while ln[QM] > 0:
+            v = L.first(QM)
+            if L.freq[v] >= 1:
+                L.freq[v] -= 1
+                L.move(QM, v)
+            else:
+                L.drop(v)
+                ln[QM] -= 1
+                return
+
+    def evict_small() -> None:
+        while ln[QS] > 0:
+            v = L.first(QS)
+            ln[QS] -= 1
+            if L.freq[v] >= thr:
+                L.move(QM, v)
+                L.q[v] = QM
+                L.freq[v] = 0
+                ln[QM] += 1
+                if variant == 1 and ln[QM] > mcap:
+                    evict_main()
+                continue
+            if gcap > 0:
+                if ln[QG] >= gcap:
+                    L.drop(L.first(QG))
+                    ln[QG] -= 1
+                L.move(QG, v)
+                L.q[v] = QG
+                ln[QG] += 1
+            else:
+                L.drop(v)
+            return
+
+    has_evicted = False
+    for i, k in enumerate(R.keys):
+        x = L.where.get(k, NIL)
+        if x != NIL and L.q[x] != QG:
+            R.hit(i)
+            if L.freq[x] < 3:
+                L.freq[x] += 1
+            continue
+        R.miss(i)
+        ghost_hit = x != NIL
+        if ghost_hit and variant == 0:
+            L.unlink(x)
+            L.q[x] = QM
+            ln[QG] -= 1
+        while ln[QS] + ln[QM] >= C:
+            has_evicted = True
+            if variant == 1:
+                from_main = ln[QM] > 0 and not (ln[QS] >= scap and ln[QS] > 0)
+            else:
+                from_main = ln[QM] > mcap or ln[QS] == 0
+            if from_main:
+                evict_main()
+            else:
+                evict_small()
+        if variant == 1 and ghost_hit:
+            x = L.where.get(k, NIL)
+            ghost_hit = x != NIL
+            if ghost_hit:
+                L.unlink(x)
+                ln[QG] -= 1
+        if not ghost_hit:
+            x = L.new(k)
+        L.freq[x] = 0
+        if ghost_hit or scap == 0 or (variant == 0 and not has_evicted and ln[QS] >= scap):
+            L.push(QM, x)
+            L.q[x] = QM
+            ln[QM] += 1
+        else:
+            L.push(QS, x)
+            L.q[x] = QS
+            ln[QS] += 1
+
+
+def _rng_next(s: int) -> tuple[int, int]:
+    """xorshift64* (``rng_next`` in sim.c): (new state, output)."""
+    s ^= s >> 12
+    s ^= (s << 25) & M64
+    s ^= s >> 27
+    return s, (s * 0x2545F4914F6CDD1D) & M64
+
+
+def _wtlfu(R: _Run, climb: bool) -> None:
+    QW, QP, QR = 0, 1, 2
+    C = R.cap
+    wfrac = R.get("window", 0.01)
+    pfrac = R.get("protected", 0.80)
+    step_pct = R.get("step", 0.0625)
+    restart = R.get("restart", 0.05)
+    decay = R.get("decay", 0.98)
+    maxw = R.get("max_window", 1.0)
+    sample_mult = R.get("sample", 10.0) or 10.0
+    sk = Sketch(C, R.seed)
+    L = _Lists(3)
+    main_max = int(C * (1.0 - wfrac))
+    wmax = C - main_max
+    pmax = int(main_max * pfrac)
+    wcap = max(int(C * maxw), 1)
+    ln = [0, 0, 0]
+    rng = R.seed ^ 0x9E3779B97F4A7C15
+    if rng == 0:
+        rng = 1
+    sample_size = int(sample_mult * (C or 1))
+    s_hits = s_reqs = 0
+    prev_rate = 0.0
+    step = -step_pct * C
+
+    def shift(src: int, dst: int) -> None:
+        v = L.first(src)
+        L.move(dst, v)
+        L.q[v] = dst
+        ln[src] -= 1
+        ln[dst] += 1
+
+    for i, k in enumerate(R.keys):
+        sk.increment(sk.hash(k))
+        x = L.where.get(k, NIL)
+        if x != NIL:
+            R.hit(i)
+            s_hits += 1
+            if L.q[x] == QP:
+                L.move(QR, x)
+                L.q[x] = QR
+                ln[QP] -= 1
+                ln[QR] += 1
+                if ln[QR] > pmax:
+                    shift(QR, QP)
+            else:
+                L.move(L.q[x], x)
+        else:
+            R.miss(i)
+            x = L.new(k)
+            L.push(QW, x)
+            L.q[x] = QW
+            ln[QW] += 1
+            cand = NIL
+            if ln[QW] > wmax:
+                cand = L.first(QW)
+                shift(QW, QP)
+            if sum(ln) > C:
+                q = QP if ln[QP] else QR if ln[QR] else QW
+                v = ev = L.first(q)
+                if cand != NIL and v != cand:
+                    fc = sk.estimate(sk.hash(L.key[cand]))
+                    fv = sk.estimate(sk.hash(L.key[v]))
+                    admit = fc > fv
+                    if not admit and fc >= 6:
+                        rng, out = _rng_next(rng)
+                        admit = (out & 127) == 0
+                    ev = v if admit else cand
+                ln[L.q[ev]] -= 1
+                L.drop(ev)
+        if not climb:
+            continue
+        s_reqs += 1
+        if s_reqs < sample_size:
+            continue
+        rate = s_hits / s_reqs
+        change = rate - prev_rate
+        amount = step if change >= 0 else -step
+        if abs(change) >= restart:
+            step = step_pct * C * (1 if amount >= 0 else -1)
+        else:
+            step = decay * amount
+        prev_rate = rate
+        s_hits = s_reqs = 0
+        adj = int(amount)
+        if adj > 0:
+            quota = min(adj, pmax)
+            if quota > wcap - wmax:
+                quota = max(wcap - wmax, 0)
+            pmax -= quota
+            wmax += quota
+            while ln[QR] > pmax:
+                shift(QR, QP)
+            t = 0
+            while t < 1000 and quota > 0:
+                q = QP if ln[QP] else QR if ln[QR] else NIL
+                if q == NIL:
+                    break
+                shift(q, QW)
+                quota -= 1
+                t += 1
+            pmax += quota
+            wmax -= quota
+        elif adj < 0 and wmax > 1:
+            quota = min(-adj, wmax - 1)
+            pmax += quota
+            wmax -= quota
+            t = 0
+            while t < 1000 and quota > 0 and ln[QW]:
+                shift(QW, QP)
+                quota -= 1
+                t += 1
+            pmax -= quota
+            wmax += quota
+    R.window_final = wmax
+
+
+AUTO_PARAMS = {"max_window": 1.0}
+
+
+def _auto(R: _Run) -> None:
+    """The adaptive default (``run_auto`` in sim.c): the climber with AUTO_PARAMS."""
+    R.p = {**AUTO_PARAMS, **R.p}
+    _wtlfu(R, True)
+
+
+_RUNNERS: dict[str, Callable[[_Run], None]] = {
+    "lru": lambda R: _simple(R, 0),
+    "fifo": lambda R: _simple(R, 1),
+    "clock": lambda R: _simple(R, 2),
+    "lfu": _lfu,
+    "arc": _arc,
+    "sieve": _sieve,
+    "s3fifo": _s3fifo,
+    "wtinylfu": lambda R: _wtlfu(R, False),
+    "wtinylfu-hc": lambda R: _wtlfu(R, True),
+    "auto": _auto,
+}
+
+
+def sim_run(policy: str, keys: Iterable[int], capacity: int, sizes: Iterable[int] | None = None,
+            seed: int = 0, params: Mapping[str, float] | None = None
+            ) -> tuple[int, int, int, int, int]:
+    """The twin of ``_core.sim_run``: (hits, misses, bytes_hit, bytes_missed, window)."""
+    if policy not in _RUNNERS:
+        raise ValueError(f"unknown policy {policy!r}")
+    if not 0 <= capacity < (1 << 32) // 4:
+        raise ValueError(f"capacity must be in 0..{(1 << 32) // 4 - 1}, not {capacity}")
+    params = dict(params or {})
+    for name, value in params.items():
+        if name not in PARAM_NAMES:
+            raise ValueError(f"unknown parameter {name!r}")
+        if not 0 <= float(value) <= 1e9:
+            raise ValueError(f"parameter {name} must be a number >= 0, not {value!r}")
+    for name in ("window", "protected", "small", "max_window"):
+        if float(params.get(name, 0)) > 1:
+            raise ValueError("fractions must be in [0, 1]")
+    ks = [int(k) & M64 for k in keys]
+    sz = None if sizes is None else [int(s) for s in sizes]
+    if sz is not None and len(sz) != len(ks):
+        raise ValueError(f"sizes has {len(sz)} items, keys {len(ks)}")
+    R = _Run(ks, sz, capacity, seed, params)
+    if capacity == 0:
+        R.misses = len(ks)
+        R.bytes_missed = sum(sz) if sz is not None else 0
+    else:
+        _RUNNERS[policy](R)
+    return R.hits, R.misses, R.bytes_hit, R.bytes_missed, R.window_final
