@@ -59,3 +59,17 @@ def run_ok(code: str, impl: str, **kw: object) -> str:
     child = run_child(code, impl, **kw)  # type: ignore[arg-type]
     assert child.returncode == 0, child.describe()
     return child.stdout
+
+
+#: The fuzzer's script (run as a program in a child process).
+ENGINE = str(Path(__file__).resolve().parent / "fuzz_engine.py")
+
+
+def run_engine(*args: str, timeout: float) -> Child:
+    """Run the fuzzer's engine with ``args`` in a child process (the environment inherited:
+    ``PYTHONMALLOC``, a sanitizer's ``LD_PRELOAD``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, "-X", "faulthandler", ENGINE, *args],
+                          capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+    return Child(proc.returncode, proc.stdout, proc.stderr)
