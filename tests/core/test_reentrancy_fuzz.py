@@ -48,3 +48,12 @@ def test_fuzz_chaos(impl: str) -> None:
     only the exceptions a cache may raise."""
     load_impl(impl)
     fuzz("chaos", impl)
+
+
+@pytest.mark.parametrize("impl", ["c", "py"])
+def test_fuzz_threads(impl: str) -> None:
+    """Six threads run the programs on one cache at a switch interval of 1e-6 s, the hooks
+    acting at random: no crash or hang, only the exceptions a cache may raise, ``_check()``
+    after every operation (C, whose check is atomic) and at the end."""
+    load_impl(impl)
+    fuzz("threads", impl)
