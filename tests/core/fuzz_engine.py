@@ -617,8 +617,9 @@ def run_threads(prog: Program, impl: str, rng_seed: int) -> None:
                    for t in range(THREADS)]
         for th in threads:
             th.start()
+        deadline = time.monotonic() + 120
         for th in threads:
-            th.join(timeout=120)
+            th.join(timeout=max(0.0, deadline - time.monotonic()))
         if any(th.is_alive() for th in threads):
             raise Finding("a thread did not finish in 120 s (hang or livelock)")
     finally:
