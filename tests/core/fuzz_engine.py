@@ -38,7 +38,6 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from typing import Any
 
 IMPLS = {"c": "fastcache.caches", "py": "fastcache._py.public"}
@@ -182,7 +181,7 @@ class HV(Hook):
             ctx = ctx_of(self.ctx)
             if ctx is not None and ctx.mode != "diff" and ctx.cache is not None:
                 self.act("del")
-        except Exception:  # noqa: S110 (a __del__ cannot raise)
+        except Exception:
             pass
 
     def __repr__(self) -> str:
@@ -562,7 +561,7 @@ def run_program(prog: Program, impl: str, rng_seed: int, steps: list[Any] | None
             except (Finding, AssertionError) as exc:
                 raise Finding(f"op {i} `{render_op(op)}` on {impl}: check failed: "
                               f"{type(exc).__name__}: {exc}") from exc
-            except ALLOWED + (HookError,) as exc:
+            except (*ALLOWED, HookError) as exc:
                 state = ("exc", type(exc).__name__)
             finally:
                 ctx.depth = 0
@@ -606,7 +605,7 @@ def run_threads(prog: Program, impl: str, rng_seed: int) -> None:
                         errors.append(f"thread {t}, after `{render_op(op)}`: check failed: {exc}")
                     finally:
                         ctx.depth = 0
-        except BaseException as exc:  # noqa: BLE001 (reported)
+        except BaseException as exc:
             errors.append(f"thread {t}: {type(exc).__name__}: {exc}")
 
     old = sys.getswitchinterval()

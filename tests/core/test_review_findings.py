@@ -5,7 +5,6 @@ for; code that crashed the interpreter runs in a child process (``fuzz_support.r
 from __future__ import annotations
 
 import copy
-import math
 import pickle
 import sys
 import textwrap
@@ -157,7 +156,8 @@ POPITEM_DELETES_PINNED = """
 def test_finding_2_popitem_override_deletes_the_pinned_entry(name: str, n: int) -> None:
     ctor = {"RRCache": f"C({n}, max, len)",  # a custom choice: eviction through popitem()
             "TTLCache": f"C({n}, 1000, time.monotonic, len)"}.get(name, f"C({n}, len)")
-    code = "import time\n" + textwrap.dedent(POPITEM_DELETES_PINNED).format(base=f"m.{name}", ctor=ctor, n=n)
+    code = "import time\n" + textwrap.dedent(POPITEM_DELETES_PINNED).format(
+        base=f"m.{name}", ctor=ctor, n=n)
     outcomes = {}
     for which in ("c", "py"):
         if which == "c":

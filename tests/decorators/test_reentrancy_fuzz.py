@@ -158,7 +158,7 @@ def fuzz(impl: str, seconds: float, seed: int) -> int:
         rng = random.Random(seed + rounds)
         state = State(rng)
         for name, deco in decorators(mod, rng, state):
-            def raw(*args: Any, **kwargs: Any) -> Any:
+            def raw(*args: Any, state: State = state, **kwargs: Any) -> Any:
                 state.act("function")
                 return expected(args, kwargs)
 
