@@ -64,10 +64,8 @@ def test_redis_killed_raises_then_recovers(private_redis_server: RedisServer) ->
                 op()
             assert info.value.__cause__ is not None
         assert breaker.state == "open"
-        start = time.monotonic()
-        with pytest.raises(BackendUnavailable, match="circuit open"):
-            b.get("k")
-        assert time.monotonic() - start < 0.05  # no connection attempt while open
+        with pytest.raises(BackendUnavailable, match="circuit open, get not sent"):
+            b.get("k")  # no connection attempt while open
         server.restart()
         time.sleep(0.55)
         assert b.get("k") is MISSING  # the restarted server lost it: a miss, not a stale value
