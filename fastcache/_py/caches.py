@@ -36,10 +36,10 @@ How it is built:
    the mutation raises ``RuntimeError("cache changed during lookup")``, which propagates out of
    the comparison to the outer operation. User code runs in three ``dict`` operations only: the
    lookup (``get``), the insertion (``setdefault``: insert-if-absent in one step) and a removal
-   (``pop``); what follows each is re-validated: a ``clear()``/``__init__`` during the lookup
-   restarts the write (``_gen``, as the C); a removal finding another record (or none) removes
-   that one (or nothing); an insertion finding the key stored meanwhile replaces it; nested
-   writes that overfill the cache meanwhile are evicted after.
+   (``pop``); what follows each is re-validated: an ``__init__`` during the lookup restarts
+   the write (``_gen``, as the C; a ``clear()`` is simply seen by it); a removal finding another
+   record (or none) removes that one (or nothing); an insertion finding the key stored meanwhile
+   replaces it; nested writes that overfill the cache meanwhile are evicted after.
 6. Removed keys and values are kept referenced by locals until the structure is consistent again,
    so a ``__del__`` that touches the cache sees a consistent cache; the listener ``on_evict`` and
    ``__missing__`` run after the lock is released.
@@ -231,13 +231,13 @@ class Cache:
             # __init__ again: emptied in place, as clear(); the old entries are released after,
             # once the cache is consistent
             old = self._empty() if hasattr(self, "_data") else None
+            self._gen = getattr(self, "_gen", 0) + 1  # a write in progress starts again
             self._configure(maxsize, sizefn, on_evict, stats)
         finally:
             self._leave(depth)
         del old, lock
 
     def _configure(self, maxsize: Any, sizefn: Any, on_evict: Any, stats: Any) -> None:
-        self._gen = getattr(self, "_gen", 0) + 1
         self._maxsize = maxsize
         self._sizefn = sizefn
         self._on_evict = on_evict
@@ -277,7 +277,6 @@ class Cache:
         old = list(self._data.values())
         for entry in old:
             entry.live = False
-        self._gen += 1  # a write in progress starts again
         self._data.clear()
         if self._order is not None:
             self._order.clear()
@@ -335,9 +334,16 @@ class Cache:
     def _p_state(self) -> Any:
         return None
 
-    def _p_restore(self, entries: list[_Entry], extra: Any) -> None:
-        for entry in entries:
-            self._p_link(entry)
+    def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
+        """The policy's part of each of ``n`` pickled entries (validated)."""
+        return [None] * n
+
+    def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
+        """Link a restored entry (stored last)."""
+        self._p_link(entry)
+
+    def _p_restore_end(self, extra: Any) -> None:
+        """After the entries are restored."""
 
     # -- locking ------------------------------------------------------------------------------
 
@@ -424,27 +430,38 @@ class Cache:
             raise ValueError("value too large")
         return size
 
-    def _make_room(self, size: int, pinned: Any, delta: int, notes: list[Note]) -> None:
-        """Evict with ``popitem()`` until an entry of ``size`` fits (``delta`` if the ``pinned``
-        entry is stored and stays)."""
+    def _popitem_until_fits(self, key: Any, size: int, notes: list[Note]) -> None:
+        """cachetools' protocol (a ``popitem()`` override, RR's ``choice``): ``self.popitem()``
+        until the value fits, the key looked up anew each round (the override may remove
+        it), never evicting it (``_pinned``)."""
         data = self._data
-        maxsize = self._maxsize
+        while True:
+            entry = data.get(key)
+            need = size if entry is None else size - entry.size
+            cur = self._currsize
+            if need <= self._maxsize - cur or not data:
+                return
+            count = len(data)
+            self._pinned = MISSING if entry is None else entry
+            try:
+                pair = self.popitem()
+            finally:
+                self._pinned = MISSING
+            if isinstance(pair, tuple) and len(pair) == 2:
+                notes.append((pair[0], pair[1], EVICTED))
+                self._evictions += 1
+            if len(data) >= count and self._currsize >= cur:
+                raise RuntimeError("popitem() did not remove an item")
+
+    def _evict_for(self, grow: int, pinned: Any, notes: list[Note]) -> None:
+        """Evict the policy's victims, never ``pinned``, until ``grow`` more fits."""
         self._pinned = pinned
         try:
-            while True:
-                cur = self._currsize
-                if pinned is not MISSING and pinned.live:
-                    if cur + delta <= maxsize:
-                        return
-                elif cur + size <= maxsize:
-                    return
-                if self._own_popitem:
+            while grow > self._maxsize - self._currsize:
+                try:
                     key, value = self._evict_one()
-                else:
-                    count = len(data)
-                    key, value = self.popitem()
-                    if len(data) >= count and self._currsize >= cur:
-                        raise RuntimeError("popitem() did not remove an item")
+                except KeyError:  # nothing else to evict
+                    return
                 notes.append((key, value, EVICTED))
                 self._evictions += 1
         finally:
@@ -452,65 +469,46 @@ class Cache:
 
     def _store(self, key: Any, value: Any, size: int, notes: list[Note],
                deadline: Any = None) -> None:
-        """``c[key] = value`` with the lock held; appends listener notes. ``deadline`` (the
-        timed caches') travels with the write: nested writes run before it is used."""
+        """``c[key] = value`` with the lock held; appends listener notes (as the C's
+        ``cache_set_hashed``). ``deadline`` (the timed caches') travels with the write."""
         gen = self._gen
+        if not self._own_popitem:
+            self._popitem_until_fits(key, size, notes)
         entry = self._data.get(key)
-        if self._gen != gen:
+        if self._gen != gen:  # __init__ ran meanwhile
             raise _Restart
         grow = size - (0 if entry is None else entry.size)
         if grow > MAX_SIZE - self._currsize and self._maxsize > MAX_SIZE:
             # unbounded (nothing evicted to make room): the total must stay a Py_ssize_t
             raise OverflowError("cache size overflow")
-        if entry is None:
-            maxsize = self._maxsize
-            if self._currsize + size > maxsize:
-                if self._own_popitem:
-                    evict = self._evict_one
-                    while self._currsize + size > maxsize:
-                        evicted, evalue = evict()
-                        notes.append((evicted, evalue, EVICTED))
-                        self._evictions += 1
-                else:
-                    self._make_room(size, MISSING, 0, notes)
-                    if self._gen != gen:  # popitem() cleared or re-initialised the cache
-                        raise _Restart
-            new = _Entry(key, value, size)
-            self._inserted(key, new, self._data.setdefault(key, new), notes, deadline)
-            return
-        replace = self._p_replace
-        if replace is not None:
-            replace(entry, deadline)
-        if self._currsize - entry.size + size > self._maxsize:
-            self._make_room(size, entry, size - entry.size, notes)
-            if not entry.live:  # a popitem() override evicted it: store it anew
-                self._store(key, value, size, notes, deadline)
+        if entry is not None:  # evictions first, never of the key written
+            self._evict_for(grow, entry, notes)
+            if entry.live:
+                self._replace(key, entry, value, size, notes, deadline)
+                if self._currsize > self._maxsize:  # nested writes meanwhile
+                    self._evict_for(0, entry, notes)
                 return
-        self._replace(key, entry, value, size, notes)
+        self._evict_for(size, MISSING, notes)
+        new = _Entry(key, value, size)
+        got = self._data.setdefault(key, new)  # inserts iff absent, after its user code
+        if got is new:
+            self._currsize += size
+            self._p_link(new, deadline)
+        else:  # stored meanwhile by a nested write: this write replaces it
+            self._replace(key, got, value, size, notes, deadline)
+        if self._currsize > self._maxsize:  # nested writes meanwhile
+            self._evict_for(0, got, notes)
 
-    def _replace(self, key: Any, entry: _Entry, value: Any, size: int,
-                 notes: list[Note]) -> None:
+    def _replace(self, key: Any, entry: _Entry, value: Any, size: int, notes: list[Note],
+                 deadline: Any) -> None:
         old = entry.value
         entry.value = value
         self._currsize += size - entry.size
         entry.size = size
-        notes.append((key, old, REPLACED))
-
-    def _inserted(self, key: Any, new: _Entry, got: _Entry, notes: list[Note],
-                  deadline: Any = None) -> None:
-        """After ``got = data.setdefault(key, new)`` (whose ``__hash__``/``__eq__`` may have run
-        nested writes): link ``new``, or replace the entry stored meanwhile; then evict what
-        nested writes added beyond the room made for it."""
-        if got is new:
-            self._currsize += new.size
-            self._p_link(new, deadline)
-        else:
-            replace = self._p_replace
-            if replace is not None:
-                replace(got, deadline)
-            self._replace(key, got, new.value, new.size, notes)
-        if self._currsize > self._maxsize:
-            self._make_room(0, got, 0, notes)
+        notes.append((entry.key, old, REPLACED))
+        replace = self._p_replace
+        if replace is not None:
+            replace(entry, deadline)
 
     # -- mapping operations -------------------------------------------------------------------
 
@@ -572,6 +570,7 @@ class Cache:
         self._depth = depth + 1
         evicted = None
         notes = None
+        outcome: Any = None
         gen = self._gen
         try:
             data = self._data
@@ -590,7 +589,8 @@ class Cache:
                     self._currsize += 1
                 else:  # nested writes meanwhile (from the key's __hash__/__eq__)
                     notes = [] if evicted is None else [(*evicted, EVICTED)]
-                    self._inserted(key, new, got, notes)
+                    evicted = None
+                    self._settle(new, got, notes)
             else:
                 old = entry.value
                 entry.value = value
@@ -598,17 +598,30 @@ class Cache:
                     mte = self._mte
                     mte(entry)
         except _Restart:
-            gen = -1
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._depth = depth
             lock.release()
-        if gen == -1:
-            self._restart_write(key, value)
+        if outcome is not None:
+            self._fail(outcome, notes, evicted, key, value)
             return
         if notes is not None:
             self._notify(notes)
         elif self._on_evict is not None:
             self._report(key, old, evicted)
+
+    def _settle(self, new: _Entry, got: _Entry, notes: list[Note], deadline: Any = None
+                ) -> None:
+        """A fast-path insertion after nested writes: ``got`` is what ``setdefault`` found
+        (``new``, or the entry stored meanwhile, replaced); then evict what overflows."""
+        if got is new:
+            self._currsize += new.size
+            self._p_link(new, deadline)
+        else:
+            self._replace(new.key, got, new.value, new.size, notes, deadline)
+        self._evict_for(0, got, notes)
 
     def _report(self, key: Any, old: Any, evicted: tuple[Any, Any] | None) -> None:
         """The listener call of a fast-path ``__setitem__``: what it evicted or replaced."""
@@ -628,18 +641,47 @@ class Cache:
         else:
             size = 1
         notes: list[Note] = []
+        outcome: Any = None
         depth = self._enter(True)
         try:
             self._store(key, value, size, notes)
         except _Restart:
-            notes.append((key, value, ""))  # marks the restart (never reported)
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if notes and notes[-1][2] == "":
+        self._finish(notes, outcome, key, value)
+
+    def _finish(self, notes: list[Note] | None, outcome: Any, key: Any, value: Any) -> None:
+        """The end of a write, lock released (the C's ``fc_pending_finish``): the listener
+        hears what left the cache, whatever happened next; then a write interrupted by
+        ``__init__`` (``outcome`` ``_Restart``) starts again, a failed one raises its error
+        (the listener's own errors give way to it)."""
+        if outcome is None:
+            if notes and self._on_evict is not None:
+                self._notify(notes)
+            return
+        if outcome is _Restart:
+            if notes:
+                self._notify(notes)
             self._restart_write(key, value)
             return
-        if notes and self._on_evict is not None:
-            self._notify(notes)
+        if notes:
+            try:
+                self._notify(notes)
+            except Exception:  # the write's own error is the one raised
+                pass
+        raise outcome
+
+    def _fail(self, outcome: Any, notes: list[Note] | None, evicted: tuple[Any, Any] | None,
+              key: Any, value: Any) -> None:
+        """``_finish`` of a fast-path write that did not complete."""
+        if notes is None:
+            notes = []
+        if evicted is not None:
+            notes.append((*evicted, EVICTED))
+        self._finish(notes, outcome, key, value)
 
     def _restart_write(self, key: Any, value: Any) -> None:
         """A write interrupted by ``__init__``: again, under the new configuration (a key
@@ -753,7 +795,8 @@ class Cache:
         try:
             # Emptied in place, so that a dict lookup in progress (this clear() ran from its
             # key's __eq__) starts again, as the C's does; the entries are released once the
-            # structure is consistent again. A write in progress starts again (_gen).
+            # structure is consistent again. A write in progress goes on (as the C's): what it
+            # looked up is looked up again or re-validated.
             old = self._empty()
         finally:
             self._leave(depth)
@@ -818,27 +861,36 @@ class Cache:
     def __setstate__(self, state: Any) -> None:
         params, entries, counters, extra, user_dict = state
         self._setup_from(params)
-        data = self._data
-        maxsize = self._maxsize
-        stored = []
-        for key, value, size in entries:  # everything a pickle says is checked (it may be crafted)
-            size = check_size(size)
-            if not self._sized and size != 1:
-                raise ValueError("invalid cache state: entry size")
-            if size > maxsize - self._currsize:
-                raise ValueError("invalid cache state: entries larger than maxsize")
-            entry = _Entry(key, value, size)
-            if data.setdefault(key, entry) is not entry:
-                raise ValueError("invalid cache state: duplicate key")
-            stored.append(entry)
-            self._currsize += size
         if not (isinstance(counters, tuple) and len(counters) == 4
                 and all(type(n) is int and n >= 0 for n in counters)):
             raise ValueError("invalid cache state: counters")
-        self._hits = itertools.count(counters[0])
-        self._misses = itertools.count(counters[1])
-        self._evictions, self._expirations = counters[2], counters[3]
-        self._p_restore(stored, extra)
+        entries = list(entries)
+        extras = self._p_restore_extras(extra, len(entries))
+        data = self._data
+        notes: list[Note] = []
+        depth = self._enter(True)
+        try:
+            # everything a pickle says is checked (it may be crafted); each entry is linked as
+            # soon as stored: a key's __hash__/__eq__ may run operations meanwhile
+            for (key, value, size), more in zip(entries, extras, strict=True):
+                size = check_size(size)
+                if not self._sized and size != 1:
+                    raise ValueError("invalid cache state: entry size")
+                if size > self._maxsize - self._currsize:
+                    raise ValueError("invalid cache state: entries larger than maxsize")
+                entry = _Entry(key, value, size)
+                if data.setdefault(key, entry) is not entry:
+                    raise ValueError("invalid cache state: duplicate key")
+                self._currsize += size
+                self._p_restore_one(entry, more)
+            self._p_restore_end(extra)
+            self._evict_for(0, MISSING, notes)  # what nested writes added beyond maxsize
+            self._hits = itertools.count(counters[0])
+            self._misses = itertools.count(counters[1])
+            self._evictions, self._expirations = counters[2], counters[3]
+        finally:
+            self._leave(depth)
+        self._notify(notes)
         if user_dict:
             self.__dict__.update(user_dict)
 
@@ -966,6 +1018,7 @@ class RRCache(Cache):
         depth = self._enter(True)
         evicted = None
         notes = None
+        outcome: Any = None
         try:
             data = self._data
             entry = data.get(key)
@@ -985,16 +1038,19 @@ class RRCache(Cache):
                     self._currsize += 1
                 else:  # nested writes meanwhile (from the key's __hash__/__eq__)
                     notes = [] if evicted is None else [(*evicted, EVICTED)]
-                    self._inserted(key, new, got, notes)
+                    evicted = None
+                    self._settle(new, got, notes)
             else:
                 old = entry.value
                 entry.value = value
         except _Restart:
-            gen = -1
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if gen == -1:
-            self._restart_write(key, value)
+        if outcome is not None:
+            self._fail(outcome, notes, evicted, key, value)
             return
         if notes is not None:
             self._notify(notes)
@@ -1058,17 +1114,16 @@ class RRCache(Cache):
     def _p_state(self) -> Any:
         return [e.key for e in self._entries]
 
-    def _p_restore(self, entries: list[_Entry], extra: Any) -> None:
-        # the keys in extra are the entries' own objects (pickle's and deepcopy's memo)
-        by_id = {id(e.key): e for e in entries}
-        try:
-            order = [by_id.pop(id(key)) for key in extra]
-        except KeyError:
-            raise ValueError("invalid cache state: keys") from None
-        if by_id:
+    def _p_restore_end(self, extra: Any) -> None:
+        # extra: the keys in the list's order, the entries' own objects (pickle's and
+        # deepcopy's memo); entries stored meanwhile by nested writes go last
+        position = {id(key): i for i, key in enumerate(extra)}
+        if len(position) != len(extra):
             raise ValueError("invalid cache state: keys")
-        for entry in order:
-            self._p_link(entry)
+        entries = self._entries
+        entries.sort(key=lambda e: position.get(id(e.key), len(position)))
+        for i, entry in enumerate(entries):
+            entry.index = i
 
 
 #: ``popitem`` implementations of this package: eviction may bypass them (no override).

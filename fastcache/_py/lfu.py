@@ -94,6 +94,7 @@ class LFUCache(Cache):
         depth = self._enter(True)
         evicted = None
         notes = None
+        outcome: Any = None
         try:
             if self._pending:
                 self._drain()
@@ -113,18 +114,21 @@ class LFUCache(Cache):
                     self._p_link(new)
                 else:  # nested writes meanwhile (from the key's __hash__/__eq__)
                     notes = [] if evicted is None else [(*evicted, EVICTED)]
-                    self._inserted(key, new, got, notes)
+                    evicted = None
+                    self._settle(new, got, notes)
             else:
                 old = entry.value
                 entry.value = value
                 self._pending.append(entry)
                 self._drain()
         except _Restart:
-            gen = -1
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if gen == -1:
-            self._restart_write(key, value)
+        if outcome is not None:
+            self._fail(outcome, notes, evicted, key, value)
             return
         if notes is not None:
             self._notify(notes)
@@ -265,15 +269,24 @@ class LFUCache(Cache):
     def _p_state(self) -> Any:
         return [e.bucket.count for e in self._p_order()]
 
-    def _p_restore(self, entries: list[_Entry], extra: Any) -> None:
+    def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
+        counts = list(extra)
+        if len(counts) != n or not all(type(k) is int and k >= 1 for k in counts):
+            raise ValueError("invalid cache state: LFU frequency")
+        return counts
+
+    def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
+        # the bucket of its count, from the highest (restored in ascending counts)
         root = self._root
-        for entry, count in zip(entries, extra, strict=True):
-            bucket = root.prev
-            if bucket.count != count:
-                bucket = _Bucket(count)
-                bucket.next = root
-                bucket.prev = root.prev
-                root.prev.next = bucket
-                root.prev = bucket
-            bucket.entries[entry] = None
-            entry.bucket = bucket
+        bucket = root.prev
+        while bucket is not root and bucket.count > extra:
+            bucket = bucket.prev
+        if bucket.count != extra:
+            new = _Bucket(extra)
+            new.prev = bucket
+            new.next = bucket.next
+            bucket.next.prev = new
+            bucket.next = new
+            bucket = new
+        bucket.entries[entry] = None
+        entry.bucket = bucket

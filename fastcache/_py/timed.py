@@ -150,14 +150,20 @@ class _TimedCache(Cache):
     def _p_state(self) -> Any:
         return [e.item[:2] for e in self._order]
 
-    def _p_restore(self, entries: list[_Entry], extra: Any) -> None:
-        heap = self._heap
-        for entry, (deadline, seq) in zip(entries, extra, strict=True):
-            self._order[entry] = None
-            entry.item = item = [deadline, seq, entry]
-            heap.append(item)
-            self._seq = max(self._seq, seq + 1)
-        heapq.heapify(heap)
+    def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
+        extras = list(extra)
+        if len(extras) != n or not all(
+                isinstance(x, list) and len(x) == 2 and type(x[1]) is int for x in extras):
+            raise ValueError("invalid cache state: deadlines")
+        for deadline, seq in extras:
+            check_time(deadline, "a deadline")
+            self._seq = max(self._seq, seq + 1)  # before any nested write schedules
+        return extras
+
+    def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
+        self._order[entry] = None
+        entry.item = item = [extra[0], extra[1], entry]
+        heapq.heappush(self._heap, item)
 
     # -- operations ---------------------------------------------------------------------------
 
@@ -243,6 +249,7 @@ class _TimedCache(Cache):
 
     def _write(self, key: Any, value: Any, size: int, now: Any, deadline: Any) -> None:
         notes: list[Note] = []
+        outcome: Any = None
         depth = self._enter(True)
         try:
             self._expire_into(now, notes)
@@ -253,14 +260,12 @@ class _TimedCache(Cache):
                 if old is not MISSING:
                     notes.append((key, old, REPLACED))
         except _Restart:
-            notes.append((key, value, ""))  # marks the restart (never reported)
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if notes and notes[-1][2] == "":
-            self._restart_write(key, value)
-            return
-        if notes and self._on_evict is not None:
-            self._notify(notes)
+        self._finish(notes, outcome, key, value)
 
     def _write_fast(self, key: Any, value: Any, now: Any, deadline: Any) -> None:
         """``_write`` of the common case (unit sizes, no ``popitem()`` override, maxsize >= 1):
@@ -271,6 +276,7 @@ class _TimedCache(Cache):
             return
         notes: list[Note] | None = None
         evicted = None
+        outcome: Any = None
         gen = self._gen
         depth = self._enter(True)
         try:
@@ -301,7 +307,7 @@ class _TimedCache(Cache):
                     if evicted is not None:
                         notes.append((*evicted, EVICTED))
                         evicted = None
-                    self._inserted(key, new, got, notes, deadline)
+                    self._settle(new, got, notes, deadline)
             else:
                 old = entry.value
                 entry.value = value
@@ -313,11 +319,13 @@ class _TimedCache(Cache):
                 heapq.heappush(heap, item)
                 self._bury(prev)
         except _Restart:
-            gen = -1
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if gen == -1:
-            self._restart_write(key, value)
+        if outcome is not None:
+            self._fail(outcome, notes, evicted, key, value)
             return
         if self._on_evict is not None:
             if notes:  # EXPIRED first, then EVICTED or REPLACED
