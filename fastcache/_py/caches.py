@@ -248,6 +248,7 @@ class Cache:
         self._currsize: Any = 0
         self._pinned: Any = MISSING
         self._own_popitem = type(self).popitem in _OWN_POPITEMS
+        self._p_config()
         # __setitem__'s fast path: unit sizes, no popitem() override, room for one entry
         self._fast = not self._sized and self._own_popitem and self._maxsize >= 1
         self._stats = bool(stats)
@@ -256,7 +257,6 @@ class Cache:
         self._fint: type = _NoFastPath if self._stats else int
         self._fstr: type = _NoFastPath if self._stats else str
         self._reset_counters()
-        self._p_config()
 
     def _new_storage(self) -> None:
         """The storage, created once (``clear()`` and ``__init__`` again empty it in place: an
@@ -274,10 +274,17 @@ class Cache:
     def _empty(self) -> list[_Entry]:
         """Remove every entry in place (lock held); return them, to be released once the cache
         is consistent."""
-        old = list(self._data.values())
+        data = self._data
+        old = list(data.values())
         for entry in old:
             entry.live = False
-        self._data.clear()
+        # Emptied entry by entry (popitem: no user code), never by dict.clear(): clear()
+        # swaps in the shared empty key table, and a dict insertion in progress (this ran from
+        # its key's __eq__) then stores a non-str key in a str-only table, which no lookup
+        # finds again (CPython 3.11 to 3.13).
+        popitem = data.popitem
+        while data:
+            popitem()
         if self._order is not None:
             self._order.clear()
         self._currsize = 0
@@ -296,7 +303,7 @@ class Cache:
         """Create the policy's structures (once)."""
 
     def _p_config(self) -> None:
-        """(Re)read the configuration (each ``__init__``)."""
+        """(Re)read the configuration (each ``__init__``, before the fast path is chosen)."""
 
     def _p_link(self, entry: _Entry, deadline: Any = None) -> None:
         """A new entry was stored (as the newest; ``deadline``: the timed caches')."""
@@ -455,13 +462,13 @@ class Cache:
 
     def _evict_for(self, grow: int, pinned: Any, notes: list[Note]) -> None:
         """Evict the policy's victims, never ``pinned``, until ``grow`` more fits."""
+        data = self._data
         self._pinned = pinned
         try:
             while grow > self._maxsize - self._currsize:
-                try:
-                    key, value = self._evict_one()
-                except KeyError:  # nothing else to evict
-                    return
+                if len(data) <= (pinned is not MISSING and pinned.live):
+                    return  # nothing else to evict
+                key, value = self._evict_one()
                 notes.append((key, value, EVICTED))
                 self._evictions += 1
         finally:
@@ -485,8 +492,6 @@ class Cache:
             self._evict_for(grow, entry, notes)
             if entry.live:
                 self._replace(key, entry, value, size, notes, deadline)
-                if self._currsize > self._maxsize:  # nested writes meanwhile
-                    self._evict_for(0, entry, notes)
                 return
         self._evict_for(size, MISSING, notes)
         new = _Entry(key, value, size)
@@ -496,8 +501,20 @@ class Cache:
             self._p_link(new, deadline)
         else:  # stored meanwhile by a nested write: this write replaces it
             self._replace(key, got, value, size, notes, deadline)
-        if self._currsize > self._maxsize:  # nested writes meanwhile
-            self._evict_for(0, got, notes)
+        self._trim(got, notes)
+
+    def _trim(self, entry: _Entry, notes: list[Note]) -> None:
+        """Evict what nested writes (from the key's ``__hash__``/``__eq__`` in the insertion)
+        added beyond maxsize, never ``entry``, the one just written; if that fails (a hook
+        raising), the write is undone: its entry is removed and the error raised."""
+        if self._currsize <= self._maxsize:
+            return
+        try:
+            self._evict_for(0, entry, notes)
+        except BaseException:
+            if entry.live:
+                self._remove(entry)
+            raise
 
     def _replace(self, key: Any, entry: _Entry, value: Any, size: int, notes: list[Note],
                  deadline: Any) -> None:
@@ -621,7 +638,7 @@ class Cache:
             self._p_link(new, deadline)
         else:
             self._replace(new.key, got, new.value, new.size, notes, deadline)
-        self._evict_for(0, got, notes)
+        self._trim(got, notes)
 
     def _report(self, key: Any, old: Any, evicted: tuple[Any, Any] | None) -> None:
         """The listener call of a fast-path ``__setitem__``: what it evicted or replaced."""
@@ -1008,6 +1025,8 @@ class RRCache(Cache):
     def _p_config(self) -> None:
         # random.choice is a new bound method at each access: compare, do not test identity
         self._uniform = self._choice == random.choice
+        if not self._uniform:  # evictions call choice(): cachetools' popitem() protocol
+            self._own_popitem = False
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if not self._fast:
@@ -1079,9 +1098,9 @@ class RRCache(Cache):
             raise KeyError(f"{type(self).__name__} is empty")
         if self._uniform:  # the default choice: uniform, without the Python call
             return entries[int(_random() * len(entries))]
-        key = self._choice([e.key for e in entries])
+        key = self._choice([e.key for e in entries])  # may change the cache
         for entry in entries:
-            if entry.key is key:
+            if entry.key is key and entry.live:
                 return entry
         found = self._data.get(key)
         if found is None or found is pinned:
