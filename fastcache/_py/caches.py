@@ -449,11 +449,12 @@ class Cache:
             if need <= self._maxsize - cur or not data:
                 return
             count = len(data)
+            outer = self._pinned  # a nested write keeps the outer one's
             self._pinned = MISSING if entry is None else entry
             try:
                 pair = self.popitem()
             finally:
-                self._pinned = MISSING
+                self._pinned = outer
             if isinstance(pair, tuple) and len(pair) == 2:
                 notes.append((pair[0], pair[1], EVICTED))
                 self._evictions += 1
@@ -463,6 +464,7 @@ class Cache:
     def _evict_for(self, grow: int, pinned: Any, notes: list[Note]) -> None:
         """Evict the policy's victims, never ``pinned``, until ``grow`` more fits."""
         data = self._data
+        outer = self._pinned  # a nested write keeps the outer one's
         self._pinned = pinned
         try:
             while grow > self._maxsize - self._currsize:
@@ -472,7 +474,7 @@ class Cache:
                 notes.append((key, value, EVICTED))
                 self._evictions += 1
         finally:
-            self._pinned = MISSING
+            self._pinned = outer
 
     def _store(self, key: Any, value: Any, size: int, notes: list[Note],
                deadline: Any = None) -> None:
