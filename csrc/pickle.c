@@ -3,7 +3,9 @@
  *     (_restore, (type, config), (entries, instance __dict__ or None))
  * where config is a dict of the constructor's arguments, the counters and the wheel's
  * clock, and entries the (key, value, size, extra) tuples in eviction order, extra being
- * the LFU frequency or the deadline of a timed entry. The entries are state, restored by
+ * the LFU frequency or, for a timed entry, (deadline, scheduling order): entries due at the
+ * same time expire in the order they were scheduled, which the eviction order does not tell
+ * (a bare deadline, from pickles of earlier versions, is scheduled in eviction order). The entries are state, restored by
  * __setstate__ once the (empty) cache exists, so that pickle's and deepcopy's memo holds it
  * first: a cache that contains itself, or a value referring back to it, comes back as one
  * cache. (_restore still takes entries as a third argument: pickles of earlier versions.) The twin pickles through
@@ -22,8 +24,12 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
     /* Take strong references to everything first (no Python code runs), then build. */
     Py_ssize_t n = c->t.len, k = 0;
     fc_removed *items = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(fc_removed));
-    if (items == NULL)
+    uint64_t *sched = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+    if (items == NULL || sched == NULL) {
+        PyMem_Free(items);
+        PyMem_Free(sched);
         return PyErr_NoMemory();
+    }
     FC_FOR_EACH_IN_ORDER(c, ix) {
         fc_removed *r = &items[k++];
         r->key = Py_NewRef(c->t.entries[ix].key);
@@ -31,6 +37,7 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         r->seq = (uint64_t)fc_entry_size(c, ix);
         r->deadline = c->policy == P_LFU ? (double)fc_lfu_freq(&c->lfu, ix)
                     : IS_TIMED(c) ? c->tnodes[ix].deadline : 0.0;
+        sched[k - 1] = IS_TIMED(c) ? c->tnodes[ix].seq : 0;
     }
     PyObject *entries = PyList_New(n), *result = NULL;
     for (Py_ssize_t i = 0; entries != NULL && i < n; i++) {
@@ -40,7 +47,8 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
             item = Py_BuildValue("(OOnK)", r->key, r->value, (Py_ssize_t)r->seq,
                                  (unsigned long long)r->deadline);
         else if (IS_TIMED(c))
-            item = Py_BuildValue("(OOnd)", r->key, r->value, (Py_ssize_t)r->seq, r->deadline);
+            item = Py_BuildValue("(OOn(dK))", r->key, r->value, (Py_ssize_t)r->seq,
+                                 r->deadline, (unsigned long long)sched[i]);
         else
             item = Py_BuildValue("(OOnO)", r->key, r->value, (Py_ssize_t)r->seq, Py_None);
         if (item == NULL)
@@ -53,6 +61,7 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         Py_DECREF(items[i].value);
     }
     PyMem_Free(items);
+    PyMem_Free(sched);
     if (entries == NULL)
         return NULL;
     PyObject *ms = fc_maxsize_obj(c), *config = NULL, *dict = NULL;
@@ -178,7 +187,8 @@ restore_entry(CacheObject *c, PyObject *item)
         return bad_state("entries larger than maxsize");
     if (c->unbounded && size > PY_SSIZE_T_MAX - c->currsize)
         return bad_state("entry sizes overflow");
-    uint64_t freq = 1;
+    uint64_t freq = 1, seq = 0;
+    int has_seq = 0;
     double deadline = INFINITY;
     if (c->policy == P_LFU) {
         if (!PyLong_Check(extra))
@@ -190,9 +200,21 @@ restore_entry(CacheObject *c, PyObject *item)
             return bad_state("LFU frequency");
     }
     else if (IS_TIMED(c)) {
-        if (!PyFloat_Check(extra) || isnan(PyFloat_AS_DOUBLE(extra)))
+        PyObject *d = extra;
+        if (PyTuple_Check(extra)) {  /* (deadline, scheduling order) */
+            if (PyTuple_GET_SIZE(extra) != 2 || !PyLong_Check(PyTuple_GET_ITEM(extra, 1)))
+                return bad_state("deadline");
+            d = PyTuple_GET_ITEM(extra, 0);
+            seq = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(extra, 1));
+            if (PyErr_Occurred())
+                return -1;
+            if (seq >= UINT64_MAX / 2)
+                return bad_state("deadline");
+            has_seq = 1;
+        }
+        if (!PyFloat_Check(d) || isnan(PyFloat_AS_DOUBLE(d)))
             return bad_state("deadline");
-        deadline = PyFloat_AS_DOUBLE(extra);
+        deadline = PyFloat_AS_DOUBLE(d);
     }
     else if (extra != Py_None) {
         return bad_state("entry extra");
@@ -214,6 +236,13 @@ restore_entry(CacheObject *c, PyObject *item)
     e->value = Py_NewRef(value);
     /* a wheel not started (a crafted state) starts at the first deadline */
     fc_entry_link(c, ix, size, freq, deadline, deadline);
+    if (has_seq) {  /* scheduled again in its pickled order (ties of equal deadlines) */
+        fc_wheel_unlink(c->wheel, c->tnodes, ix);
+        c->tnodes[ix].seq = seq;
+        fc_wheel_schedule(c->wheel, c->tnodes, ix);
+        if (c->seq <= seq)
+            c->seq = seq + 1;
+    }
     return 0;
 }
 
@@ -264,7 +293,14 @@ fc_cache_setstate(CacheObject *c, PyObject *state)
         Py_XDECREF(own);
     }
     if (r == 0 && entries != NULL) {
+        /* the wheel's clock, as _restore's config set it, outlives the emptying */
+        int64_t now = c->wheel ? c->wheel->now : 0;
+        int started = c->wheel ? c->wheel->started : 0;
         fc_clear_all(c);
+        if (c->wheel != NULL) {
+            c->wheel->now = now;
+            c->wheel->started = started;
+        }
         r = restore_entries(c, entries);
     }
     Py_DECREF(state);

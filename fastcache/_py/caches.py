@@ -5,10 +5,15 @@ The behaviour is the contract in docs/core-spec.md; this module is its executabl
 
 How it is built:
 
-1. Storage is one ``OrderedDict`` (``Cache``, ``FIFOCache``, ``LRUCache``, the timed caches) or
-   ``dict`` (``RRCache``, ``LFUCache``) of key -> value; the ``OrderedDict``'s order *is* the
-   eviction order (``move_to_end`` and taking the first key are O(1) in C). Sizes live in a
-   second dict only when ``getsizeof`` is not the default (as cachetools).
+1. Storage is one ``dict`` from key to an entry record (``_Entry``: key, value, size and the
+   policy's links), the only structure a key's ``__hash__``/``__eq__`` ever runs in: everything
+   else (the eviction order, an ``OrderedDict`` of entries; RR's list; LFU's buckets; the
+   deadline heap) holds records, hashed and compared by identity, so no user code runs while
+   they change (the C's rule: user code runs in the table lookup, before the structure is
+   touched). An ``OrderedDict`` must never hold user keys: CPython's crashes when a key's
+   ``__eq__`` mutates it during ``pop``/``move_to_end``/``__setitem__``. The order
+   ``OrderedDict``'s order *is* the eviction order (``move_to_end`` and taking the first entry
+   are O(1) in C).
 2. LFU (``lfu.py``, the twin of ``csrc/lfu.c``) is the O(1) frequency-bucket list of Shah,
    Mitra and Matani (2010): a doubly linked list of buckets in increasing frequency, each an
    ``OrderedDict`` of keys in the order they reached that frequency, so ties go to the least
@@ -29,7 +34,12 @@ How it is built:
    (from a key's ``__eq__``/``__hash__``, a value's ``__del__``, ``getsizeof``) counts as a
    restart of that operation's lookup (the ``dict`` restarts it); after ``_MAX_RESTARTS`` of them
    the mutation raises ``RuntimeError("cache changed during lookup")``, which propagates out of
-   the comparison to the outer operation.
+   the comparison to the outer operation. User code runs in three ``dict`` operations only: the
+   lookup (``get``), the insertion (``setdefault``: insert-if-absent in one step) and a removal
+   (``pop``); what follows each is re-validated: an ``__init__`` during the lookup restarts
+   the write (``_gen``, as the C; a ``clear()`` is simply seen by it); a removal finding another
+   record (or none) removes that one (or nothing); an insertion finding the key stored meanwhile
+   replaces it; nested writes that overfill the cache meanwhile are evicted after.
 6. Removed keys and values are kept referenced by locals until the structure is consistent again,
    so a ``__del__`` that touches the cache sees a consistent cache; the listener ``on_evict`` and
    ``__missing__`` run after the lock is released.
@@ -145,6 +155,22 @@ class _NoFastPath:
     """Stands for the key types of the read fast path when it is disabled (no key has it)."""
 
 
+class _Entry:
+    """One entry: the storage maps its key to it; the policy structures hold it (hashed and
+    compared by identity: no user code). ``live`` is cleared when it leaves the cache."""
+
+    __slots__ = ("bucket", "index", "item", "key", "live", "size", "value")
+
+    def __init__(self, key: Any, value: Any, size: int) -> None:
+        self.key = key
+        self.value = value
+        self.size = size
+        self.live = True
+        self.item: Any = None  # the timed caches' heap item
+        self.bucket: Any = None  # LFU's bucket
+        self.index = -1  # RR's position in its list
+
+
 class Cache:
     """Mutable mapping with a maximum size; evicts in insertion order (cachetools' ``Cache``)."""
 
@@ -165,20 +191,19 @@ class Cache:
         "_misses",
         "_mte",
         "_on_evict",
+        "_order",
         "_own_popitem",
         "_pinned",
-        "_pop",
         "_sized",
         "_sizefn",
-        "_sizes",
         "_stats",
     )
 
     getsizeof: Any = _GetSizeOf()
     _on_evict: Callable[[Any, Any, str], object] | None
     _lock: Any  # set once, at the first initialisation (_setup)
-    # The storage is an OrderedDict where eviction takes the first key: a dict would make
-    # next(iter(d)) skip the deleted slots at its front, O(n) per eviction between resizes.
+    # The eviction order is an OrderedDict of entries where eviction takes the first: a dict
+    # would make next(iter(d)) skip the deleted slots at its front, O(n) per eviction.
     _ordered = True
 
     def __init__(self, maxsize: Any, getsizeof: Callable[[Any], int] | None = None, *,
@@ -203,28 +228,27 @@ class Cache:
             self._churn = 0
         depth = self._enter(True)
         try:
-            data = getattr(self, "_data", None)
-            old = None if data is None else list(data.items())  # released after, consistent
+            # __init__ again: emptied in place, as clear(); the old entries are released after,
+            # once the cache is consistent
+            old = self._empty() if hasattr(self, "_data") else None
+            self._gen = getattr(self, "_gen", 0) + 1  # a write in progress starts again
             self._configure(maxsize, sizefn, on_evict, stats)
         finally:
             self._leave(depth)
         del old, lock
 
     def _configure(self, maxsize: Any, sizefn: Any, on_evict: Any, stats: Any) -> None:
-        self._gen = getattr(self, "_gen", 0) + 1
         self._maxsize = maxsize
         self._sizefn = sizefn
         self._on_evict = on_evict
         cls_sizeof = type(self).getsizeof
         self._sized = sizefn is not None or cls_sizeof is not default_getsizeof
-        self._sizes: dict[Any, int] | None = {} if self._sized else None
-        if getattr(self, "_data", None) is None:
+        if not hasattr(self, "_data"):
             self._new_storage()
-        else:  # __init__ again: emptied in place, as clear() (_setup releases the entries)
-            self._data.clear()
         self._currsize: Any = 0
         self._pinned: Any = MISSING
         self._own_popitem = type(self).popitem in _OWN_POPITEMS
+        self._p_config()
         # __setitem__'s fast path: unit sizes, no popitem() override, room for one entry
         self._fast = not self._sized and self._own_popitem and self._maxsize >= 1
         self._stats = bool(stats)
@@ -233,19 +257,39 @@ class Cache:
         self._fint: type = _NoFastPath if self._stats else int
         self._fstr: type = _NoFastPath if self._stats else str
         self._reset_counters()
-        self._p_init()
 
     def _new_storage(self) -> None:
-        """A new, empty storage; ``_mte`` and ``_pop`` are its ``move_to_end`` and ``pop`` (a
-        bound method called from a local is cheaper than the method lookup on an
-        ``OrderedDict``)."""
+        """The storage, created once (``clear()`` and ``__init__`` again empty it in place: an
+        operation in progress keeps seeing it); ``_mte`` is the order's ``move_to_end`` (a bound
+        method called from a local is cheaper than the method lookup)."""
+        self._data: dict[Any, _Entry] = {}
         if self._ordered:
-            self._data: Any = collections.OrderedDict()
-            self._mte: Any = self._data.move_to_end
+            self._order: Any = collections.OrderedDict()
+            self._mte: Any = self._order.move_to_end
         else:
-            self._data = {}
+            self._order = None
             self._mte = None
-        self._pop: Any = self._data.pop
+        self._p_init()
+
+    def _empty(self) -> list[_Entry]:
+        """Remove every entry in place (lock held); return them, to be released once the cache
+        is consistent."""
+        data = self._data
+        old = list(data.values())
+        for entry in old:
+            entry.live = False
+        # Emptied entry by entry (popitem: no user code), never by dict.clear(): clear()
+        # swaps in the shared empty key table, and a dict insertion in progress (this ran from
+        # its key's __eq__) then stores a non-str key in a str-only table, which no lookup
+        # finds again (CPython 3.11 to 3.13).
+        popitem = data.popitem
+        while data:
+            popitem()
+        if self._order is not None:
+            self._order.clear()
+        self._currsize = 0
+        self._p_clear()
+        return old
 
     def _reset_counters(self) -> None:
         self._hits = itertools.count()
@@ -253,43 +297,60 @@ class Cache:
         self._evictions = 0
         self._expirations = 0
 
-    # -- policy hooks (overridden per policy) -------------------------------------------------
+    # -- policy hooks (overridden per policy; no user code runs in them) ---------------------
 
     def _p_init(self) -> None:
-        pass
+        """Create the policy's structures (once)."""
 
-    #: ``_p_link(key)``: a new key was stored (as the newest entry); ``None``: nothing to do.
-    _p_link: Callable[[Any], None] | None = None
+    def _p_config(self) -> None:
+        """(Re)read the configuration (each ``__init__``, before the fast path is chosen)."""
 
-    #: ``_p_replace(key)``: ``c[k] = v`` over an existing key; ``None``: nothing to do.
-    _p_replace: Callable[[Any], None] | None = None
+    def _p_link(self, entry: _Entry, deadline: Any = None) -> None:
+        """A new entry was stored (as the newest; ``deadline``: the timed caches')."""
+        self._order[entry] = None
 
-    #: ``_p_unlink(key)``: a key was removed from the storage; ``None``: nothing to do.
-    _p_unlink: Callable[[Any], None] | None = None
+    #: ``_p_replace(entry, deadline)``: ``c[k] = v`` over an existing entry; ``None``: nothing.
+    _p_replace: Callable[[_Entry, Any], None] | None = None
 
-    def _p_first(self) -> Any:
-        """The key the policy evicts next, never ``self._pinned``."""
+    def _p_unlink(self, entry: _Entry) -> None:
+        """An entry left the storage."""
+        del self._order[entry]
+
+    def _p_first(self) -> _Entry:
+        """The entry the policy evicts next, never ``self._pinned``."""
         pinned = self._pinned
-        for key in self._data:
-            if pinned is MISSING or not (key is pinned or key == pinned):
-                return key
+        entry: _Entry
+        for entry in self._order:
+            if entry is not pinned:
+                return entry
         raise KeyError(f"{type(self).__name__} is empty")
 
-    def _p_order(self) -> list[Any]:
-        """The keys in eviction order."""
-        return list(self._data)
+    def _p_order(self) -> list[_Entry]:
+        """The entries in eviction order."""
+        return list(self._order)
 
     def _p_clear(self) -> None:
-        pass
+        """Empty the policy's structures in place."""
 
     def _p_check(self) -> None:
-        pass
+        order = self._order
+        _require(len(order) == len(self._data), "order length")
+        _require({id(e) for e in order} == {id(e) for e in self._data.values()},
+                 "order and data disagree")
 
     def _p_state(self) -> Any:
         return None
 
-    def _p_restore(self, extra: Any) -> None:
-        pass
+    def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
+        """The policy's part of each of ``n`` pickled entries (validated)."""
+        return [None] * n
+
+    def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
+        """Link a restored entry (stored last)."""
+        self._p_link(entry)
+
+    def _p_restore_end(self, extra: Any) -> None:
+        """After the entries are restored."""
 
     # -- locking ------------------------------------------------------------------------------
 
@@ -335,33 +396,39 @@ class Cache:
 
     # -- internal structure updates (lock held) -----------------------------------------------
 
+    def _unlink(self, entry: _Entry) -> None:
+        """Take an entry the storage no longer maps out of the size and the policy."""
+        entry.live = False
+        self._currsize -= entry.size
+        self._p_unlink(entry)
+
+    def _remove(self, entry: _Entry) -> _Entry | None:
+        """Remove ``entry``'s key; return the entry removed. The ``pop`` runs the key's
+        ``__hash__``/``__eq__`` (the cache consistent meanwhile): a nested operation may have
+        removed the entry (``None``), or replaced it by another, which is the one removed."""
+        got = self._data.pop(entry.key, None)
+        if got is not None:
+            self._unlink(got)
+        return got
+
     def _discard(self, key: Any) -> Any:
         """Remove ``key`` and return its value, or ``MISSING`` if absent."""
-        pop = self._pop
-        value = pop(key, MISSING)
-        if value is not MISSING:
-            sizes = self._sizes
-            self._currsize -= 1 if sizes is None else sizes.pop(key)
-            unlink = self._p_unlink
-            if unlink is not None:
-                unlink(key)
-        return value
+        got = self._data.pop(key, None)
+        if got is None:
+            return MISSING
+        self._unlink(got)
+        return got.value
 
     def _take(self, key: Any) -> Any:
         """``pop``'s removal: ``_discard`` (the timed caches leave expired entries)."""
         return self._discard(key)
 
     def _evict_one(self) -> tuple[Any, Any]:
-        data = self._data
-        if self._pinned is MISSING and data:  # the storage order is the eviction order
-            key = next(iter(data))
-        else:
-            key = self._p_first()
-        return key, self._discard(key)
-
-    def _evict_chosen(self) -> tuple[Any, Any]:
-        key = self._p_first()
-        return key, self._discard(key)
+        """Remove the entry the policy evicts next; ``KeyError`` if there is none."""
+        while True:
+            got = self._remove(self._p_first())
+            if got is not None:
+                return got.key, got.value
 
     def _size_of(self, value: Any) -> int:
         fn = self._sizefn
@@ -370,81 +437,97 @@ class Cache:
             raise ValueError("value too large")
         return size
 
-    def _make_room(self, size: int, pinned: Any, delta: int, notes: list[Note]) -> None:
-        """Evict with ``popitem()`` until an entry of ``size`` fits (``delta`` if ``pinned``
-        is stored and stays)."""
+    def _popitem_until_fits(self, key: Any, size: int, notes: list[Note]) -> None:
+        """cachetools' protocol (a ``popitem()`` override, RR's ``choice``): ``self.popitem()``
+        until the value fits, the key looked up anew each round (the override may remove
+        it), never evicting it (``_pinned``)."""
         data = self._data
-        maxsize = self._maxsize
+        while True:
+            entry = data.get(key)
+            need = size if entry is None else size - entry.size
+            cur = self._currsize
+            if need <= self._maxsize - cur or not data:
+                return
+            count = len(data)
+            outer = self._pinned  # a nested write keeps the outer one's
+            self._pinned = MISSING if entry is None else entry
+            try:
+                pair = self.popitem()
+            finally:
+                self._pinned = outer
+            if isinstance(pair, tuple) and len(pair) == 2:
+                notes.append((pair[0], pair[1], EVICTED))
+                self._evictions += 1
+            if len(data) >= count and self._currsize >= cur:
+                raise RuntimeError("popitem() did not remove an item")
+
+    def _evict_for(self, grow: int, pinned: Any, notes: list[Note]) -> None:
+        """Evict the policy's victims, never ``pinned``, until ``grow`` more fits."""
+        data = self._data
+        outer = self._pinned  # a nested write keeps the outer one's
         self._pinned = pinned
         try:
-            while True:
-                cur = self._currsize
-                if pinned is not MISSING and pinned in data:
-                    if cur + delta <= maxsize:
-                        return
-                elif cur + size <= maxsize:
-                    return
-                if self._own_popitem:
-                    key, value = self._evict_one()
-                else:
-                    count = len(data)
-                    key, value = self.popitem()
-                    if len(data) >= count and self._currsize >= cur:
-                        raise RuntimeError("popitem() did not remove an item")
+            while grow > self._maxsize - self._currsize:
+                if len(data) <= (pinned is not MISSING and pinned.live):
+                    return  # nothing else to evict
+                key, value = self._evict_one()
                 notes.append((key, value, EVICTED))
                 self._evictions += 1
         finally:
-            self._pinned = MISSING
+            self._pinned = outer
 
-    def _store(self, key: Any, value: Any, size: int, notes: list[Note]) -> None:
-        """``c[key] = value`` with the lock held; appends listener notes."""
+    def _store(self, key: Any, value: Any, size: int, notes: list[Note],
+               deadline: Any = None) -> None:
+        """``c[key] = value`` with the lock held; appends listener notes (as the C's
+        ``cache_set_hashed``). ``deadline`` (the timed caches') travels with the write."""
         gen = self._gen
-        data = self._data
-        old = data.get(key, MISSING)
-        if self._gen != gen:
+        if not self._own_popitem:
+            self._popitem_until_fits(key, size, notes)
+        entry = self._data.get(key)
+        if self._gen != gen:  # __init__ ran meanwhile
             raise _Restart
-        sizes = self._sizes
-        grow = size - (0 if old is MISSING else 1 if sizes is None else sizes[key])
+        grow = size - (0 if entry is None else entry.size)
         if grow > MAX_SIZE - self._currsize and self._maxsize > MAX_SIZE:
             # unbounded (nothing evicted to make room): the total must stay a Py_ssize_t
             raise OverflowError("cache size overflow")
-        if old is MISSING:
-            maxsize = self._maxsize
-            if self._currsize + size > maxsize:
-                if self._own_popitem:
-                    evict = self._evict_one
-                    while self._currsize + size > maxsize:
-                        evicted, evalue = evict()
-                        notes.append((evicted, evalue, EVICTED))
-                        self._evictions += 1
-                else:
-                    self._make_room(size, MISSING, 0, notes)
-                    if self._gen != gen:  # popitem() cleared or re-initialised the cache
-                        raise _Restart
-            data[key] = value
-            sizes = self._sizes
-            if sizes is not None:
-                sizes[key] = size
+        if entry is not None:  # evictions first, never of the key written
+            self._evict_for(grow, entry, notes)
+            if entry.live:
+                self._replace(key, entry, value, size, notes, deadline)
+                return
+        self._evict_for(size, MISSING, notes)
+        new = _Entry(key, value, size)
+        got = self._data.setdefault(key, new)  # inserts iff absent, after its user code
+        if got is new:
             self._currsize += size
-            link = self._p_link
-            if link is not None:
-                link(key)
+            self._p_link(new, deadline)
+        else:  # stored meanwhile by a nested write: this write replaces it
+            self._replace(key, got, value, size, notes, deadline)
+        self._trim(got, notes)
+
+    def _trim(self, entry: _Entry, notes: list[Note]) -> None:
+        """Evict what nested writes (from the key's ``__hash__``/``__eq__`` in the insertion)
+        added beyond maxsize, never ``entry``, the one just written; if that fails (a hook
+        raising), the write is undone: its entry is removed and the error raised."""
+        if self._currsize <= self._maxsize:
             return
-        sizes = self._sizes
-        oldsize = 1 if sizes is None else sizes[key]
+        try:
+            self._evict_for(0, entry, notes)
+        except BaseException:
+            if entry.live:
+                self._remove(entry)
+            raise
+
+    def _replace(self, key: Any, entry: _Entry, value: Any, size: int, notes: list[Note],
+                 deadline: Any) -> None:
+        old = entry.value
+        entry.value = value
+        self._currsize += size - entry.size
+        entry.size = size
+        notes.append((entry.key, old, REPLACED))
         replace = self._p_replace
         if replace is not None:
-            replace(key)
-        if self._currsize - oldsize + size > self._maxsize:
-            self._make_room(size, key, size - oldsize, notes)
-            if key not in data:  # a popitem() override evicted it: store it anew
-                self._store(key, value, size, notes)
-                return
-        data[key] = value
-        if sizes is not None:
-            sizes[key] = size
-        self._currsize += size - oldsize
-        notes.append((key, old, REPLACED))
+            replace(entry, deadline)
 
     # -- mapping operations -------------------------------------------------------------------
 
@@ -452,16 +535,12 @@ class Cache:
         t = type(key)
         if t is self._fint or t is self._fstr:  # no access to record, no stats: no lock
             try:
-                return self._data[key]
+                return self._data[key].value
             except KeyError:
                 pass
             return self.__missing__(key)
         if t in PLAIN:  # with stats (or a bytes/float key): still no lock
-            try:
-                value = self._data[key]
-            except KeyError:
-                value = MISSING
-            return self._counted(key, value)
+            return self._counted(key, self._lookup(key))
         return self._counted(key, self._locked_lookup(key))
 
     def _counted(self, key: Any, value: Any) -> Any:
@@ -476,13 +555,8 @@ class Cache:
 
     def _lookup(self, key: Any) -> Any:
         """The value (an access) or ``MISSING``; lock held or key plain."""
-        data = self._data
-        if key in data:  # cheaper than OrderedDict.get
-            try:
-                return data[key]
-            except KeyError:  # removed meanwhile by another thread
-                pass
-        return MISSING
+        entry = self._data.get(key)
+        return MISSING if entry is None else entry.value
 
     def _locked_lookup(self, key: Any) -> Any:
         depth = self._enter(False)
@@ -514,39 +588,59 @@ class Cache:
             self._churn = 0
         self._depth = depth + 1
         evicted = None
+        notes = None
+        outcome: Any = None
         gen = self._gen
         try:
             data = self._data
-            old = MISSING
-            if key in data:  # cheaper than OrderedDict.get
-                try:
-                    old = data[key]
-                except KeyError:  # removed meanwhile by a key's __eq__: an insert
-                    pass
+            entry = data.get(key)
             if self._gen != gen:
                 raise _Restart
-            if old is MISSING:
-                if self._currsize >= self._maxsize:  # the storage order is the eviction order
-                    evicted = data.popitem(False)
+            if entry is None:
+                old = MISSING
+                if self._currsize >= self._maxsize:  # the order is the eviction order
+                    evicted = self._evict_one()
                     self._evictions += 1
-                else:
+                new = _Entry(key, value, 1)
+                got = data.setdefault(key, new)
+                if got is new and self._currsize < self._maxsize:
+                    self._order[new] = None
                     self._currsize += 1
-                data[key] = value
+                else:  # nested writes meanwhile (from the key's __hash__/__eq__)
+                    notes = [] if evicted is None else [(*evicted, EVICTED)]
+                    evicted = None
+                    self._settle(new, got, notes)
             else:
-                data[key] = value
+                old = entry.value
+                entry.value = value
                 if self._reorder:
                     mte = self._mte
-                    mte(key)
+                    mte(entry)
         except _Restart:
-            gen = -1
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._depth = depth
             lock.release()
-        if gen == -1:
-            self._restart_write(key, value)
+        if outcome is not None:
+            self._fail(outcome, notes, evicted, key, value)
             return
-        if self._on_evict is not None:
+        if notes is not None:
+            self._notify(notes)
+        elif self._on_evict is not None:
             self._report(key, old, evicted)
+
+    def _settle(self, new: _Entry, got: _Entry, notes: list[Note], deadline: Any = None
+                ) -> None:
+        """A fast-path insertion after nested writes: ``got`` is what ``setdefault`` found
+        (``new``, or the entry stored meanwhile, replaced); then evict what overflows."""
+        if got is new:
+            self._currsize += new.size
+            self._p_link(new, deadline)
+        else:
+            self._replace(new.key, got, new.value, new.size, notes, deadline)
+        self._trim(got, notes)
 
     def _report(self, key: Any, old: Any, evicted: tuple[Any, Any] | None) -> None:
         """The listener call of a fast-path ``__setitem__``: what it evicted or replaced."""
@@ -566,18 +660,47 @@ class Cache:
         else:
             size = 1
         notes: list[Note] = []
+        outcome: Any = None
         depth = self._enter(True)
         try:
             self._store(key, value, size, notes)
         except _Restart:
-            notes.append((key, value, ""))  # marks the restart (never reported)
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if notes and notes[-1][2] == "":
+        self._finish(notes, outcome, key, value)
+
+    def _finish(self, notes: list[Note] | None, outcome: Any, key: Any, value: Any) -> None:
+        """The end of a write, lock released (the C's ``fc_pending_finish``): the listener
+        hears what left the cache, whatever happened next; then a write interrupted by
+        ``__init__`` (``outcome`` ``_Restart``) starts again, a failed one raises its error
+        (the listener's own errors give way to it)."""
+        if outcome is None:
+            if notes and self._on_evict is not None:
+                self._notify(notes)
+            return
+        if outcome is _Restart:
+            if notes:
+                self._notify(notes)
             self._restart_write(key, value)
             return
-        if notes and self._on_evict is not None:
-            self._notify(notes)
+        if notes:
+            try:
+                self._notify(notes)
+            except Exception:  # the write's own error is the one raised
+                pass
+        raise outcome
+
+    def _fail(self, outcome: Any, notes: list[Note] | None, evicted: tuple[Any, Any] | None,
+              key: Any, value: Any) -> None:
+        """``_finish`` of a fast-path write that did not complete."""
+        if notes is None:
+            notes = []
+        if evicted is not None:
+            notes.append((*evicted, EVICTED))
+        self._finish(notes, outcome, key, value)
 
     def _restart_write(self, key: Any, value: Any) -> None:
         """A write interrupted by ``__init__``: again, under the new configuration (a key
@@ -610,8 +733,9 @@ class Cache:
             self._leave(depth)
         return self._iter_live(keys)
 
-    def _iter_live(self, keys: list[Any]) -> Iterator[Any]:
-        for key in keys:
+    def _iter_live(self, entries: list[_Entry]) -> Iterator[Any]:
+        for entry in entries:
+            key = entry.key
             if key in self:
                 yield key
 
@@ -619,13 +743,8 @@ class Cache:
         """The value for ``key`` if present, else ``default``."""
         t = type(key)
         if t is self._fint or t is self._fstr:  # no access to record, no stats: no lock
-            data = self._data
-            if key in data:  # cheaper than OrderedDict.get, above all for a miss
-                try:
-                    return data[key]
-                except KeyError:  # removed meanwhile by another thread
-                    pass
-            return default
+            entry = self._data.get(key)
+            return default if entry is None else entry.value
         return self._get_lookup(key, default)
 
     def _get_lookup(self, key: Any, default: Any = None) -> Any:
@@ -646,10 +765,10 @@ class Cache:
         """The value for ``key`` without counting an access, else ``default``."""
         depth = self._enter(False)
         try:
-            value = self._data.get(key, MISSING)
+            entry = self._data.get(key)
         finally:
             self._leave(depth)
-        return default if value is MISSING else value
+        return default if entry is None else entry.value
 
     def pop(self, key: Any, default: Any = MISSING) -> Any:
         """Remove ``key`` and return its value; ``default`` (or ``KeyError``) if absent."""
@@ -695,14 +814,9 @@ class Cache:
         try:
             # Emptied in place, so that a dict lookup in progress (this clear() ran from its
             # key's __eq__) starts again, as the C's does; the entries are released once the
-            # structure is consistent again. A write in progress starts again (_gen).
-            old = list(self._data.items())
-            self._gen += 1
-            self._data.clear()
-            if self._sizes is not None:
-                self._sizes = {}
-            self._currsize = 0
-            self._p_clear()
+            # structure is consistent again. A write in progress goes on (as the C's): what it
+            # looked up is looked up again or re-validated.
+            old = self._empty()
         finally:
             self._leave(depth)
         del old
@@ -738,8 +852,7 @@ class Cache:
     def __repr__(self) -> str:
         depth = self._enter(False)
         try:
-            data = self._data
-            items = {key: data[key] for key in self._p_order()}
+            items = {entry.key: entry.value for entry in self._p_order()}
             currsize = self._currsize
         finally:
             self._leave(depth)
@@ -756,10 +869,7 @@ class Cache:
     def __getstate__(self) -> Any:
         depth = self._enter(False)
         try:
-            sizes = self._sizes
-            data = self._data
-            entries = [(key, data[key], 1 if sizes is None else sizes[key])
-                       for key in self._p_order()]
+            entries = [(e.key, e.value, e.size) for e in self._p_order()]
             counters = (count_value(self._hits), count_value(self._misses),
                         self._evictions, self._expirations)
             extra = self._p_state()
@@ -770,28 +880,36 @@ class Cache:
     def __setstate__(self, state: Any) -> None:
         params, entries, counters, extra, user_dict = state
         self._setup_from(params)
-        data = self._data
-        sizes = self._sizes
-        maxsize = self._maxsize
-        for key, value, size in entries:  # everything a pickle says is checked (it may be crafted)
-            size = check_size(size)
-            if sizes is None and size != 1:
-                raise ValueError("invalid cache state: entry size")
-            if size > maxsize - self._currsize:
-                raise ValueError("invalid cache state: entries larger than maxsize")
-            if key in data:
-                raise ValueError("invalid cache state: duplicate key")
-            data[key] = value
-            if sizes is not None:
-                sizes[key] = size
-            self._currsize += size
         if not (isinstance(counters, tuple) and len(counters) == 4
                 and all(type(n) is int and n >= 0 for n in counters)):
             raise ValueError("invalid cache state: counters")
-        self._hits = itertools.count(counters[0])
-        self._misses = itertools.count(counters[1])
-        self._evictions, self._expirations = counters[2], counters[3]
-        self._p_restore((entries, extra))
+        entries = list(entries)
+        extras = self._p_restore_extras(extra, len(entries))
+        data = self._data
+        notes: list[Note] = []
+        depth = self._enter(True)
+        try:
+            # everything a pickle says is checked (it may be crafted); each entry is linked as
+            # soon as stored: a key's __hash__/__eq__ may run operations meanwhile
+            for (key, value, size), more in zip(entries, extras, strict=True):
+                size = check_size(size)
+                if not self._sized and size != 1:
+                    raise ValueError("invalid cache state: entry size")
+                if size > self._maxsize - self._currsize:
+                    raise ValueError("invalid cache state: entries larger than maxsize")
+                entry = _Entry(key, value, size)
+                if data.setdefault(key, entry) is not entry:
+                    raise ValueError("invalid cache state: duplicate key")
+                self._currsize += size
+                self._p_restore_one(entry, more)
+            self._p_restore_end(extra)
+            self._evict_for(0, MISSING, notes)  # what nested writes added beyond maxsize
+            self._hits = itertools.count(counters[0])
+            self._misses = itertools.count(counters[1])
+            self._evictions, self._expirations = counters[2], counters[3]
+        finally:
+            self._leave(depth)
+        self._notify(notes)
         if user_dict:
             self.__dict__.update(user_dict)
 
@@ -804,19 +922,19 @@ class Cache:
     def _check(self) -> None:
         """Verify the internal invariants; raise ``AssertionError`` if one is broken."""
         data = self._data
-        sizes = self._sizes
-        if sizes is None:
+        _require(all(e.key is k and e.live for k, e in data.items()), "entry not its key's")
+        if not self._sized:
+            _require(all(e.size == 1 for e in data.values()), "unit sizes")
             _require(self._currsize == len(data), "currsize != len(data)")
             _require(len(data) <= self._maxsize, "len above maxsize")
         else:
-            _require(sizes.keys() == data.keys(), "sizes and data disagree")
-            _require(sum(sizes.values()) == self._currsize, "sizes do not add up")
+            _require(sum(e.size for e in data.values()) == self._currsize, "sizes do not add up")
         _require(self._currsize <= self._maxsize, "currsize above maxsize")
         _require(self._depth == 0, "depth not restored")
         _require(self._pinned is MISSING, "pinned key left set")
         mte = self._mte
-        _require(mte is None or mte.__self__ is data, "_mte is not the storage's move_to_end")
-        _require(self._pop.__self__ is data, "_pop is not the storage's pop")
+        _require(mte is None or mte.__self__ is self._order,
+                 "_mte is not the order's move_to_end")
         self._p_check()
 
 
@@ -830,25 +948,11 @@ class FIFOCache(Cache):
 
     __slots__ = ()
 
-    def _move_to_end(self, key: Any) -> None:
-        self._data.move_to_end(key)
+    def _move_to_end(self, entry: _Entry, deadline: Any = None) -> None:
+        self._order.move_to_end(entry)
 
     _p_replace = _move_to_end
     _reorder = True
-
-    def _p_first(self) -> Any:
-        try:
-            return next(iter(self._data))
-        except StopIteration:
-            raise KeyError(f"{type(self).__name__} is empty") from None
-
-    def _evict_one(self) -> tuple[Any, Any]:
-        if not self._data:
-            raise KeyError(f"{type(self).__name__} is empty")
-        key, value = self._data.popitem(False)
-        sizes = self._sizes
-        self._currsize -= 1 if sizes is None else sizes.pop(key)
-        return key, value
 
 
 class LRUCache(FIFOCache):
@@ -858,12 +962,12 @@ class LRUCache(FIFOCache):
 
     def __getitem__(self, key: Any) -> Any:
         t = type(key)
-        if t is self._fint or t is self._fstr:  # no stats: lock-free (two atomic dict calls)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free (two atomic calls)
             try:
-                value = self._data[key]
+                entry = self._data[key]
                 mte = self._mte
-                mte(key)
-                return value
+                mte(entry)
+                return entry.value
             except KeyError:  # absent, or removed meanwhile by another thread
                 pass
             return self.__missing__(key)
@@ -875,36 +979,33 @@ class LRUCache(FIFOCache):
         """The value for ``key`` (an access) if present, else ``default``."""
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free
-            data = self._data
-            if key in data:  # cheaper than OrderedDict.get, above all for a miss
+            entry = self._data.get(key)
+            if entry is not None:
                 try:
-                    value = data[key]
                     mte = self._mte
-                    mte(key)
-                    return value
+                    mte(entry)
+                    return entry.value
                 except KeyError:  # removed meanwhile by another thread
                     pass
             return default
         return self._get_lookup(key, default)
 
     def _lookup(self, key: Any) -> Any:
-        data = self._data
-        if key in data:  # cheaper than OrderedDict.get
+        entry = self._data.get(key)
+        if entry is not None:
             try:
-                value = data[key]
                 mte = self._mte
-                mte(key)
-                return value
+                mte(entry)
+                return entry.value
             except KeyError:  # removed meanwhile by another thread
                 pass
         return MISSING
 
 
-
 class RRCache(Cache):
     """Random Replacement cache: evicts ``choice(keys)``."""
 
-    __slots__ = ("_choice", "_index", "_keys", "_uniform")
+    __slots__ = ("_choice", "_entries", "_uniform")
     _ordered = False
     _choice: Callable[[Any], Any]
 
@@ -921,101 +1022,105 @@ class RRCache(Cache):
         return self._choice
 
     def _p_init(self) -> None:
-        self._index: dict[Any, int] = {}
-        self._keys: list[Any] = []
+        self._entries: list[_Entry] = []  # entry.index is its position
+
+    def _p_config(self) -> None:
         # random.choice is a new bound method at each access: compare, do not test identity
         self._uniform = self._choice == random.choice
+        if not self._uniform:  # evictions call choice(): cachetools' popitem() protocol
+            self._own_popitem = False
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if not self._fast:
             self._setitem_general(key, value)
             return
-        # As Cache.__setitem__, with _p_first, _discard and _link inlined.
+        # As Cache.__setitem__, with _p_first (uniform choice) and _p_link inlined.
         gen = self._gen
         depth = self._enter(True)
         evicted = None
+        notes = None
+        outcome: Any = None
         try:
             data = self._data
-            old = data.get(key, MISSING)
+            entry = data.get(key)
             if self._gen != gen:
                 raise _Restart
-            if old is MISSING:
-                keys = self._keys
-                index = self._index
+            if entry is None:
+                old = MISSING
                 if self._currsize >= self._maxsize:
-                    if self._uniform:  # the default choice: uniform, without the Python call
-                        gone = keys[int(_random() * len(keys))]
-                    else:
-                        gone = self._p_first()
-                    evicted = gone, data.pop(gone)
+                    evicted = self._evict_one()
                     self._evictions += 1
-                    i = index.pop(gone)
-                    last = keys.pop()
-                    if i != len(keys):
-                        keys[i] = last
-                        index[last] = i
-                else:
+                new = _Entry(key, value, 1)
+                got = data.setdefault(key, new)
+                if got is new and self._currsize < self._maxsize:
+                    entries = self._entries
+                    new.index = len(entries)
+                    entries.append(new)
                     self._currsize += 1
-                data[key] = value
-                index[key] = len(keys)
-                keys.append(key)
+                else:  # nested writes meanwhile (from the key's __hash__/__eq__)
+                    notes = [] if evicted is None else [(*evicted, EVICTED)]
+                    evicted = None
+                    self._settle(new, got, notes)
             else:
-                data[key] = value
+                old = entry.value
+                entry.value = value
         except _Restart:
-            gen = -1
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if gen == -1:
-            self._restart_write(key, value)
+        if outcome is not None:
+            self._fail(outcome, notes, evicted, key, value)
             return
-        if self._on_evict is not None:
+        if notes is not None:
+            self._notify(notes)
+        elif self._on_evict is not None:
             self._report(key, old, evicted)
 
-    def _link(self, key: Any) -> None:
-        self._index[key] = len(self._keys)
-        self._keys.append(key)
+    def _p_link(self, entry: _Entry, deadline: Any = None) -> None:
+        entries = self._entries
+        entry.index = len(entries)
+        entries.append(entry)
 
-    def _unlink(self, key: Any) -> None:
-        keys = self._keys
-        index = self._index.pop(key, None)
-        if index is None:  # the key being written, hidden while making room for it
-            return
-        last = keys.pop()
-        if index != len(keys):
-            keys[index] = last
-            self._index[last] = index
+    def _p_unlink(self, entry: _Entry) -> None:
+        entries = self._entries
+        last = entries.pop()
+        index = entry.index
+        if last is not entry:
+            entries[index] = last
+            last.index = index
 
-    _p_link = _link
-    _p_unlink = _unlink
-    _evict_one = Cache._evict_chosen
-
-    def _p_first(self) -> Any:
-        keys = self._keys
-        if not keys:
+    def _p_first(self) -> _Entry:
+        entries = self._entries
+        pinned = self._pinned
+        if pinned is not MISSING:  # hidden from choice() while making room for it
+            entries = [e for e in entries if e is not pinned]
+        if not entries:
             raise KeyError(f"{type(self).__name__} is empty")
-        key = self._choice(keys)
-        if key not in self._index:
+        if self._uniform:  # the default choice: uniform, without the Python call
+            return entries[int(_random() * len(entries))]
+        key = self._choice([e.key for e in entries])  # may change the cache
+        for entry in entries:
+            if entry.key is key and entry.live:
+                return entry
+        found = self._data.get(key)
+        if found is None or found is pinned:
             raise KeyError(f"choice() returned {key!r}, which is not a key of the cache")
-        return key
+        return found
 
-    def _make_room(self, size: int, pinned: Any, delta: int, notes: list[Note]) -> None:
-        if pinned is MISSING:
-            super()._make_room(size, pinned, delta, notes)
-            return
-        self._unlink(pinned)  # hidden from choice() while making room for it
-        try:
-            super()._make_room(size, pinned, delta, notes)
-        finally:
-            if pinned in self._data:
-                self._link(pinned)
+    def _p_order(self) -> list[_Entry]:
+        return list(self._data.values())
 
     def _p_clear(self) -> None:
-        self._p_init()
+        self._entries.clear()
 
     def _p_check(self) -> None:
-        _require(len(self._keys) == len(self._data), "keys list length")
-        _require(all(self._index[k] == i for i, k in enumerate(self._keys)), "index")
-        _require(self._index.keys() == self._data.keys(), "index and data disagree")
+        entries = self._entries
+        _require(len(entries) == len(self._data), "keys list length")
+        _require(all(e.index == i for i, e in enumerate(entries)), "index")
+        _require({id(e) for e in entries} == {id(e) for e in self._data.values()},
+                 "index and data disagree")
 
     def _params(self) -> dict[str, Any]:
         params = super()._params()
@@ -1028,11 +1133,18 @@ class RRCache(Cache):
         super()._setup_from(params)
 
     def _p_state(self) -> Any:
-        return list(self._keys)
+        return [e.key for e in self._entries]
 
-    def _p_restore(self, extra: Any) -> None:
-        self._keys = list(extra[1])
-        self._index = {key: i for i, key in enumerate(self._keys)}
+    def _p_restore_end(self, extra: Any) -> None:
+        # extra: the keys in the list's order, the entries' own objects (pickle's and
+        # deepcopy's memo); entries stored meanwhile by nested writes go last
+        position = {id(key): i for i, key in enumerate(extra)}
+        if len(position) != len(extra):
+            raise ValueError("invalid cache state: keys")
+        entries = self._entries
+        entries.sort(key=lambda e: position.get(id(e.key), len(position)))
+        for i, entry in enumerate(entries):
+            entry.index = i
 
 
 #: ``popitem`` implementations of this package: eviction may bypass them (no override).

@@ -12,7 +12,8 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-from .caches import MISSING, PLAIN, Cache, _require, _Restart
+from .._types import EVICTED
+from .caches import MISSING, PLAIN, Cache, _Entry, _require, _Restart
 
 __all__ = ["LFUCache"]
 
@@ -20,13 +21,13 @@ _PENDING_MAX = 64
 
 
 class _Bucket:
-    """The keys used ``count`` times, least recently used first."""
+    """The entries used ``count`` times, least recently used first."""
 
-    __slots__ = ("count", "keys", "next", "prev")
+    __slots__ = ("count", "entries", "next", "prev")
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self.keys: collections.OrderedDict[Any, None] = collections.OrderedDict()
+        self.entries: collections.OrderedDict[_Entry, None] = collections.OrderedDict()
         self.next: _Bucket = self
         self.prev: _Bucket = self
 
@@ -34,30 +35,29 @@ class _Bucket:
 class LFUCache(Cache):
     """Least Frequently Used cache; ties go to the least recently used entry."""
 
-    # Hits of plain keys are lock-free: they append the key to ``_pending`` (a deque: append
+    # Hits of plain keys are lock-free: they append the entry to ``_pending`` (a deque: append
     # and popleft are atomic), and the frequency structure applies those accesses, in order,
     # under the lock before it is next read or changed (Caffeine's read buffer).
-    __slots__ = ("_buckets", "_pending", "_root")
+    __slots__ = ("_pending", "_root")
     _ordered = False
 
     def _p_init(self) -> None:
         self._root = _Bucket(0)  # sentinel: root.next has the lowest count
-        self._buckets: dict[Any, _Bucket] = {}
-        self._pending: collections.deque[Any] = collections.deque()
+        self._pending: collections.deque[_Entry] = collections.deque()
 
     def __getitem__(self, key: Any) -> Any:
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free, the access buffered
             try:
-                value = self._data[key]
+                entry = self._data[key]
             except KeyError:
                 pass
             else:
                 pending = self._pending
-                pending.append(key)
+                pending.append(entry)
                 if len(pending) > _PENDING_MAX:
                     self._drain_locked()
-                return value
+                return entry.value
             return self.__missing__(key)
         if t in PLAIN:  # with stats (or a bytes/float key): no lock
             return self._counted(key, self._lookup(key))
@@ -67,18 +67,14 @@ class LFUCache(Cache):
         """The value for ``key`` (an access) if present, else ``default``."""
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free, the access buffered
-            data = self._data
-            if key in data:  # cheaper than get, above all for a miss
-                try:
-                    value = data[key]
-                except KeyError:  # removed meanwhile by another thread
-                    return default
-                pending = self._pending
-                pending.append(key)
-                if len(pending) > _PENDING_MAX:
-                    self._drain_locked()
-                return value
-            return default
+            entry = self._data.get(key)
+            if entry is None:
+                return default
+            pending = self._pending
+            pending.append(entry)
+            if len(pending) > _PENDING_MAX:
+                self._drain_locked()
+            return entry.value
         return self._get_lookup(key, default)
 
     def _drain_locked(self) -> None:
@@ -93,83 +89,78 @@ class LFUCache(Cache):
         if not self._fast:
             self._setitem_general(key, value)
             return
-        # As Cache.__setitem__, with _evict_one, _link and _p_touch inlined.
+        # As Cache.__setitem__, with _p_link inlined.
         gen = self._gen
         depth = self._enter(True)
         evicted = None
+        notes = None
+        outcome: Any = None
         try:
             if self._pending:
                 self._drain()
             data = self._data
-            old = data.get(key, MISSING)
+            entry = data.get(key)
             if self._gen != gen:
                 raise _Restart
-            if old is MISSING:
-                root = self._root
-                buckets = self._buckets
+            if entry is None:
+                old = MISSING
                 if self._currsize >= self._maxsize:
-                    bucket = root.next  # the lowest count; its first key is the least recent
-                    bkeys = bucket.keys
-                    gone = bkeys.popitem(last=False)[0]
-                    evicted = gone, data.pop(gone)
+                    evicted = self._evict_one()
                     self._evictions += 1
-                    del buckets[gone]
-                    if not bkeys:
-                        root.next = nxt = bucket.next
-                        nxt.prev = root
-                else:
+                new = _Entry(key, value, 1)
+                got = data.setdefault(key, new)
+                if got is new and self._currsize < self._maxsize:
                     self._currsize += 1
-                data[key] = value
-                bucket = root.next
-                if bucket.count != 1:
-                    bucket = _Bucket(1)
-                    bucket.prev = root
-                    bucket.next = nxt = root.next
-                    nxt.prev = bucket
-                    root.next = bucket
-                bucket.keys[key] = None
-                buckets[key] = bucket
+                    self._p_link(new)
+                else:  # nested writes meanwhile (from the key's __hash__/__eq__)
+                    notes = [] if evicted is None else [(*evicted, EVICTED)]
+                    evicted = None
+                    self._settle(new, got, notes)
             else:
-                data[key] = value
-                self._pending.append(key)
+                old = entry.value
+                entry.value = value
+                self._pending.append(entry)
                 self._drain()
         except _Restart:
-            gen = -1
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if gen == -1:
-            self._restart_write(key, value)
+        if outcome is not None:
+            self._fail(outcome, notes, evicted, key, value)
             return
-        if self._on_evict is not None:
+        if notes is not None:
+            self._notify(notes)
+        elif self._on_evict is not None:
             self._report(key, old, evicted)
 
     def _lookup(self, key: Any) -> Any:
         """The value (an access, buffered) or ``MISSING``."""
-        value = self._data.get(key, MISSING)
-        if value is not MISSING:
-            pending = self._pending
-            pending.append(key)
-            if len(pending) > _PENDING_MAX:
-                self._drain_locked()
-        return value
+        entry = self._data.get(key)
+        if entry is None:
+            return MISSING
+        pending = self._pending
+        pending.append(entry)
+        if len(pending) > _PENDING_MAX:
+            self._drain_locked()
+        return entry.value
 
     def _drain(self) -> None:
-        """Apply the pending accesses, in order (lock held): each moves its key to the bucket
+        """Apply the pending accesses, in order (lock held): each moves its entry to the bucket
         of the next count, created if needed; a bucket left empty is unlinked."""
         pending = self._pending
         popleft = pending.popleft
-        buckets = self._buckets
-        bucket_of = buckets.get
         while pending:
-            key = popleft()
-            bucket = bucket_of(key)
-            if bucket is None:  # removed since the access
+            entry = popleft()
+            bucket = entry.bucket
+            if not entry.live:  # removed since the access
                 continue
             nxt = bucket.next
             count = bucket.count + 1
-            keys = bucket.keys
+            entries = bucket.entries
             if nxt.count != count:
-                if len(keys) == 1:
+                if len(entries) == 1:
                     bucket.count = count
                     continue
                 new = _Bucket(count)
@@ -178,36 +169,15 @@ class LFUCache(Cache):
                 nxt.prev = new
                 bucket.next = new
                 nxt = new
-            nxt.keys[key] = None
-            del keys[key]
-            if not keys:
+            nxt.entries[entry] = None
+            del entries[entry]
+            if not entries:
                 prev = bucket.prev
                 prev.next = nxt
                 nxt.prev = prev
-            buckets[key] = nxt
+            entry.bucket = nxt
 
-    def _evict_one(self) -> tuple[Any, Any]:
-        if self._pending:
-            self._drain()
-        if self._pinned is not MISSING:
-            return super()._evict_one()
-        root = self._root
-        bucket = root.next
-        if bucket is root:
-            raise KeyError(f"{type(self).__name__} is empty")
-        keys = bucket.keys
-        key = next(iter(keys))
-        value = self._data.pop(key)
-        sizes = self._sizes
-        self._currsize -= 1 if sizes is None else sizes.pop(key)
-        del self._buckets[key]
-        del keys[key]
-        if not keys:
-            root.next = bucket.next
-            bucket.next.prev = root
-        return key, value
-
-    def _link(self, key: Any) -> None:
+    def _p_link(self, entry: _Entry, deadline: Any = None) -> None:
         if self._pending:
             self._drain()
         root = self._root
@@ -218,53 +188,50 @@ class LFUCache(Cache):
             bucket.next = root.next
             root.next.prev = bucket
             root.next = bucket
-        bucket.keys[key] = None
-        self._buckets[key] = bucket
+        bucket.entries[entry] = None
+        entry.bucket = bucket
 
-    def _p_touch(self, key: Any) -> None:
-        self._pending.append(key)
+    def _p_replace(self, entry: _Entry, deadline: Any = None) -> None:
+        self._pending.append(entry)
         self._drain()
 
-    _p_replace = _p_touch
-    _p_link = _link
-
-    def _unlink(self, key: Any) -> None:
+    def _p_unlink(self, entry: _Entry) -> None:
         if self._pending:
             self._drain()
-        bucket = self._buckets.pop(key)
-        del bucket.keys[key]
-        if not bucket.keys:
+        bucket = entry.bucket
+        del bucket.entries[entry]
+        if not bucket.entries:
             bucket.prev.next = bucket.next
             bucket.next.prev = bucket.prev
 
-    _p_unlink = _unlink
-
-    def _p_first(self) -> Any:
+    def _p_first(self) -> _Entry:
         if self._pending:
             self._drain()
         root = self._root
         bucket = root.next
         pinned = self._pinned
         while bucket is not root:
-            for key in bucket.keys:
-                if pinned is MISSING or not (key is pinned or key == pinned):
-                    return key
+            for entry in bucket.entries:
+                if entry is not pinned:
+                    return entry
             bucket = bucket.next
         raise KeyError(f"{type(self).__name__} is empty")
 
-    def _p_order(self) -> list[Any]:
+    def _p_order(self) -> list[_Entry]:
         if self._pending:
             self._drain()
-        keys: list[Any] = []
+        entries: list[_Entry] = []
         root = self._root
         bucket = root.next
         while bucket is not root:
-            keys.extend(bucket.keys)
+            entries.extend(bucket.entries)
             bucket = bucket.next
-        return keys
+        return entries
 
     def _p_clear(self) -> None:
-        self._p_init()
+        root = self._root  # in place: an operation in progress holds it
+        root.next = root.prev = root
+        self._pending.clear()
 
     def _p_check(self) -> None:
         if self._pending:
@@ -273,16 +240,18 @@ class LFUCache(Cache):
         bucket = root.next
         seen = 0
         last = 0
+        stored = {id(e) for e in self._data.values()}
         while bucket is not root:
             _require(bucket.next.prev is bucket, "bucket links")
             _require(bucket.count > last, "bucket counts not increasing")
-            _require(len(bucket.keys) > 0, "empty bucket kept")
-            for key in bucket.keys:
-                _require(self._buckets[key] is bucket, "key in the wrong bucket")
-            seen += len(bucket.keys)
+            _require(len(bucket.entries) > 0, "empty bucket kept")
+            for entry in bucket.entries:
+                _require(entry.bucket is bucket, "key in the wrong bucket")
+                _require(id(entry) in stored, "bucket entry not stored")
+            seen += len(bucket.entries)
             last = bucket.count
             bucket = bucket.next
-        _require(seen == len(self._data) == len(self._buckets), "bucket population")
+        _require(seen == len(self._data), "bucket population")
 
     def frequency(self, key: Any) -> int:
         """How many times ``key`` was used (stored or accessed) since it was inserted."""
@@ -290,23 +259,34 @@ class LFUCache(Cache):
         try:
             if self._pending:
                 self._drain()
-            return self._buckets[key].count
+            entry = self._data.get(key)
+            if entry is None:
+                raise KeyError(key)
+            return int(entry.bucket.count)
         finally:
             self._leave(depth)
 
     def _p_state(self) -> Any:
-        return [self._buckets[key].count for key in self._p_order()]
+        return [e.bucket.count for e in self._p_order()]
 
-    def _p_restore(self, extra: Any) -> None:
-        entries, counts = extra
+    def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
+        counts = list(extra)
+        if len(counts) != n or not all(type(k) is int and k >= 1 for k in counts):
+            raise ValueError("invalid cache state: LFU frequency")
+        return counts
+
+    def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
+        # the bucket of its count, from the highest (restored in ascending counts)
         root = self._root
-        for (key, _value, _size), count in zip(entries, counts, strict=True):
-            bucket = root.prev
-            if bucket.count != count:
-                bucket = _Bucket(count)
-                bucket.next = root
-                bucket.prev = root.prev
-                root.prev.next = bucket
-                root.prev = bucket
-            bucket.keys[key] = None
-            self._buckets[key] = bucket
+        bucket = root.prev
+        while bucket is not root and bucket.count > extra:
+            bucket = bucket.prev
+        if bucket.count != extra:
+            new = _Bucket(extra)
+            new.prev = bucket
+            new.next = bucket.next
+            bucket.next.prev = new
+            bucket.next = new
+            bucket = new
+        bucket.entries[entry] = None
+        entry.bucket = bucket

@@ -1,12 +1,13 @@
 """Pure-Python twin of the timed caches: ``TTLCache`` and ``TLRUCache``.
 
-Entries are kept in LRU order in an ``OrderedDict``; each has its own deadline. Deadlines live
-in a binary heap of ``[deadline, seq, key]`` entries (``seq`` breaks ties in scheduling order,
-so keys are never compared): scheduling is O(log n) even with per-item TTLs, and ``expire()``
-costs O(log n) per expired entry. A replaced or removed entry's heap item is marked dead
-(``key`` slot set to ``_DEAD``) and skipped; the heap is compacted when more than half of it is
-dead. Expiry is exact: an access compares the entry's own deadline with ``timer()``. Every
-operation calls the timer at most once (iteration: once per key reached).
+Entries are kept in LRU order (``caches.py``'s order of entry records); each has its own
+deadline. Deadlines live in a binary heap of ``[deadline, seq, entry]`` items (``seq`` breaks
+ties in scheduling order, so entries are never compared): scheduling is O(log n) even with
+per-item TTLs, and ``expire()`` costs O(log n) per expired entry. A replaced or removed entry's
+heap item is marked dead (``entry`` slot set to ``_DEAD``) and skipped; the heap is compacted
+when more than half of it is dead. Expiry is exact: an access compares the entry's own deadline
+with ``timer()``. Every operation calls the timer at most once (iteration: once per key
+reached).
 
 Fast paths (as in ``caches.py``, chosen at construction): without stats, ``c[k]`` and ``get`` of
 ``int``/``str`` keys run inline and lock-free; with unit sizes and no ``popitem()`` override,
@@ -28,6 +29,7 @@ from .caches import (
     PLAIN,
     Cache,
     Note,
+    _Entry,
     _require,
     _Restart,
     check_callable,
@@ -61,15 +63,13 @@ def check_ttl(ttl: Any) -> Any:
 class _TimedCache(Cache):
     """LRU order plus a deadline per entry."""
 
-    __slots__ = ("_dead", "_deadline", "_exp", "_heap", "_seq", "_timer")
+    __slots__ = ("_dead", "_heap", "_seq", "_timer")
     _timer: Callable[[], Any]
 
     def _p_init(self) -> None:
-        self._exp: dict[Any, list[Any]] = {}
         self._heap: list[list[Any]] = []
-        self._seq = 0
+        self._seq = 0  # never reset: items of an operation in progress keep their order
         self._dead = 0
-        self._deadline: Any = None
 
     @property
     def timer(self) -> Callable[[], Any]:
@@ -84,17 +84,16 @@ class _TimedCache(Cache):
 
     # -- the deadline heap (lock held) --------------------------------------------------------
 
-    def _schedule(self, key: Any, deadline: Any) -> None:
-        old = self._exp.get(key)
-        entry = [deadline, self._seq, key]
+    def _schedule(self, entry: _Entry, deadline: Any) -> None:
+        old = entry.item
+        entry.item = item = [deadline, self._seq, entry]
         self._seq += 1
-        self._exp[key] = entry
-        heapq.heappush(self._heap, entry)
+        heapq.heappush(self._heap, item)
         if old is not None:
             self._bury(old)
 
-    def _bury(self, entry: list[Any]) -> None:
-        entry[2] = _DEAD
+    def _bury(self, item: list[Any]) -> None:
+        item[2] = _DEAD
         self._dead += 1
         heap = self._heap
         if self._dead > _COMPACT_MIN and self._dead * 2 > len(heap):
@@ -105,89 +104,85 @@ class _TimedCache(Cache):
     def _expire_into(self, now: Any, notes: list[Note]) -> None:
         heap = self._heap
         while heap:
-            entry = heap[0]
-            key = entry[2]
-            if key is _DEAD:
+            item = heap[0]
+            entry = item[2]
+            if entry is _DEAD:
                 heapq.heappop(heap)
                 self._dead -= 1
                 continue
-            if now < entry[0]:
+            if now < item[0]:
                 break
-            value = self._discard(key)  # buries entry: popped as dead next round
-            notes.append((key, value, EXPIRED))
-            self._expirations += 1
+            # buries item (popped as dead next round), whatever a nested operation did
+            got = self._remove(entry)
+            if got is not None:
+                notes.append((got.key, got.value, EXPIRED))
+                self._expirations += 1
 
     # -- policy hooks -------------------------------------------------------------------------
 
-    def _link(self, key: Any) -> None:
-        self._schedule(key, self._deadline)
+    def _p_link(self, entry: _Entry, deadline: Any = None) -> None:
+        self._order[entry] = None
+        self._schedule(entry, deadline)
 
-    _p_link = _link
+    def _p_replace(self, entry: _Entry, deadline: Any = None) -> None:
+        self._order.move_to_end(entry)
+        self._schedule(entry, deadline)
 
-    def _p_replace(self, key: Any) -> None:
-        self._data.move_to_end(key)
-        self._schedule(key, self._deadline)
-
-    def _unlink(self, key: Any) -> None:
-        self._bury(self._exp.pop(key))
-
-    _p_unlink = _unlink
-
-    def _p_first(self) -> Any:
-        try:
-            return next(iter(self._data))
-        except StopIteration:
-            raise KeyError(f"{type(self).__name__} is empty") from None
+    def _p_unlink(self, entry: _Entry) -> None:
+        del self._order[entry]
+        self._bury(entry.item)
 
     def _p_clear(self) -> None:
-        self._p_init()
+        self._heap.clear()  # in place: an expiry in progress sees it
+        self._dead = 0
 
     def _p_check(self) -> None:
-        exp = self._exp
-        _require(exp.keys() == self._data.keys(), "deadlines and data disagree")
+        super()._p_check()
+        data = self._data
         live = [e for e in self._heap if e[2] is not _DEAD]
-        _require(len(live) == len(exp), "live heap entries")
+        _require(len(live) == len(data), "live heap entries")
         _require(len(self._heap) - len(live) == self._dead, "dead count")
-        _require(all(exp[e[2]] is e for e in live), "heap entry not the key's")
+        _require(all(e[2].item is e and e[2].live for e in live), "heap entry not the key's")
         heap = self._heap
         _require(all(not heap[i] < heap[(i - 1) // 2] for i in range(1, len(heap))),
                  "heap property")
 
     def _p_state(self) -> Any:
-        return [self._exp[key][:2] for key in self._data]
+        return [e.item[:2] for e in self._order]
 
-    def _p_restore(self, extra: Any) -> None:
-        entries, deadlines = extra
-        exp = self._exp
-        heap = self._heap
-        for (key, _value, _size), (deadline, seq) in zip(entries, deadlines, strict=True):
-            entry = [deadline, seq, key]
-            exp[key] = entry
-            heap.append(entry)
-            self._seq = max(self._seq, seq + 1)
-        heapq.heapify(heap)
+    def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
+        extras = list(extra)
+        if len(extras) != n or not all(
+                isinstance(x, list) and len(x) == 2 and type(x[1]) is int for x in extras):
+            raise ValueError("invalid cache state: deadlines")
+        for deadline, seq in extras:
+            check_time(deadline, "a deadline")
+            self._seq = max(self._seq, seq + 1)  # before any nested write schedules
+        return extras
+
+    def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
+        self._order[entry] = None
+        entry.item = item = [extra[0], extra[1], entry]
+        heapq.heappush(self._heap, item)
 
     # -- operations ---------------------------------------------------------------------------
 
     def __getitem__(self, key: Any) -> Any:
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free, _lookup inlined
-            entry = self._exp.get(key)
+            entry = self._data.get(key)
             if entry is not None:
                 mte = self._mte
                 try:
-                    mte(key)  # an access even when expired, as cachetools
+                    mte(entry)  # an access even when expired, as cachetools
                 except KeyError:  # removed meanwhile by another thread
                     pass
                 else:
                     now = self._timer()
                     if (type(now) is not float and type(now) is not int) or now != now:
                         now = check_time(now)
-                    if now < entry[0]:
-                        try:
-                            return self._data[key]
-                        except KeyError:  # removed meanwhile by another thread
-                            pass
+                    if now < entry.item[0]:
+                        return entry.value
             return self.__missing__(key)
         if t in PLAIN:  # with stats (or a bytes/float key): no lock
             return self._counted(key, self._lookup(key))
@@ -197,54 +192,49 @@ class _TimedCache(Cache):
         """The value for ``key`` (an access) if present and not expired, else ``default``."""
         t = type(key)
         if t is self._fint or t is self._fstr:  # no stats: lock-free, _lookup inlined
-            entry = self._exp.get(key)
+            entry = self._data.get(key)
             if entry is None:
                 return default
             mte = self._mte
             try:
-                mte(key)  # an access even when expired, as cachetools
+                mte(entry)  # an access even when expired, as cachetools
             except KeyError:  # removed meanwhile by another thread
                 return default
             now = self._timer()
             if (type(now) is not float and type(now) is not int) or now != now:
                 now = check_time(now)
-            if now < entry[0]:
-                try:
-                    return self._data[key]
-                except KeyError:  # removed meanwhile by another thread
-                    pass
+            if now < entry.item[0]:
+                return entry.value
             return default
         return self._get_lookup(key, default)
 
     def _lookup(self, key: Any) -> Any:
-        entry = self._exp.get(key)
+        entry = self._data.get(key)
         if entry is None:
             return MISSING
         mte = self._mte
         try:
-            mte(key)  # an access even when expired, as cachetools
+            mte(entry)  # an access even when expired, as cachetools
         except KeyError:  # removed meanwhile by another thread
             return MISSING
-        if self._now() < entry[0]:
-            try:
-                return self._data[key]
-            except KeyError:  # removed meanwhile by another thread
-                pass
+        if self._now() < entry.item[0]:
+            return entry.value
         return MISSING
 
-    def _live(self, key: Any) -> Any:
-        """The entry's value if present and not expired (no access), else ``MISSING``."""
-        entry = self._exp.get(key)
-        if entry is None or not self._now() < entry[0]:
-            return MISSING
-        return self._data.get(key, MISSING)
+    def _live(self, key: Any) -> _Entry | None:
+        """The entry if present and not expired (no access), else ``None``."""
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        deadline = entry.item[0]
+        return entry if self._now() < deadline and entry.live else None
 
     def __contains__(self, key: Any) -> bool:
         if type(key) in PLAIN:
-            return self._live(key) is not MISSING
+            return self._live(key) is not None
         depth = self._enter(False)
         try:
-            return self._live(key) is not MISSING
+            return self._live(key) is not None
         finally:
             self._leave(depth)
 
@@ -252,32 +242,30 @@ class _TimedCache(Cache):
         """The value for ``key`` without counting an access, else ``default``."""
         depth = self._enter(False)
         try:
-            value = self._live(key)
+            entry = self._live(key)
         finally:
             self._leave(depth)
-        return default if value is MISSING else value
+        return default if entry is None else entry.value
 
     def _write(self, key: Any, value: Any, size: int, now: Any, deadline: Any) -> None:
         notes: list[Note] = []
+        outcome: Any = None
         depth = self._enter(True)
         try:
             self._expire_into(now, notes)
             if now < deadline:
-                self._deadline = deadline
-                self._store(key, value, size, notes)
+                self._store(key, value, size, notes, deadline)
             else:  # dead on arrival: the write removes the key and stores nothing
                 old = self._discard(key)
                 if old is not MISSING:
                     notes.append((key, old, REPLACED))
         except _Restart:
-            notes.append((key, value, ""))  # marks the restart (never reported)
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if notes and notes[-1][2] == "":
-            self._restart_write(key, value)
-            return
-        if notes and self._on_evict is not None:
-            self._notify(notes)
+        self._finish(notes, outcome, key, value)
 
     def _write_fast(self, key: Any, value: Any, now: Any, deadline: Any) -> None:
         """``_write`` of the common case (unit sizes, no ``popitem()`` override, maxsize >= 1):
@@ -288,6 +276,7 @@ class _TimedCache(Cache):
             return
         notes: list[Note] | None = None
         evicted = None
+        outcome: Any = None
         gen = self._gen
         depth = self._enter(True)
         try:
@@ -296,36 +285,47 @@ class _TimedCache(Cache):
                 notes = []
                 self._expire_into(now, notes)
             data = self._data
-            exp = self._exp
-            old = data.get(key, MISSING) if key in data else MISSING
+            entry = data.get(key)
             if self._gen != gen:
                 raise _Restart
-            if old is MISSING:
-                if self._currsize >= self._maxsize:  # the storage order is the LRU order
-                    evicted = data.popitem(False)
+            if entry is None:
+                old = MISSING
+                if self._currsize >= self._maxsize:  # the order is the LRU order
+                    evicted = self._evict_one()
                     self._evictions += 1
-                    self._bury(exp.pop(evicted[0]))
-                else:
+                new = _Entry(key, value, 1)
+                got = data.setdefault(key, new)
+                if got is new and self._currsize < self._maxsize:
+                    self._order[new] = None
                     self._currsize += 1
-                data[key] = value
-                prev = None
+                    new.item = item = [deadline, self._seq, new]
+                    self._seq += 1
+                    heapq.heappush(heap, item)
+                else:  # nested writes meanwhile (from the key's __hash__/__eq__)
+                    if notes is None:
+                        notes = []
+                    if evicted is not None:
+                        notes.append((*evicted, EVICTED))
+                        evicted = None
+                    self._settle(new, got, notes, deadline)
             else:
-                data[key] = value
+                old = entry.value
+                entry.value = value
                 mte = self._mte
-                mte(key)
-                prev = exp[key]
-            entry = [deadline, self._seq, key]
-            self._seq += 1
-            exp[key] = entry
-            heapq.heappush(heap, entry)
-            if prev is not None:
+                mte(entry)
+                prev = entry.item
+                entry.item = item = [deadline, self._seq, entry]
+                self._seq += 1
+                heapq.heappush(heap, item)
                 self._bury(prev)
         except _Restart:
-            gen = -1
+            outcome = _Restart
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        if gen == -1:
-            self._restart_write(key, value)
+        if outcome is not None:
+            self._fail(outcome, notes, evicted, key, value)
             return
         if self._on_evict is not None:
             if notes:  # EXPIRED first, then EVICTED or REPLACED
@@ -341,13 +341,14 @@ class _TimedCache(Cache):
         depth = self._enter(True)
         expired = False
         try:
-            entry = self._exp.get(key)
+            entry = self._data.get(key)
             if entry is None:
                 value = MISSING
             else:
-                expired = not self._now() < entry[0]
-                value = self._discard(key)
-                if expired:
+                expired = not self._now() < entry.item[0]
+                got = self._remove(entry)
+                value = MISSING if got is None else got.value
+                if expired and got is not None:
                     self._expirations += 1
         finally:
             self._leave(depth)
@@ -359,10 +360,11 @@ class _TimedCache(Cache):
             raise KeyError(key)
 
     def _take(self, key: Any) -> Any:
-        value = self._live(key)  # an expired entry stays (reclaimed by expiry)
-        if value is not MISSING:
-            self._discard(key)
-        return value
+        entry = self._live(key)  # an expired entry stays (reclaimed by expiry)
+        if entry is None:
+            return MISSING
+        got = self._remove(entry)
+        return MISSING if got is None else got.value
 
     def popitem(self) -> tuple[Any, Any]:
         """Remove and return the least recently used ``(key, value)`` pair not expired."""
@@ -414,11 +416,11 @@ class _TimedCache(Cache):
         expired."""
         depth = self._enter(False)
         try:
-            entry = self._exp.get(key)
+            entry = self._data.get(key)
             if entry is not None:
                 now = self._now()
-                if now < entry[0]:
-                    return entry[0] - now
+                if now < entry.item[0]:
+                    return entry.item[0] - now
         finally:
             self._leave(depth)
         raise KeyError(key)

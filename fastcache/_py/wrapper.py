@@ -130,7 +130,16 @@ class _Store:
         return self.count()
 
     def clear(self) -> None:
-        self.map.clear()
+        _empty(self.map)
+
+
+def _empty(mapping: dict[Any, Any]) -> None:
+    """Empty a dict entry by entry (``popitem``: no user code), never by ``dict.clear()``:
+    that swaps in the shared empty key table, and an insertion in progress (``cache_clear()``
+    ran from its key's ``__eq__``) then stores a key that no lookup finds again."""
+    popitem = mapping.popitem
+    while mapping:
+        popitem()
 
 
 class _DictStore(_Store):
@@ -141,6 +150,14 @@ class _DictStore(_Store):
 
     def put(self, key: Any, value: Any) -> None:
         self.map.setdefault(key, value)
+
+
+# The stores below keep each entry's state in one link, found through ``map`` (the only dict
+# where a key's ``__eq__`` runs, and so user code: ``get``, ``setdefault``, ``pop``); their
+# other structures hold links (or ``id(link)``), so no user code runs while they change. A
+# removal pops the key first, the structure consistent meanwhile, then unlinks what it popped
+# (a nested call may have removed or replaced it); an insertion is one ``setdefault``, and what
+# nested calls stored meanwhile beyond ``maxsize`` is evicted after.
 
 
 class _LRUStore(_Store):
@@ -163,10 +180,16 @@ class _LRUStore(_Store):
         link[_PREV] = last
         link[_NEXT] = root
 
+    def forget(self, link: list[Any]) -> None:
+        """Take a link ``map`` no longer holds out of the order (marked: ``_PREV`` None)."""
+        self.unlink(link)
+        link[_PREV] = link[_NEXT] = None
+
     def drop(self, link: list[Any]) -> None:
         """Remove one entry (eviction, expiry)."""
-        self.unlink(link)
-        del self.map[link[_KEY]]
+        got = self.map.pop(link[_KEY], None)
+        if got is not None:
+            self.forget(got)
 
     def get(self, key: Any, missing: Any) -> Any:
         link = self.map.get(key)
@@ -177,19 +200,40 @@ class _LRUStore(_Store):
             self.append(link)
         return link[_RESULT]
 
-    def put(self, key: Any, value: Any) -> None:
+    def oldest(self, keep: Any) -> list[Any] | None:
+        """The link evicted next, never ``keep``; ``None`` if there is none."""
+        root = self.root
+        link = root[_NEXT]
+        if link is keep:
+            link = link[_NEXT]
+        return None if link is root else link
+
+    def put(self, key: Any, value: Any, deadline: Any = None) -> None:
         if key in self.map:  # stored meanwhile (recursion, another thread): keep it
             return
-        victim = None  # released when we return: after the structure is consistent
-        if self.count() >= self.maxsize:
-            victim = self.root[_NEXT]
+        while self.count() >= self.maxsize:
+            victim = self.oldest(None)
+            if victim is None:
+                break
             self.drop(victim)
-        link = [None, None, key, value, None]
+        link = [None, None, key, value, deadline]
+        if self.map.setdefault(key, link) is not link:
+            return  # stored meanwhile by the key's __eq__ (a recursive call): keep it
+        self.link(link)
+        while self.count() > self.maxsize:  # stored meanwhile by nested calls
+            victim = self.oldest(link)
+            if victim is None:
+                break
+            self.drop(victim)
+
+    def link(self, link: list[Any]) -> None:
+        """Link a new entry (``map`` holds it)."""
         self.append(link)
-        self.map[key] = link
 
     def clear(self) -> None:
-        self.map.clear()
+        for link in self.map.values():
+            link[_PREV] = link[_NEXT] = None
+        _empty(self.map)
         self.root[:] = [self.root, self.root, None, None, None]
 
 
@@ -204,19 +248,24 @@ class _TTLStore(_LRUStore):
         super().__init__(maxsize)
         self.ttl = ttl
         self.timer = timer
-        self.written: OrderedDict[Any, list[Any]] = OrderedDict()
+        self.written: OrderedDict[int, list[Any]] = OrderedDict()  # id(link) -> link
 
     def get(self, key: Any, missing: Any) -> Any:
+        now = self.timer()  # before the lookup (user code), as the C wrapper
         link = self.map.get(key)
-        if link is None or not self.timer() < link[_DEADLINE]:
+        if link is None or not now < link[_DEADLINE]:
             return missing
         self.unlink(link)
         self.append(link)
         return link[_RESULT]
 
-    def drop(self, link: list[Any]) -> None:
-        super().drop(link)
-        del self.written[link[_KEY]]
+    def forget(self, link: list[Any]) -> None:
+        super().forget(link)
+        del self.written[id(link)]
+
+    def link(self, link: list[Any]) -> None:
+        super().link(link)
+        self.written[id(link)] = link
 
     def expire(self, now: float) -> list[list[Any]]:
         """Remove the expired entries; the caller releases them (returned) when done."""
@@ -226,11 +275,11 @@ class _TTLStore(_LRUStore):
             link = next(iter(written.values()))
             if now < link[_DEADLINE]:
                 break
-            self.drop(link)
+            self.drop(link)  # gone from written, whatever a nested call did meanwhile
             dead.append(link)
         return dead
 
-    def put(self, key: Any, value: Any) -> None:
+    def put(self, key: Any, value: Any, deadline: Any = None) -> None:
         now = self.timer()
         dead = self.expire(now)  # noqa: F841  (released when we return)
         link = self.map.get(key)
@@ -238,10 +287,7 @@ class _TTLStore(_LRUStore):
             if now < link[_DEADLINE]:  # stored meanwhile and still live: keep it
                 return
             self.drop(link)  # expired, not reclaimed (a timer that went backwards)
-        super().put(key, value)
-        link = self.map[key]
-        link[_DEADLINE] = now + self.ttl
-        self.written[link[_KEY]] = link
+        super().put(key, value, now + self.ttl)
 
     def size(self) -> int:
         dead = self.expire(self.timer())
@@ -259,40 +305,68 @@ class _LFUStore(_Store):
 
     def __init__(self, maxsize: float) -> None:
         super().__init__(maxsize)
-        self.buckets: dict[int, OrderedDict[Any, list[Any]]] = {}
+        # frequency -> id(link) -> link, least recently promoted first; link: [key, value, freq]
+        self.buckets: dict[int, OrderedDict[int, list[Any]]] = {}
         self.minfreq = 0
 
     def get(self, key: Any, missing: Any) -> Any:
         link = self.map.get(key)
         if link is None:
             return missing
-        stored, value, freq = link
+        _key, value, freq = link
         bucket = self.buckets[freq]
-        del bucket[stored]
+        del bucket[id(link)]
         if not bucket:
             del self.buckets[freq]
             if self.minfreq == freq:
                 self.minfreq = freq + 1
         link[2] = freq + 1
-        self.buckets.setdefault(freq + 1, OrderedDict())[stored] = link
+        self.buckets.setdefault(freq + 1, OrderedDict())[id(link)] = link
         return value
+
+    def drop(self, link: list[Any]) -> None:
+        got = self.map.pop(link[0], None)
+        if got is None:
+            return
+        freq = got[2]
+        bucket = self.buckets[freq]
+        del bucket[id(got)]
+        if not bucket:
+            del self.buckets[freq]
+            if self.minfreq == freq:
+                self.minfreq = min(self.buckets, default=0)
+
+    def victim(self, keep: Any) -> list[Any] | None:
+        """The link evicted next, never ``keep``; ``None`` if there is none."""
+        buckets = self.buckets
+        lowest = (self.minfreq,) if keep is None and self.minfreq in buckets else sorted(buckets)
+        for freq in lowest:
+            for link in buckets[freq].values():
+                if link is not keep:
+                    return link
+        return None
 
     def put(self, key: Any, value: Any) -> None:
         if key in self.map:
             return
-        if self.count() >= self.maxsize:
-            bucket = self.buckets[self.minfreq]
-            victim, _ = bucket.popitem(last=False)
-            if not bucket:
-                del self.buckets[self.minfreq]
-            dead = self.map.pop(victim)  # noqa: F841  (released when we return)
+        while self.count() >= self.maxsize:
+            victim = self.victim(None)
+            if victim is None:
+                break
+            self.drop(victim)
         link = [key, value, 1]
-        self.map[key] = link
-        self.buckets.setdefault(1, OrderedDict())[key] = link
+        if self.map.setdefault(key, link) is not link:
+            return  # stored meanwhile by the key's __eq__ (a recursive call): keep it
+        self.buckets.setdefault(1, OrderedDict())[id(link)] = link
         self.minfreq = 1
+        while self.count() > self.maxsize:  # stored meanwhile by nested calls
+            victim = self.victim(link)
+            if victim is None:
+                break
+            self.drop(victim)
 
     def clear(self) -> None:
-        self.map.clear()
+        _empty(self.map)
         self.buckets.clear()
         self.minfreq = 0
 

@@ -409,7 +409,7 @@ def tampered(impl: ModuleType, c: Any, edit: Callable[[list[list[Any]], dict[str
     """Restore ``c`` from its pickled state after ``edit(entries, config)``; entries are
     ``[key, value, size]`` lists; ``config`` is the implementation's own dictionary."""
     if impl_name(impl) == "c":
-        fn, (cls, config), (entries, _) = c.__reduce__()
+        fn, (cls, config), (entries, _dict) = c.__reduce__()
         rows = [list(e[:3]) for e in entries]
         edit(rows, config)
         extras = [e[3:] for e in entries]

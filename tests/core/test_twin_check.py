@@ -23,7 +23,7 @@ def test_check_detects_a_broken_lfu_bucket() -> None:
     c[1], c[2] = 1, 2
     c[1]
     c._check()
-    c._buckets[2] = c._buckets[1]
+    c._data[2].bucket = c._data[1].bucket
     with pytest.raises(AssertionError):
         c._check()
 
@@ -32,7 +32,7 @@ def test_check_detects_a_lost_deadline() -> None:
     c = twin.TTLCache(3, 5, Timer())
     c[1] = 1
     c._check()
-    del c._exp[1]
+    c._data[1].item = None
     with pytest.raises(AssertionError):
         c._check()
 
