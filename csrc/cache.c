@@ -765,7 +765,7 @@ parse_maxsize(PyObject *maxsize, Py_ssize_t *out, int *unbounded)
 {
     if (PyBool_Check(maxsize) || (!PyLong_Check(maxsize) && !PyFloat_Check(maxsize))) {
         PyErr_Format(PyExc_TypeError, "maxsize must be an int or math.inf, not %.200s",
-                     Py_TYPE(maxsize)->tp_name);
+                     fc_type_name(Py_TYPE(maxsize)));
         return -1;
     }
     if (PyFloat_Check(maxsize)) {
@@ -779,7 +779,8 @@ parse_maxsize(PyObject *maxsize, Py_ssize_t *out, int *unbounded)
             PyErr_SetString(PyExc_ValueError, "maxsize must be non-negative");
             return -1;
         }
-        PyErr_SetString(PyExc_TypeError, "maxsize must be an int or math.inf");
+        PyErr_Format(PyExc_TypeError, "maxsize must be an int or math.inf, not %.200s",
+                     fc_type_name(Py_TYPE(maxsize)));
         return -1;
     }
     int overflow;
@@ -1137,7 +1138,15 @@ popitem_impl(CacheObject *c, int report)
     if (ix == FC_NIL) {
         if (fc_pending_finish(&p, c->on_evict) < 0)
             return NULL;
-        PyErr_Format(PyExc_KeyError, "%s is empty", fc_type_name(Py_TYPE(c)));
+        /* KeyError("<Name> is empty") from None, as cachetools: the context is suppressed */
+        PyObject *msg = PyUnicode_FromFormat("%s is empty", fc_type_name(Py_TYPE(c)));
+        PyObject *exc = msg ? PyObject_CallOneArg(PyExc_KeyError, msg) : NULL;
+        Py_XDECREF(msg);
+        if (exc != NULL) {
+            ((PyBaseExceptionObject *)exc)->suppress_context = 1;
+            PyErr_SetObject(PyExc_KeyError, exc);
+            Py_DECREF(exc);
+        }
         return NULL;
     }
     PyObject *key = Py_NewRef(c->t.entries[ix].key);

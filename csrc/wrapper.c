@@ -19,8 +19,8 @@
  *     as tuple.__hash__ over the flat key args + [mark, name, value]... + [types]) and
  *     compared element by element with the stored key. A key object is made on a miss only.
  *  2. A single positional argument of exact type int or str (typed=False) is stored as its
- *     own key: a hit allocates nothing. It hashes as the 1-tuple, so f(3) and f(3.0) share
- *     an entry as in the twin (functools keeps them apart).
+ *     own key: a hit allocates nothing. It hashes as the 1-tuple but only ever equals another
+ *     such key, so f(3), f(3.0) and f(True) are three entries, as functools' _make_key.
  *  3. Storage: the open-addressing table of the cache classes (table.h) rather than a dict
  *     of link objects, because a dict cannot be probed without a key object (point 1):
  *     fc_lookup_with() compares stored keys with the arguments in place. Entries are a
@@ -187,6 +187,11 @@ vk_hash(const vkey_t *vk)
 static int
 vk_equal(const vkey_t *vk, PyObject *stored, int stored_single)
 {
+    /* an argument that is its own key (exact int/str) never equals a tuple key, as in
+       functools: f(1) and f(1.0) or f(True) are distinct entries */
+    if (stored_single != (vk->single != NULL)) {
+        return 0;
+    }
     Py_ssize_t slen = stored_single ? 1 : PyTuple_GET_SIZE(stored);
     if (slen != vk->len) {
         return 0;

@@ -79,7 +79,7 @@ def check_maxsize(maxsize: Any) -> Any:
             raise ValueError("maxsize must be non-negative")
         if maxsize == math.inf:
             return maxsize
-        raise TypeError(f"maxsize must be an int or math.inf, not {maxsize!r}")
+        raise TypeError(f"maxsize must be an int or math.inf, not {type(maxsize).__name__}")
     try:
         n = operator.index(maxsize)
     except TypeError:
@@ -273,7 +273,7 @@ class Cache:
         for key in self._data:
             if pinned is MISSING or not (key is pinned or key == pinned):
                 return key
-        raise KeyError(f"{type(self).__name__} is empty")
+        raise KeyError(f"{type(self).__name__} is empty") from None
 
     def _p_order(self) -> list[Any]:
         """The keys in eviction order."""
@@ -844,7 +844,7 @@ class FIFOCache(Cache):
 
     def _evict_one(self) -> tuple[Any, Any]:
         if not self._data:
-            raise KeyError(f"{type(self).__name__} is empty")
+            raise KeyError(f"{type(self).__name__} is empty") from None
         key, value = self._data.popitem(False)
         sizes = self._sizes
         self._currsize -= 1 if sizes is None else sizes.pop(key)
@@ -992,7 +992,7 @@ class RRCache(Cache):
     def _p_first(self) -> Any:
         keys = self._keys
         if not keys:
-            raise KeyError(f"{type(self).__name__} is empty")
+            raise KeyError(f"{type(self).__name__} is empty") from None
         key = self._choice(keys)
         if key not in self._index:
             raise KeyError(f"choice() returned {key!r}, which is not a key of the cache")

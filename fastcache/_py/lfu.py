@@ -194,7 +194,7 @@ class LFUCache(Cache):
         root = self._root
         bucket = root.next
         if bucket is root:
-            raise KeyError(f"{type(self).__name__} is empty")
+            raise KeyError(f"{type(self).__name__} is empty") from None
         keys = bucket.keys
         key = next(iter(keys))
         value = self._data.pop(key)
@@ -250,7 +250,7 @@ class LFUCache(Cache):
                 if pinned is MISSING or not (key is pinned or key == pinned):
                     return key
             bucket = bucket.next
-        raise KeyError(f"{type(self).__name__} is empty")
+        raise KeyError(f"{type(self).__name__} is empty") from None
 
     def _p_order(self) -> list[Any]:
         if self._pending:

@@ -379,7 +379,7 @@ class _TimedCache(Cache):
             self._leave(depth)
         self._notify(notes)
         if pair is None:
-            raise KeyError(f"{type(self).__name__} is empty")
+            raise KeyError(f"{type(self).__name__} is empty") from None
         return pair
 
     def expire(self, time: Any = None) -> list[tuple[Any, Any]]:

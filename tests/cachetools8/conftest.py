@@ -41,11 +41,6 @@ DIFFERENCES: dict[str, str] = {
 }
 
 PENDING_CORE: dict[str, str] = {
-    **{f"test_{m}.py::{c}::test_popitem_exception_context":
-       "core: popitem() on an empty cache must raise KeyError ... from None"
-       for m, c in (("cache", "CacheTest"), ("fifo", "FIFOCacheTest"), ("lfu", "LFUCacheTest"),
-                    ("lru", "LRUCacheTest"), ("rr", "RRCacheTest"),
-                    ("tlru", "TLRUCacheTest"), ("ttl", "TTLCacheTest"))},
     "test_func.py::TTLDecoratorTest::test_ttl_datetime":
         "core: TTLCache with ttl=timedelta and timer=datetime.now",
     "test_ttl.py::TTLCacheTest::test_ttl_datetime":
