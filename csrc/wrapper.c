@@ -1347,6 +1347,35 @@ mapping_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)w;
 }
 
+/* cachetools 8's reprs: <cached <function f ...>>, and for a bound cachedmethod
+   <cachedmethod <function C.m ...> of <C object at ...>> */
+static PyObject *
+mapping_repr(PyObject *self)
+{
+    wrapper_t *w = (wrapper_t *)self;
+    PyObject *wrapped = PyObject_GetAttrString(self, "__wrapped__");
+    if (wrapped == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        wrapped = Py_NewRef(w->func);
+    }
+    PyObject *r;
+    if (w->owner == NULL) {
+        r = PyUnicode_FromFormat("<cached %R>", wrapped);
+    }
+    else {
+        PyObject *owner = Py_NewRef(w->owner);
+        PyObject *of = PyBaseObject_Type.tp_repr(owner);
+        r = of == NULL ? NULL : PyUnicode_FromFormat("<cachedmethod %R of %U>", wrapped, of);
+        Py_XDECREF(of);
+        Py_DECREF(owner);
+    }
+    Py_DECREF(wrapped);
+    return r;
+}
+
 /* a copy of wrapper_type (made at import, before PyType_Ready) with these differences */
 static PyTypeObject mapping_type;
 
@@ -1359,6 +1388,7 @@ init_mapping_type(void)
     mapping_type.tp_methods = mapping_methods;
     mapping_type.tp_getset = mapping_getset;
     mapping_type.tp_new = mapping_new;
+    mapping_type.tp_repr = mapping_repr;
 }
 
 /* Adds _lru_cache_wrapper and _cached_wrapper to fastcache._core (module.c). */

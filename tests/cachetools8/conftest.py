@@ -9,16 +9,13 @@ Every deliberate difference is listed below with its reason and marked
 ``xfail(strict=True)``: a listed test that starts passing fails the run, so the lists stay
 true. ``DIFFERENCES`` are fastcache's choices (README, "Moving from cachetools /
 functools"); ``PENDING_CORE`` waits for changes to the compiled core and the twin
-(``tests/decorators/pending_core_dropin.py`` holds their differential tests), and
-``PENDING_COMPILED`` for the compiled core only.
+(``tests/decorators/pending_core_dropin.py`` holds their differential tests).
 """
 
 from __future__ import annotations
 
 import cachetools
 import pytest
-
-import fastcache
 
 SHIM = getattr(cachetools, "FASTCACHE_SHIM", False)
 collect_ignore_glob = [] if SHIM else ["test_*.py"]
@@ -55,18 +52,7 @@ PENDING_CORE: dict[str, str] = {
         "core: cache.timer as cachetools' _Timer ('with cache.timer as t' freezes time)",
 }
 
-PENDING_COMPILED: dict[str, str] = {
-    **{f"test_cached.py::{c}::test_decorator_repr":
-       "compiled core: repr of the compiled cached wrapper must be <cached <function ...>>"
-       for c in ("CacheWrapperTest", "DictTest", "CustomCacheTest")},
-    **{f"test_cachedmethod.py::{c}::test_decorator_repr":
-       "compiled core: repr of the compiled bound cachedmethod must be "
-       "<cachedmethod <function ...> of <...>>"
-       for c in _BOTH},
-}
-
-EXPECTED_FAILURES = {**DIFFERENCES, **PENDING_CORE,
-                     **(PENDING_COMPILED if fastcache.IMPLEMENTATION == "c" else {})}
+EXPECTED_FAILURES = {**DIFFERENCES, **PENDING_CORE}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

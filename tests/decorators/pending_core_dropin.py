@@ -2,8 +2,8 @@
 
 NOT COLLECTED (the file name does not match ``test_*.py``): each test below fails today and
 passes once the change named in its docstring lands in ``csrc/`` (the ``_core`` module) and
-``fastcache/_py/`` alike. When the core lands, rename this file to
-``test_dropin_core.py`` and remove the matching ``PENDING_CORE`` / ``PENDING_COMPILED``
+``fastcache/_py/`` alike. When a change lands, move its test to
+``test_dropin_core.py`` and remove the matching ``PENDING_CORE``
 entries of ``tests/cachetools8/conftest.py`` (strict xfails: they fail once fixed, which
 says when to remove them). The plan, per item, is in the lead's report of branch
 ``dropin``; the mechanism is summarised in each docstring.
@@ -15,7 +15,6 @@ tests/decorators/pending_core_dropin.py``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from types import ModuleType
 
 import cachetools
 import pytest
@@ -69,25 +68,3 @@ def test_timer_is_cachetools_timer_object(implementation: Implementation) -> Non
             c["b"] = 2
             assert c.timer() == t0
         assert c.timer() != t0
-
-
-def test_compiled_wrapper_reprs(dec: ModuleType) -> None:
-    """``repr`` of the compiled ``cached`` wrapper ``<cached <function f ...>>`` and of a
-    compiled bound ``cachedmethod`` ``<cachedmethod <function C.m ...> of <C object ...>>``
-    (cachetools 8): a ``tp_repr`` on the compiled cached-wrapper type, the bound form when
-    it holds an owner (``owner=`` given)."""
-    def f(x: int) -> int:
-        return x
-
-    assert repr(dec.cached({})(f)) == f"<cached {f!r}>"
-
-    class C:
-        def __init__(self) -> None:
-            self.cache: dict[object, object] = {}
-
-        @dec.cachedmethod(lambda self: self.cache)
-        def m(self, x: int) -> int:
-            return x
-
-    c = C()
-    assert repr(c.m) == f"<cachedmethod {C.__dict__['m'].method!r} of {object.__repr__(c)}>"

@@ -79,6 +79,28 @@ def test_float_maxsize_message_names_the_type(implementation: Implementation) ->
         implementation.caches.LRUCache(1.5)
 
 
+def test_compiled_wrapper_reprs(dec: ModuleType) -> None:
+    """``repr`` of the compiled ``cached`` wrapper ``<cached <function f ...>>`` and of a
+    compiled bound ``cachedmethod`` ``<cachedmethod <function C.m ...> of <C object ...>>``
+    (cachetools 8): a ``tp_repr`` on the compiled cached-wrapper type, the bound form when
+    it holds an owner (``owner=`` given)."""
+    def f(x: int) -> int:
+        return x
+
+    assert repr(dec.cached({})(f)) == f"<cached {f!r}>"
+
+    class C:
+        def __init__(self) -> None:
+            self.cache: dict[object, object] = {}
+
+        @dec.cachedmethod(lambda self: self.cache)
+        def m(self, x: int) -> int:
+            return x
+
+    c = C()
+    assert repr(c.m) == f"<cachedmethod {C.__dict__['m'].method!r} of {object.__repr__(c)}>"
+
+
 def test_pickled_timed_cache_of_entries_that_never_expire(implementation: Implementation
                                                           ) -> None:
     """A TLRUCache whose entries never expire (``ttu`` returns ``math.inf``) survives a
