@@ -457,7 +457,7 @@ find_live_at(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired, do
     if (*hash == -1)
         return FC_ERROR;
     double now = 0;
-    if (IS_TIMED(c) && c->timer_kind == TK_PYTHON && fc_read_time(c, &now) < 0)
+    if (IS_TIMED(c) && fc_time_read_first(c) && fc_read_time(c, &now) < 0)
         return FC_ERROR;
     *now_out = now;
     fc_idx ix = fc_lookup(&c->t, key, *hash);
@@ -998,6 +998,7 @@ fc_cache_traverse(CacheObject *c, visitproc visit, void *arg)
     Py_VISIT(c->getsizeof);
     Py_VISIT(c->on_evict);
     Py_VISIT(c->timer);
+    Py_VISIT(c->tobj);
     Py_VISIT(c->ttu);
     Py_VISIT(c->choice);
     Py_VISIT(c->ttl_obj);
@@ -1011,6 +1012,7 @@ fc_cache_gc_clear(CacheObject *c)
     Py_CLEAR(c->getsizeof);
     Py_CLEAR(c->on_evict);
     Py_CLEAR(c->timer);
+    Py_CLEAR(c->tobj);
     Py_CLEAR(c->ttu);
     Py_CLEAR(c->choice);
     Py_CLEAR(c->ttl_obj);

@@ -46,10 +46,6 @@ PENDING_CORE: dict[str, str] = {
         "core: TTLCache with ttl=timedelta and timer=datetime.now",
     "test_tlru.py::TLRUCacheTest::test_tlru_datetime":
         "core: TLRUCache with a datetime timer",
-    "test_ttl.py::TTLCacheTest::test_ttl_expire":
-        "core: cache.timer as cachetools' _Timer ('with cache.timer as t' freezes time)",
-    "test_tlru.py::TLRUCacheTest::test_ttu_expire":
-        "core: cache.timer as cachetools' _Timer ('with cache.timer as t' freezes time)",
 }
 
 EXPECTED_FAILURES = {**DIFFERENCES, **PENDING_CORE}

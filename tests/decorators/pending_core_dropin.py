@@ -53,18 +53,3 @@ def test_tlru_cache_with_datetime_timer(implementation: Implementation) -> None:
     c["a"], c["b"] = 10, 100
     clock[0] += timedelta(seconds=50)
     assert "a" not in c and c["b"] == 100
-
-
-def test_timer_is_cachetools_timer_object(implementation: Implementation) -> None:
-    """``cache.timer`` is cachetools' ``_TimedCache._Timer``: callable, a context manager
-    that freezes time for the block (nested), pickles as ``(_Timer, (timer,))``, forwards
-    attributes to the wrapped timer. Mechanism: a small object type in ``_core`` holding
-    ``timer``, a nesting count and the frozen time; the cache reads ``now`` through it
-    (the nesting check is one int compare on the default path)."""
-    for lib in (cachetools, implementation.caches):
-        c = lib.TTLCache(4, ttl=10, timer=iter(range(100)).__next__)
-        with c.timer as t0:
-            c["a"] = 1
-            c["b"] = 2
-            assert c.timer() == t0
-        assert c.timer() != t0

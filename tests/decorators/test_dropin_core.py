@@ -15,6 +15,7 @@ import pickle
 import re
 from types import ModuleType
 
+import cachetools
 import pytest
 
 from tests.impls import Implementation
@@ -99,6 +100,21 @@ def test_compiled_wrapper_reprs(dec: ModuleType) -> None:
 
     c = C()
     assert repr(c.m) == f"<cachedmethod {C.__dict__['m'].method!r} of {object.__repr__(c)}>"
+
+
+def test_timer_is_cachetools_timer_object(implementation: Implementation) -> None:
+    """``cache.timer`` is cachetools' ``_TimedCache._Timer``: callable, a context manager
+    that freezes time for the block (nested), pickles as ``(_Timer, (timer,))``, forwards
+    attributes to the wrapped timer. Mechanism: a small object type in ``_core`` holding
+    ``timer``, a nesting count and the frozen time; the cache reads ``now`` through it
+    (the nesting check is one int compare on the default path)."""
+    for lib in (cachetools, implementation.caches):
+        c = lib.TTLCache(4, ttl=10, timer=iter(range(100)).__next__)
+        with c.timer as t0:
+            c["a"] = 1
+            c["b"] = 2
+            assert c.timer() == t0
+        assert c.timer() != t0
 
 
 def test_pickled_timed_cache_of_entries_that_never_expire(implementation: Implementation
