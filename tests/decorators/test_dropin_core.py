@@ -13,6 +13,7 @@ import functools
 import itertools
 import pickle
 import re
+import time
 from types import ModuleType
 
 import cachetools
@@ -115,6 +116,26 @@ def test_timer_is_cachetools_timer_object(implementation: Implementation) -> Non
             c["b"] = 2
             assert c.timer() == t0
         assert c.timer() != t0
+
+
+def test_timer_freezes_the_default_clock(implementation: Implementation) -> None:
+    """With the default ``time.monotonic`` (read in C, without Python, by the compiled core)
+    a handed-out ``cache.timer`` is honoured: inside ``with cache.timer as now`` every
+    operation uses ``now``, so an entry written there has exactly ``ttl`` left; the
+    ``_Timer`` pickles as cachetools' (``(_Timer, (timer,))``), forwards attributes to the
+    timer, and a new one comes with ``__init__``."""
+    c = implementation.caches.TTLCache(4, ttl=30)
+    t = c.timer
+    with t as now:
+        with t as inner:
+            assert inner == now
+        c["a"] = 1
+        assert c.remaining_ttl("a") == 30 and c.timer() == now
+    assert c.timer is t and t.__name__ == "monotonic"
+    assert type(pickle.loads(pickle.dumps(t))) is type(t)
+    assert t.__reduce__()[1][0] is time.monotonic
+    c.__init__(4, ttl=30)
+    assert c.timer is not t
 
 
 def test_pickled_timed_cache_of_entries_that_never_expire(implementation: Implementation
