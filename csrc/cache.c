@@ -457,7 +457,7 @@ find_live_at(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired, do
     if (*hash == -1)
         return FC_ERROR;
     double now = 0;
-    if (IS_TIMED(c) && c->timer_kind == TK_PYTHON && fc_read_time(c, &now) < 0)
+    if (IS_TIMED(c) && fc_time_read_first(c) && fc_read_time(c, &now) < 0)
         return FC_ERROR;
     *now_out = now;
     fc_idx ix = fc_lookup(&c->t, key, *hash);
@@ -765,7 +765,7 @@ parse_maxsize(PyObject *maxsize, Py_ssize_t *out, int *unbounded)
 {
     if (PyBool_Check(maxsize) || (!PyLong_Check(maxsize) && !PyFloat_Check(maxsize))) {
         PyErr_Format(PyExc_TypeError, "maxsize must be an int or math.inf, not %.200s",
-                     Py_TYPE(maxsize)->tp_name);
+                     fc_type_name(Py_TYPE(maxsize)));
         return -1;
     }
     if (PyFloat_Check(maxsize)) {
@@ -779,7 +779,8 @@ parse_maxsize(PyObject *maxsize, Py_ssize_t *out, int *unbounded)
             PyErr_SetString(PyExc_ValueError, "maxsize must be non-negative");
             return -1;
         }
-        PyErr_SetString(PyExc_TypeError, "maxsize must be an int or math.inf");
+        PyErr_Format(PyExc_TypeError, "maxsize must be an int or math.inf, not %.200s",
+                     fc_type_name(Py_TYPE(maxsize)));
         return -1;
     }
     int overflow;
@@ -997,6 +998,7 @@ fc_cache_traverse(CacheObject *c, visitproc visit, void *arg)
     Py_VISIT(c->getsizeof);
     Py_VISIT(c->on_evict);
     Py_VISIT(c->timer);
+    Py_VISIT(c->tobj);
     Py_VISIT(c->ttu);
     Py_VISIT(c->choice);
     Py_VISIT(c->ttl_obj);
@@ -1010,6 +1012,7 @@ fc_cache_gc_clear(CacheObject *c)
     Py_CLEAR(c->getsizeof);
     Py_CLEAR(c->on_evict);
     Py_CLEAR(c->timer);
+    Py_CLEAR(c->tobj);
     Py_CLEAR(c->ttu);
     Py_CLEAR(c->choice);
     Py_CLEAR(c->ttl_obj);
@@ -1137,7 +1140,15 @@ popitem_impl(CacheObject *c, int report)
     if (ix == FC_NIL) {
         if (fc_pending_finish(&p, c->on_evict) < 0)
             return NULL;
-        PyErr_Format(PyExc_KeyError, "%s is empty", fc_type_name(Py_TYPE(c)));
+        /* KeyError("<Name> is empty") from None, as cachetools: the context is suppressed */
+        PyObject *msg = PyUnicode_FromFormat("%s is empty", fc_type_name(Py_TYPE(c)));
+        PyObject *exc = msg ? PyObject_CallOneArg(PyExc_KeyError, msg) : NULL;
+        Py_XDECREF(msg);
+        if (exc != NULL) {
+            ((PyBaseExceptionObject *)exc)->suppress_context = 1;
+            PyErr_SetObject(PyExc_KeyError, exc);
+            Py_DECREF(exc);
+        }
         return NULL;
     }
     PyObject *key = Py_NewRef(c->t.entries[ix].key);

@@ -83,7 +83,18 @@ typedef struct {
     int stats;
     unsigned long long hits, misses, evictions, expirations;
     uint64_t rng;
+    struct fc_timer_obj *tobj;  /* cache.timer (timed.c), made at its first read, or NULL */
 } CacheObject;
+
+/* cachetools' _TimedCache._Timer (timed.c): calls `timer`, or inside `with t:` (nested)
+   returns the time read on entering; a cache reads its time through it. */
+typedef struct fc_timer_obj {
+    PyObject_HEAD
+    PyObject *timer;
+    PyObject *time;           /* the frozen time while nesting > 0 */
+    Py_ssize_t nesting;
+} fc_TimerObject;
+extern PyTypeObject fc_TimerType;
 
 #define IS_TIMED(c) ((c)->policy == P_TTL || (c)->policy == P_TLRU)
 
@@ -152,13 +163,21 @@ extern PyMethodDef fc_ttl_methods[], fc_tlru_methods[];
 extern PyGetSetDef fc_ttl_getset[], fc_tlru_getset[];
 
 /* Whether entry ix is live. With time.monotonic as the timer the coarse clock settles entries
- * far from their deadline (clock.h); only a Python timer (which may run code) must be read
- * before the lookup, and then `now` holds that reading. */
+ * far from their deadline (clock.h); only a Python timer (which may run code) or a handed-out
+ * cache.timer must be read before the lookup (fc_time_read_first), and then `now` holds that
+ * reading. */
+static inline int
+fc_time_read_first(CacheObject *c)
+{
+    /* a Python timer, or a cache.timer handed out (it may freeze the time: `with t:`) */
+    return c->timer_kind == TK_PYTHON || c->tobj != NULL;
+}
+
 static inline int
 fc_entry_live(CacheObject *c, fc_idx ix, double now)
 {
     double d = c->tnodes[ix].deadline;
-    if (c->timer_kind == TK_PYTHON)
+    if (fc_time_read_first(c))
         return now < d;
     if (c->timer_kind == TK_MONOTONIC)
         return fc_monotonic_before(d);

@@ -105,7 +105,8 @@ shared_init(PyObject *module)
         (fc_g.CacheStatsType = import_attr("fastcache._types", "CacheStats")) == NULL ||
         (fc_g.restore_func = PyObject_GetAttrString(module, "_restore")) == NULL)
         return -1;
-    if (PyType_Ready(&fc_KeyIterType) < 0 || PyType_Ready(&fc_CacheType) < 0)
+    if (PyType_Ready(&fc_KeyIterType) < 0 || PyType_Ready(&fc_CacheType) < 0 ||
+        PyType_Ready(&fc_TimerType) < 0)
         return -1;
     PyTypeObject *subs[] = {&fc_LRUCacheType, &fc_LFUCacheType, &fc_FIFOCacheType,
                             &fc_RRCacheType, &fc_TTLCacheType, &fc_TLRUCacheType};
@@ -128,7 +129,7 @@ core_exec(PyObject *m)
         return -1;
     PyTypeObject *all[] = {&fc_CacheType, &fc_LRUCacheType, &fc_LFUCacheType,
                            &fc_FIFOCacheType, &fc_RRCacheType, &fc_TTLCacheType,
-                           &fc_TLRUCacheType};
+                           &fc_TLRUCacheType, &fc_TimerType};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (PyModule_AddObjectRef(m, fc_type_name(all[i]), (PyObject *)all[i]) < 0)
             return -1;

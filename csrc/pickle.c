@@ -234,8 +234,10 @@ restore_entry(CacheObject *c, PyObject *item)
     e->hash = hash;
     e->key = Py_NewRef(key);
     e->value = Py_NewRef(value);
-    /* a wheel not started (a crafted state) starts at the first deadline */
-    fc_entry_link(c, ix, size, freq, deadline, deadline);
+    /* a wheel not started (a crafted state, or emptied by __setstate__) starts at the first
+       deadline, at 0 for an entry that never expires (a wheel started at an infinite time
+       has no epoch: its tick numbers overflow) */
+    fc_entry_link(c, ix, size, freq, deadline, isfinite(deadline) ? deadline : 0.0);
     if (has_seq) {  /* scheduled again in its pickled order (ties of equal deadlines) */
         fc_wheel_unlink(c->wheel, c->tnodes, ix);
         c->tnodes[ix].seq = seq;

@@ -10,9 +10,36 @@
  */
 #include "core.h"
 
+/* A time returned by `what` (the timer, ttu) as a double: a real number (not a bool, not
+ * NaN). */
+static int
+time_value(PyObject *r, double *out, const char *what)
+{
+    if (PyBool_Check(r) || (!PyFloat_Check(r) && !PyLong_Check(r))) {
+        PyErr_Format(PyExc_TypeError, "%s must return a real number, not %.200s", what,
+                     Py_TYPE(r)->tp_name);
+        return -1;
+    }
+    double t = PyFloat_AsDouble(r);
+    if (t == -1.0 && PyErr_Occurred())
+        return -1;
+    if (isnan(t)) {
+        PyErr_Format(PyExc_ValueError, "%s returned NaN", what);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
 int
 fc_read_time(CacheObject *c, double *out)
 {
+    if (c->tobj != NULL && c->tobj->nesting > 0) {  /* inside `with cache.timer:` */
+        PyObject *frozen = Py_NewRef(c->tobj->time);
+        int r = time_value(frozen, out, "timer");
+        Py_DECREF(frozen);
+        return r;
+    }
     if (c->timer_kind != TK_PYTHON) {
         *out = c->timer_kind == TK_MONOTONIC ? fc_clock_monotonic() : fc_clock_realtime();
         return 0;
@@ -28,23 +55,136 @@ fc_call_timer(PyObject *timer, double *out)
     PyObject *r = PyObject_CallNoArgs(timer);
     if (r == NULL)
         return -1;
-    if (PyBool_Check(r) || (!PyFloat_Check(r) && !PyLong_Check(r))) {
-        PyErr_Format(PyExc_TypeError, "timer must return a real number, not %.200s",
-                     Py_TYPE(r)->tp_name);
-        Py_DECREF(r);
-        return -1;
-    }
-    double t = PyFloat_AsDouble(r);
+    int ok = time_value(r, out, "timer");
     Py_DECREF(r);
-    if (t == -1.0 && PyErr_Occurred())
-        return -1;
-    if (isnan(t)) {
-        PyErr_SetString(PyExc_ValueError, "timer returned NaN");
-        return -1;
+    return ok;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* cache.timer: cachetools' _Timer */
+
+static int
+no_keywords(PyObject *kwds)
+{
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) > 0) {
+        PyErr_SetString(PyExc_TypeError, "_Timer takes no keyword arguments");
+        return 0;
     }
-    *out = t;
+    return 1;
+}
+
+static PyObject *
+timer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *timer;
+    if (!no_keywords(kwds) || !PyArg_UnpackTuple(args, "_Timer", 1, 1, &timer))
+        return NULL;
+    fc_TimerObject *t = (fc_TimerObject *)type->tp_alloc(type, 0);
+    if (t != NULL)
+        t->timer = Py_NewRef(timer);
+    return (PyObject *)t;
+}
+
+static PyObject *
+timer_call(fc_TimerObject *t, PyObject *args, PyObject *kwds)
+{
+    if (!no_keywords(kwds) || !PyArg_UnpackTuple(args, "_Timer", 0, 0))
+        return NULL;
+    if (t->nesting > 0)
+        return Py_NewRef(t->time);
+    return PyObject_CallNoArgs(t->timer);
+}
+
+static PyObject *
+timer_enter(fc_TimerObject *t, PyObject *unused)
+{
+    if (t->nesting == 0) {
+        PyObject *now = PyObject_CallNoArgs(t->timer);
+        if (now == NULL)
+            return NULL;
+        if (t->nesting == 0)  /* the timer may have entered this very _Timer */
+            Py_XSETREF(t->time, now);
+        else
+            Py_DECREF(now);
+    }
+    t->nesting++;
+    return Py_NewRef(t->time);
+}
+
+static PyObject *
+timer_exit(fc_TimerObject *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (t->nesting > 0)
+        t->nesting--;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+timer_reduce(fc_TimerObject *t, PyObject *unused)
+{
+    return Py_BuildValue("O(O)", (PyObject *)Py_TYPE(t), t->timer);
+}
+
+/* attributes not its own are the wrapped timer's, as cachetools' __getattr__ */
+static PyObject *
+timer_getattro(fc_TimerObject *t, PyObject *name)
+{
+    PyObject *r = PyObject_GenericGetAttr((PyObject *)t, name);
+    if (r == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        r = PyObject_GetAttr(t->timer, name);
+    }
+    return r;
+}
+
+static int
+timer_traverse(fc_TimerObject *t, visitproc visit, void *arg)
+{
+    Py_VISIT(t->timer);
+    Py_VISIT(t->time);
     return 0;
 }
+
+static int
+timer_clear(fc_TimerObject *t)
+{
+    Py_CLEAR(t->timer);
+    Py_CLEAR(t->time);
+    return 0;
+}
+
+static void
+timer_dealloc(fc_TimerObject *t)
+{
+    PyObject_GC_UnTrack(t);
+    timer_clear(t);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyMethodDef timer_methods[] = {
+    {"__enter__", (PyCFunction)timer_enter, METH_NOARGS,
+     "Freeze the time (read once) until the matching __exit__; return it."},
+    {"__exit__", (PyCFunction)(void (*)(void))timer_exit, METH_FASTCALL, NULL},
+    {"__reduce__", (PyCFunction)timer_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject fc_TimerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastcache._core._Timer",
+    .tp_basicsize = sizeof(fc_TimerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "_Timer(timer, /)\n--\n\n"
+              "A timed cache's timer, as cachetools': calls timer(); inside `with t:` "
+              "(nested) returns the time read on entering.",
+    .tp_new = timer_new,
+    .tp_call = (ternaryfunc)timer_call,
+    .tp_getattro = (getattrofunc)timer_getattro,
+    .tp_traverse = (traverseproc)timer_traverse,
+    .tp_clear = (inquiry)timer_clear,
+    .tp_dealloc = (destructor)timer_dealloc,
+    .tp_methods = timer_methods,
+};
 
 /* A real number (not bool) > 0, inf allowed. */
 int
@@ -75,6 +215,7 @@ fc_set_timer(CacheObject *c, PyObject *timer)
 {
     if (fc_set_callable(&c->timer, timer, "timer", 0) < 0)
         return -1;
+    Py_CLEAR(c->tobj);  /* a new timer, a new _Timer (as cachetools' __init__) */
     c->timer_kind = !FC_NATIVE_CLOCKS ? TK_PYTHON
                   : timer == fc_g.time_monotonic ? TK_MONOTONIC
                   : timer == fc_g.time_time ? TK_REALTIME : TK_PYTHON;
@@ -125,20 +266,10 @@ fc_timed_deadline(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_
         Py_DECREF(now_obj);
         if (r == NULL)
             return -1;
-        if (PyBool_Check(r) || (!PyFloat_Check(r) && !PyLong_Check(r))) {
-            PyErr_Format(PyExc_TypeError, "ttu must return a real number, not %.200s",
-                         Py_TYPE(r)->tp_name);
-            Py_DECREF(r);
-            return -1;
-        }
-        deadline = PyFloat_AsDouble(r);
+        int ok = time_value(r, &deadline, "ttu");
         Py_DECREF(r);
-        if (deadline == -1.0 && PyErr_Occurred())
+        if (ok < 0)
             return -1;
-        if (isnan(deadline)) {
-            PyErr_SetString(PyExc_ValueError, "ttu returned NaN");
-            return -1;
-        }
     }
     *now_out = now;
     *deadline_out = deadline;
@@ -360,7 +491,7 @@ m_remaining_ttl(CacheObject *c, PyObject *key)
         fc_set_key_error(key);
         return NULL;
     }
-    if (c->timer_kind != TK_PYTHON)
+    if (!fc_time_read_first(c))
         fc_read_time(c, &now);  /* a C clock: cannot fail */
     return PyFloat_FromDouble(c->tnodes[ix].deadline - now);
 }
@@ -368,7 +499,16 @@ m_remaining_ttl(CacheObject *c, PyObject *key)
 static PyObject *
 g_timer(CacheObject *c, void *x)
 {
-    return Py_NewRef(c->timer);
+    if (c->tobj == NULL) {
+        PyObject *t = PyObject_CallOneArg((PyObject *)&fc_TimerType, c->timer);
+        if (t == NULL)
+            return NULL;
+        if (c->tobj == NULL)
+            c->tobj = (fc_TimerObject *)t;
+        else
+            Py_DECREF(t);
+    }
+    return Py_NewRef((PyObject *)c->tobj);
 }
 
 static PyObject *
@@ -385,13 +525,13 @@ g_ttu(CacheObject *c, void *x)
 
 PyGetSetDef fc_ttl_getset[] = {
     {"ttl", (getter)g_ttl, NULL, "The default time to live of the cache's items.", NULL},
-    {"timer", (getter)g_timer, NULL, "The timer function used by the cache.", NULL},
+    {"timer", (getter)g_timer, NULL, "The cache's timer (cachetools' _Timer).", NULL},
     {NULL},
 };
 
 PyGetSetDef fc_tlru_getset[] = {
     {"ttu", (getter)g_ttu, NULL, "The time-to-use function used by the cache.", NULL},
-    {"timer", (getter)g_timer, NULL, "The timer function used by the cache.", NULL},
+    {"timer", (getter)g_timer, NULL, "The cache's timer (cachetools' _Timer).", NULL},
     {NULL},
 };
 

@@ -19,8 +19,8 @@
  *     as tuple.__hash__ over the flat key args + [mark, name, value]... + [types]) and
  *     compared element by element with the stored key. A key object is made on a miss only.
  *  2. A single positional argument of exact type int or str (typed=False) is stored as its
- *     own key: a hit allocates nothing. It hashes as the 1-tuple, so f(3) and f(3.0) share
- *     an entry as in the twin (functools keeps them apart).
+ *     own key: a hit allocates nothing. It hashes as the 1-tuple but only ever equals another
+ *     such key, so f(3), f(3.0) and f(True) are three entries, as functools' _make_key.
  *  3. Storage: the open-addressing table of the cache classes (table.h) rather than a dict
  *     of link objects, because a dict cannot be probed without a key object (point 1):
  *     fc_lookup_with() compares stored keys with the arguments in place. Entries are a
@@ -187,6 +187,11 @@ vk_hash(const vkey_t *vk)
 static int
 vk_equal(const vkey_t *vk, PyObject *stored, int stored_single)
 {
+    /* an argument that is its own key (exact int/str) never equals a tuple key, as in
+       functools: f(1) and f(1.0) or f(True) are distinct entries */
+    if (stored_single != (vk->single != NULL)) {
+        return 0;
+    }
     Py_ssize_t slen = stored_single ? 1 : PyTuple_GET_SIZE(stored);
     if (slen != vk->len) {
         return 0;
@@ -1342,6 +1347,35 @@ mapping_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)w;
 }
 
+/* cachetools 8's reprs: <cached <function f ...>>, and for a bound cachedmethod
+   <cachedmethod <function C.m ...> of <C object at ...>> */
+static PyObject *
+mapping_repr(PyObject *self)
+{
+    wrapper_t *w = (wrapper_t *)self;
+    PyObject *wrapped = PyObject_GetAttrString(self, "__wrapped__");
+    if (wrapped == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        wrapped = Py_NewRef(w->func);
+    }
+    PyObject *r;
+    if (w->owner == NULL) {
+        r = PyUnicode_FromFormat("<cached %R>", wrapped);
+    }
+    else {
+        PyObject *owner = Py_NewRef(w->owner);
+        PyObject *of = PyBaseObject_Type.tp_repr(owner);
+        r = of == NULL ? NULL : PyUnicode_FromFormat("<cachedmethod %R of %U>", wrapped, of);
+        Py_XDECREF(of);
+        Py_DECREF(owner);
+    }
+    Py_DECREF(wrapped);
+    return r;
+}
+
 /* a copy of wrapper_type (made at import, before PyType_Ready) with these differences */
 static PyTypeObject mapping_type;
 
@@ -1354,6 +1388,7 @@ init_mapping_type(void)
     mapping_type.tp_methods = mapping_methods;
     mapping_type.tp_getset = mapping_getset;
     mapping_type.tp_new = mapping_new;
+    mapping_type.tp_repr = mapping_repr;
 }
 
 /* Adds _lru_cache_wrapper and _cached_wrapper to fastcache._core (module.c). */

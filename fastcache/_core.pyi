@@ -8,7 +8,7 @@ These classes are not ``MutableMapping``s by themselves: ``fastcache.caches`` ad
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Generic, TypeVar, final, overload
 
-from typing_extensions import disjoint_base
+from typing_extensions import Self, disjoint_base
 
 from ._types import CacheStats
 
@@ -17,7 +17,7 @@ _VT = TypeVar("_VT")
 _T = TypeVar("_T")
 
 _OnEvict = Callable[[_KT, _VT, str], object]
-_Timer = Callable[[], float]
+_TimerFn = Callable[[], float]
 
 EVICTED: Final = "evicted"
 EXPIRED: Final = "expired"
@@ -109,12 +109,21 @@ class RRCache(Cache[_KT, _VT]):
     @property
     def choice(self) -> Callable[[Sequence[_KT]], _KT]: ...
 
+@final
+class _Timer:
+    """A timed cache's timer, as cachetools': ``with cache.timer as now:`` freezes the time."""
+
+    def __new__(cls, timer: _TimerFn, /) -> Self: ...
+    def __call__(self, *args: object, **kwargs: object) -> Any: ...  # takes none
+    def __enter__(self) -> Any: ...
+    def __exit__(self, *exc: object) -> None: ...
+
 class TTLCache(Cache[_KT, _VT]):
     def __init__(
         self,
         maxsize: float,
         ttl: float,
-        timer: _Timer = ...,
+        timer: _TimerFn = ...,
         getsizeof: Callable[[_VT], int] | None = None,
         *,
         on_evict: _OnEvict[_KT, _VT] | None = None,
@@ -133,7 +142,7 @@ class TLRUCache(Cache[_KT, _VT]):
         self,
         maxsize: float,
         ttu: Callable[[_KT, _VT, float], float],
-        timer: _Timer = ...,
+        timer: _TimerFn = ...,
         getsizeof: Callable[[_VT], int] | None = None,
         *,
         on_evict: _OnEvict[_KT, _VT] | None = None,

@@ -89,7 +89,7 @@ def check_maxsize(maxsize: Any) -> Any:
             raise ValueError("maxsize must be non-negative")
         if maxsize == math.inf:
             return maxsize
-        raise TypeError(f"maxsize must be an int or math.inf, not {maxsize!r}")
+        raise TypeError(f"maxsize must be an int or math.inf, not {type(maxsize).__name__}")
     try:
         n = operator.index(maxsize)
     except TypeError:
@@ -323,7 +323,7 @@ class Cache:
         for entry in self._order:
             if entry is not pinned:
                 return entry
-        raise KeyError(f"{type(self).__name__} is empty")
+        raise KeyError(f"{type(self).__name__} is empty") from None
 
     def _p_order(self) -> list[_Entry]:
         """The entries in eviction order."""
@@ -1097,7 +1097,7 @@ class RRCache(Cache):
         if pinned is not MISSING:  # hidden from choice() while making room for it
             entries = [e for e in entries if e is not pinned]
         if not entries:
-            raise KeyError(f"{type(self).__name__} is empty")
+            raise KeyError(f"{type(self).__name__} is empty") from None
         if self._uniform:  # the default choice: uniform, without the Python call
             return entries[int(_random() * len(entries))]
         key = self._choice([e.key for e in entries])  # may change the cache

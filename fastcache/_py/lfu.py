@@ -215,7 +215,7 @@ class LFUCache(Cache):
                 if entry is not pinned:
                     return entry
             bucket = bucket.next
-        raise KeyError(f"{type(self).__name__} is empty")
+        raise KeyError(f"{type(self).__name__} is empty") from None
 
     def _p_order(self) -> list[_Entry]:
         if self._pending:

@@ -60,11 +60,45 @@ def check_ttl(ttl: Any) -> Any:
     return ttl
 
 
+class _Timer:
+    """A timed cache's timer, as cachetools' ``_TimedCache._Timer``: calls ``timer``; inside
+    ``with t:`` (nested) returns the time read on entering, and so does the cache."""
+
+    __slots__ = ("__nesting", "__time", "__timer")
+
+    def __init__(self, timer: Callable[[], Any]) -> None:
+        self.__timer = timer
+        self.__nesting = 0
+
+    def __call__(self) -> Any:
+        if self.__nesting == 0:
+            return self.__timer()
+        return self.__time
+
+    def __enter__(self) -> Any:
+        if self.__nesting == 0:
+            now = self.__timer()
+            if self.__nesting == 0:  # the timer may have entered this very _Timer
+                self.__time = now
+        self.__nesting += 1
+        return self.__time
+
+    def __exit__(self, *exc: object) -> None:
+        if self.__nesting > 0:
+            self.__nesting -= 1
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Timer, (self.__timer,))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__timer, name)
+
+
 class _TimedCache(Cache):
     """LRU order plus a deadline per entry."""
 
     __slots__ = ("_dead", "_heap", "_seq", "_timer")
-    _timer: Callable[[], Any]
+    _timer: _Timer
 
     def _p_init(self) -> None:
         self._heap: list[list[Any]] = []
@@ -72,8 +106,8 @@ class _TimedCache(Cache):
         self._dead = 0
 
     @property
-    def timer(self) -> Callable[[], Any]:
-        """The timer function used by the cache."""
+    def timer(self) -> _Timer:
+        """The cache's timer (cachetools' ``_Timer``: ``with cache.timer as now:``)."""
         return self._timer
 
     def _now(self) -> Any:
@@ -381,7 +415,7 @@ class _TimedCache(Cache):
             self._leave(depth)
         self._notify(notes)
         if pair is None:
-            raise KeyError(f"{type(self).__name__} is empty")
+            raise KeyError(f"{type(self).__name__} is empty") from None
         return pair
 
     def expire(self, time: Any = None) -> list[tuple[Any, Any]]:
@@ -427,11 +461,11 @@ class _TimedCache(Cache):
 
     def _params(self) -> dict[str, Any]:
         params = super()._params()
-        params["timer"] = self._timer
+        params["timer"] = self._timer.__reduce__()[1][0]  # the function, as in C
         return params
 
     def _setup_from(self, params: dict[str, Any]) -> None:
-        self._timer = params["timer"]
+        self._timer = _Timer(params["timer"])
         super()._setup_from(params)
 
 
@@ -445,7 +479,7 @@ class TTLCache(_TimedCache):
                  on_evict: Callable[[Any, Any, str], object] | None = None,
                  stats: bool = False) -> None:
         self._ttl = check_ttl(ttl)
-        self._timer = check_callable(timer, "timer", optional=False)
+        self._timer = _Timer(check_callable(timer, "timer", optional=False))
         self._setup(maxsize, getsizeof, on_evict, stats)
 
     @property
@@ -500,7 +534,7 @@ class TLRUCache(_TimedCache):
                  on_evict: Callable[[Any, Any, str], object] | None = None,
                  stats: bool = False) -> None:
         self._ttu = check_callable(ttu, "ttu", optional=False)
-        self._timer = check_callable(timer, "timer", optional=False)
+        self._timer = _Timer(check_callable(timer, "timer", optional=False))
         self._setup(maxsize, getsizeof, on_evict, stats)
 
     @property

@@ -93,8 +93,15 @@ class _HashedSeq(list[Any]):
         return self.hashvalue
 
 
-def _make_key(args: tuple[Any, ...], kwds: dict[str, Any], typed: bool) -> _HashedSeq:
-    """Flat key of a call: args, then a mark and the keyword items in call order, then types."""
+_FASTTYPES = frozenset((int, str))
+
+
+def _make_key(args: tuple[Any, ...], kwds: dict[str, Any], typed: bool,
+              fasttypes: frozenset[type] = _FASTTYPES, type: type[type] = type,
+              len: Callable[[Any], int] = len) -> Any:
+    """Flat key of a call: args, then a mark and the keyword items in call order, then types;
+    a single exact int or str argument (untyped) is its own key, as functools' _make_key
+    (whose builtins it binds likewise: a cached ``len`` or ``type`` is not reentered)."""
     key = args
     if kwds:
         key += (_KWD_MARK,)
@@ -104,6 +111,8 @@ def _make_key(args: tuple[Any, ...], kwds: dict[str, Any], typed: bool) -> _Hash
         key += tuple(type(v) for v in args)
         if kwds:
             key += tuple(type(v) for v in kwds.values())
+    elif len(key) == 1 and type(key[0]) in fasttypes:
+        return key[0]
     return _HashedSeq(key)
 
 

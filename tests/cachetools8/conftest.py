@@ -9,16 +9,13 @@ Every deliberate difference is listed below with its reason and marked
 ``xfail(strict=True)``: a listed test that starts passing fails the run, so the lists stay
 true. ``DIFFERENCES`` are fastcache's choices (README, "Moving from cachetools /
 functools"); ``PENDING_CORE`` waits for changes to the compiled core and the twin
-(``tests/decorators/pending_core_dropin.py`` holds their differential tests), and
-``PENDING_COMPILED`` for the compiled core only.
+(``tests/decorators/pending_core_dropin.py`` holds their differential tests).
 """
 
 from __future__ import annotations
 
 import cachetools
 import pytest
-
-import fastcache
 
 SHIM = getattr(cachetools, "FASTCACHE_SHIM", False)
 collect_ignore_glob = [] if SHIM else ["test_*.py"]
@@ -41,11 +38,6 @@ DIFFERENCES: dict[str, str] = {
 }
 
 PENDING_CORE: dict[str, str] = {
-    **{f"test_{m}.py::{c}::test_popitem_exception_context":
-       "core: popitem() on an empty cache must raise KeyError ... from None"
-       for m, c in (("cache", "CacheTest"), ("fifo", "FIFOCacheTest"), ("lfu", "LFUCacheTest"),
-                    ("lru", "LRUCacheTest"), ("rr", "RRCacheTest"),
-                    ("tlru", "TLRUCacheTest"), ("ttl", "TTLCacheTest"))},
     "test_func.py::TTLDecoratorTest::test_ttl_datetime":
         "core: TTLCache with ttl=timedelta and timer=datetime.now",
     "test_ttl.py::TTLCacheTest::test_ttl_datetime":
@@ -54,24 +46,9 @@ PENDING_CORE: dict[str, str] = {
         "core: TTLCache with ttl=timedelta and timer=datetime.now",
     "test_tlru.py::TLRUCacheTest::test_tlru_datetime":
         "core: TLRUCache with a datetime timer",
-    "test_ttl.py::TTLCacheTest::test_ttl_expire":
-        "core: cache.timer as cachetools' _Timer ('with cache.timer as t' freezes time)",
-    "test_tlru.py::TLRUCacheTest::test_ttu_expire":
-        "core: cache.timer as cachetools' _Timer ('with cache.timer as t' freezes time)",
 }
 
-PENDING_COMPILED: dict[str, str] = {
-    **{f"test_cached.py::{c}::test_decorator_repr":
-       "compiled core: repr of the compiled cached wrapper must be <cached <function ...>>"
-       for c in ("CacheWrapperTest", "DictTest", "CustomCacheTest")},
-    **{f"test_cachedmethod.py::{c}::test_decorator_repr":
-       "compiled core: repr of the compiled bound cachedmethod must be "
-       "<cachedmethod <function ...> of <...>>"
-       for c in _BOTH},
-}
-
-EXPECTED_FAILURES = {**DIFFERENCES, **PENDING_CORE,
-                     **(PENDING_COMPILED if fastcache.IMPLEMENTATION == "c" else {})}
+EXPECTED_FAILURES = {**DIFFERENCES, **PENDING_CORE}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

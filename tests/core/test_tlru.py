@@ -23,7 +23,7 @@ class TestTLRUCache(MappingContract):
 
         t = Timer(7)
         c = impl.TLRUCache(10, ttu, t)
-        assert c.ttu is ttu and c.timer is t
+        assert c.ttu is ttu and c.timer.__reduce__()[1] == (t,)
         c["a"], c["b"], c["c"] = 3, 1, 2
         assert calls == [("a", 3, 7), ("b", 1, 7), ("c", 2, 7)]
         assert c.remaining_ttl("a") == 3
