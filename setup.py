@@ -18,7 +18,8 @@ NO_EXT = (any(os.environ.get(name, "") not in ("", "0")
 DEBUG = os.environ.get("FASTCACHE_DEBUG") == "1"
 
 extra_compile_args = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                      "-Wno-missing-field-initializers"]
+                      "-Wno-missing-field-initializers",
+                      "-fvisibility=hidden"]  # only PyInit__core is exported: internal calls skip the PLT
 define_macros = []
 undef_macros = []
 if DEBUG:
