@@ -17,9 +17,9 @@ NO_EXT = (any(os.environ.get(name, "") not in ("", "0")
           or sys.implementation.name != "cpython")
 DEBUG = os.environ.get("FASTCACHE_DEBUG") == "1"
 
+# -fvisibility=hidden: only PyInit__core is exported, so calls between the C files skip the PLT
 extra_compile_args = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                      "-Wno-missing-field-initializers",
-                      "-fvisibility=hidden"]  # only PyInit__core is exported: internal calls skip the PLT
+                      "-Wno-missing-field-initializers", "-fvisibility=hidden"]
 define_macros = []
 undef_macros = []
 if DEBUG:
