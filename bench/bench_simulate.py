@@ -29,7 +29,7 @@ from fastcache import _core
 from fastcache.simulate import POLICIES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sim_run: Callable[..., tuple[int, int, int, int, int]] = _core.sim_run  # type: ignore[attr-defined]
+sim_run: Callable[..., tuple[int, int, int, int, int]] = _core.sim_run
 
 
 def best_of(rounds: int, fn: Callable[[], object]) -> float:
