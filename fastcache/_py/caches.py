@@ -43,6 +43,11 @@ How it is built:
 6. Removed keys and values are kept referenced by locals until the structure is consistent again,
    so a ``__del__`` that touches the cache sees a consistent cache; the listener ``on_evict`` and
    ``__missing__`` run after the lock is released.
+7. Removal runs the key's ``__hash__``/``__eq__`` (a ``dict`` pops by key); the C removes by
+   entry with the stored hash. So expiry (run by ``len()``, ``currsize``, ``cache_info()``)
+   can raise a key's own exception here, never in C. A write that needs room while the only
+   entry is the one an outer write is storing (a nested write from its hooks) raises
+   ``ValueError`` (``cached()`` then does not store it).
 """
 
 from __future__ import annotations
@@ -430,6 +435,23 @@ class Cache:
             if got is not None:
                 return got.key, got.value
 
+    def _evict_for_room(self) -> tuple[Any, Any] | None:
+        """``_evict_one`` for a write that needs room: None when user code run by a removal
+        (a key's ``__eq__``, a value's ``__del__``) emptied the cache meanwhile."""
+        try:
+            return self._evict_one()
+        except KeyError:
+            if self._currsize < self._maxsize:
+                return None
+            if not self._data:  # empty and still no room (maxsize 0): as _size_of says
+                raise ValueError("value too large") from None
+            pinned = self._pinned
+            if len(self._data) == 1 and pinned is not MISSING and pinned.live:
+                # a nested write (from the outer write's key or value hooks) needs room the
+                # outer write's own entry holds: it cannot be stored (cached() skips it)
+                raise ValueError("no room: the only entry is being written") from None
+            raise
+
     def _size_of(self, value: Any) -> int:
         fn = self._sizefn
         size = check_size(fn(value) if fn is not None else self.getsizeof(value))
@@ -470,8 +492,10 @@ class Cache:
             while grow > self._maxsize - self._currsize:
                 if len(data) <= (pinned is not MISSING and pinned.live):
                     return  # nothing else to evict
-                key, value = self._evict_one()
-                notes.append((key, value, EVICTED))
+                got = self._evict_for_room()
+                if got is None:  # user code emptied the cache meanwhile
+                    return
+                notes.append((*got, EVICTED))
                 self._evictions += 1
         finally:
             self._pinned = outer
@@ -599,8 +623,8 @@ class Cache:
             if entry is None:
                 old = MISSING
                 if self._currsize >= self._maxsize:  # the order is the eviction order
-                    evicted = self._evict_one()
-                    self._evictions += 1
+                    evicted = self._evict_for_room()
+                    self._evictions += evicted is not None
                 new = _Entry(key, value, 1)
                 got = data.setdefault(key, new)
                 if got is new and self._currsize < self._maxsize:
@@ -1048,8 +1072,8 @@ class RRCache(Cache):
             if entry is None:
                 old = MISSING
                 if self._currsize >= self._maxsize:
-                    evicted = self._evict_one()
-                    self._evictions += 1
+                    evicted = self._evict_for_room()
+                    self._evictions += evicted is not None
                 new = _Entry(key, value, 1)
                 got = data.setdefault(key, new)
                 if got is new and self._currsize < self._maxsize:

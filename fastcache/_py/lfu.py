@@ -105,8 +105,8 @@ class LFUCache(Cache):
             if entry is None:
                 old = MISSING
                 if self._currsize >= self._maxsize:
-                    evicted = self._evict_one()
-                    self._evictions += 1
+                    evicted = self._evict_for_room()
+                    self._evictions += evicted is not None
                 new = _Entry(key, value, 1)
                 got = data.setdefault(key, new)
                 if got is new and self._currsize < self._maxsize:

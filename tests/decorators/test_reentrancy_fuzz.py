@@ -166,7 +166,17 @@ def fuzz(impl: str, seconds: float, seed: int) -> int:
             try:
                 for _ in range(60):
                     call_checked(state, gen_args(state))
-                    info = state.func.cache_info() if hasattr(state.func, "cache_info") else None
+                    try:
+                        info = (state.func.cache_info() if hasattr(state.func, "cache_info")
+                                else None)
+                    except HookError:
+                        # The twin's timed caches remove expired keys by key, so cache_info()
+                        # (currsize expires first) runs a key's __hash__/__eq__, and its
+                        # exception propagates; the compiled core removes by entry and runs
+                        # no user code there (a difference of the twin, listed in _py/caches.py).
+                        if impl != "py":
+                            raise
+                        info = None
                     if info is not None and info.maxsize is not None:
                         assert info.currsize <= max(info.maxsize, 0), (name, info)
             except BaseException as exc:
