@@ -650,10 +650,7 @@ class Cache:
         if outcome is not None:
             self._fail(outcome, notes, evicted, key, value)
             return
-        if notes is not None:
-            self._notify(notes)
-        elif self._on_evict is not None:
-            self._report(key, old, evicted)
+        self._reported(notes, key, old, evicted)
 
     def _settle(self, new: _Entry, got: _Entry, notes: list[Note], deadline: Any = None
                 ) -> None:
@@ -716,6 +713,15 @@ class Cache:
             except Exception:  # the write's own error is the one raised
                 pass
         raise outcome
+
+    def _reported(self, notes: list[Note] | None, key: Any, old: Any,
+                  evicted: tuple[Any, Any] | None) -> None:
+        """The listener's reports of a fast-path write that completed: the notes gathered
+        after nested writes, else its one eviction or replacement."""
+        if notes is not None:
+            self._notify(notes)
+        elif self._on_evict is not None:
+            self._report(key, old, evicted)
 
     def _fail(self, outcome: Any, notes: list[Note] | None, evicted: tuple[Any, Any] | None,
               key: Any, value: Any) -> None:
@@ -1097,10 +1103,7 @@ class RRCache(Cache):
         if outcome is not None:
             self._fail(outcome, notes, evicted, key, value)
             return
-        if notes is not None:
-            self._notify(notes)
-        elif self._on_evict is not None:
-            self._report(key, old, evicted)
+        self._reported(notes, key, old, evicted)
 
     def _p_link(self, entry: _Entry, deadline: Any = None) -> None:
         entries = self._entries

@@ -130,10 +130,7 @@ class LFUCache(Cache):
         if outcome is not None:
             self._fail(outcome, notes, evicted, key, value)
             return
-        if notes is not None:
-            self._notify(notes)
-        elif self._on_evict is not None:
-            self._report(key, old, evicted)
+        self._reported(notes, key, old, evicted)
 
     def _lookup(self, key: Any) -> Any:
         """The value (an access, buffered) or ``MISSING``."""
