@@ -318,12 +318,13 @@ class ReadBase:
 
 
 class _Call:
-    __slots__ = ("error", "event", "value")
+    __slots__ = ("error", "event", "value", "waiters")
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.value: Any = None
         self.error: BaseException | None = None
+        self.waiters = 0
 
 
 class SingleFlight:
@@ -341,8 +342,14 @@ class SingleFlight:
             leader = call is None
             if call is None:
                 call = self._calls[key] = _Call()
+            else:
+                call.waiters += 1
         if not leader:
-            call.event.wait()
+            try:
+                call.event.wait()
+            finally:
+                with self._lock:
+                    call.waiters -= 1
             if call.error is not None:
                 raise call.error
             return call.value  # type: ignore[no-any-return]
@@ -357,6 +364,13 @@ class SingleFlight:
             call.event.set()
         return call.value  # type: ignore[no-any-return]
 
+    def waiting(self, key: str) -> int:
+        """How many callers wait for the running call for ``key`` (the leader not counted):
+        the requests a stampede would have sent to the source."""
+        with self._lock:
+            call = self._calls.get(key)
+            return 0 if call is None else call.waiters
+
     def __len__(self) -> int:
         return len(self._calls)
 
@@ -368,6 +382,7 @@ class AsyncSingleFlight:
 
     def __init__(self) -> None:
         self._calls: dict[str, asyncio.Future[Any]] = {}
+        self._waiting: dict[str, int] = {}
 
     async def do(self, key: str, fn: Callable[[], Awaitable[T]]) -> T:
         """Await ``fn()`` for ``key`` unless a call for ``key`` is running: then share it."""
@@ -375,11 +390,16 @@ class AsyncSingleFlight:
             fut = self._calls.get(key)
             if fut is None:
                 break
+            self._waiting[key] = self._waiting.get(key, 0) + 1
             try:
                 return await asyncio.shield(fut)
             except asyncio.CancelledError:
                 if not fut.cancelled():
                     raise  # we were cancelled ourselves
+            finally:
+                left = self._waiting.pop(key) - 1
+                if left:
+                    self._waiting[key] = left
         fut = asyncio.get_running_loop().create_future()
         self._calls[key] = fut
         try:
@@ -396,6 +416,10 @@ class AsyncSingleFlight:
             return value
         finally:
             del self._calls[key]
+
+    def waiting(self, key: str) -> int:
+        """How many tasks wait for the running call for ``key`` (the leader not counted)."""
+        return self._waiting.get(key, 0)
 
     def __len__(self) -> int:
         return len(self._calls)

@@ -83,6 +83,37 @@ class FlakySource:
         self.inner.delete_many(keys)
 
 
+def wait_until(predicate: Any, timeout: float = 30.0) -> None:
+    """Poll ``predicate`` until true; fail after ``timeout`` seconds (generous: the machine
+    may be loaded, and a condition that holds returns at once)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
+
+
+class GatedSource:
+    """Wraps a source; a ``get`` reads, then signals ``entered`` and holds its answer until
+    ``release`` is set: a test acts while a reader is inside the source read, by events."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def get(self, key: str) -> object:
+        value = self.inner.get(key)
+        self.entered.set()
+        assert self.release.wait(60), "the test never released the read"
+        return value
+
+    def set(self, key: str, value: Any) -> None:
+        self.inner.set(key, value)
+
+    def delete(self, key: str) -> None:
+        self.inner.delete(key)
+
+
 class SlowSource:
     """Wraps a source; every ``get`` reads, then sleeps ``delay`` seconds; loads are counted
     per key."""

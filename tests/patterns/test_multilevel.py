@@ -33,16 +33,9 @@ from fastcache.patterns import (
 )
 from fastcache.sources import AsyncSourceAdapter, SQLSource
 
-from .helpers import Face, SlowSource, fast_commits
+from .helpers import Face, SlowSource, fast_commits, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-def wait_until(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
-
 
 @pytest.fixture()
 def l2(redis_server: Any) -> Any:

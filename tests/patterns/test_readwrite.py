@@ -22,7 +22,7 @@ from fastcache.patterns import (
 )
 from fastcache.sources import AsyncSourceAdapter, SQLSource
 
-from .helpers import Face, FlakySource, SlowSource, SourceDown
+from .helpers import Face, FlakySource, GatedSource, SlowSource, SourceDown, wait_until
 
 
 def test_cache_aside_fills_then_invalidates(face: Face, source: SQLSource) -> None:
@@ -122,7 +122,7 @@ def test_loader_error_reaches_every_waiter_and_is_not_cached(backend: Any) -> No
     def loader(key: str) -> object:
         nonlocal calls
         calls += 1
-        gate.wait(1)
+        assert gate.wait(60)
         raise LookupError("db says no")
 
     rt = ReadThrough(backend, loader)
@@ -137,7 +137,7 @@ def test_loader_error_reaches_every_waiter_and_is_not_cached(backend: Any) -> No
     threads = [threading.Thread(target=read) for _ in range(8)]
     for t in threads:
         t.start()
-    time.sleep(0.1)
+    wait_until(lambda: calls == 1 and rt._flight.waiting("k") == 7)  # all in, one loading
     gate.set()
     for t in threads:
         t.join()
@@ -148,13 +148,14 @@ def test_loader_error_reaches_every_waiter_and_is_not_cached(backend: Any) -> No
 def test_slow_reader_never_puts_back_an_older_value(backend: Any, source: SQLSource) -> None:
     """A reader that loaded v1 while a writer stored v2 must not fill the cache with v1."""
     source.set("k", "v1")
-    slow = SlowSource(source, 0.3)
-    ca = CacheAside(backend, slow, ttl=60)
+    gated = GatedSource(source)
+    ca = CacheAside(backend, gated, ttl=60)
     got: list[Any] = []
     reader = threading.Thread(target=lambda: got.append(ca.get("k")))
     reader.start()
-    time.sleep(0.1)  # the reader is inside the source read
+    assert gated.entered.wait(60)  # the reader read v1 and is inside the source read
     ca.set("k", "v2")
+    gated.release.set()
     reader.join()
     assert got == ["v1"]  # it read before the write...
     assert backend.get("k") is MISSING  # ...but did not cache it
@@ -311,23 +312,34 @@ def test_async_cache_aside(async_backend_factory: Any, source: SQLSource) -> Non
 
 def test_async_cancelled_waiter_does_not_cancel_the_load(async_backend_factory: Any) -> None:
     loads = 0
+    started = asyncio.Event()
+    release = asyncio.Event()
 
     async def loader(key: str) -> object:
         nonlocal loads
         loads += 1
-        await asyncio.sleep(0.5)
+        started.set()
+        await release.wait()
         return key.upper()
+
+    async def until(predicate: Any) -> None:
+        async def poll() -> None:
+            while not predicate():
+                await asyncio.sleep(0.005)
+        await asyncio.wait_for(poll(), 60)
 
     async def main() -> None:
         backend = async_backend_factory()
         try:
             rt = AsyncReadThrough(backend, loader)
             leader = asyncio.ensure_future(rt.get("x"))
-            await asyncio.sleep(0.1)
+            await asyncio.wait_for(started.wait(), 60)
             waiter = asyncio.ensure_future(rt.get("x"))
-            await asyncio.sleep(0.1)  # the waiter now waits for the leader's load
+            await until(lambda: rt._flight.waiting("x") == 1)  # it waits for the leader's load
             waiter.cancel()
             await asyncio.wait([waiter])
+            assert rt._flight.waiting("x") == 0
+            release.set()
             assert waiter.cancelled() and not leader.done()
             assert await leader == "X" and loads == 1
             assert await backend.get("x") == "X"

@@ -19,7 +19,7 @@ from fastcache.backends import MISSING, AsyncMemoryBackend, MemoryBackend
 from fastcache.patterns import TOMBSTONE, AsyncWriteBehind, QueueFullError, WriteBehind
 from fastcache.sources import AsyncSourceAdapter, SQLSource
 
-from .helpers import FlakySource, SourceDown, read_table
+from .helpers import FlakySource, SourceDown, read_table, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,13 +34,6 @@ class Recorder:
     def __call__(self, key: str, value: Any, exc: BaseException) -> None:
         with self.lock:
             self.calls.append((key, value, exc))
-
-
-def wait_until(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
 
 
 def test_cache_now_source_later(backend: Any, source: SQLSource) -> None:
