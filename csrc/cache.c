@@ -48,8 +48,8 @@ fc_check_nargs(const char *name, Py_ssize_t nargs, Py_ssize_t lo, Py_ssize_t hi)
 /* ------------------------------------------------------------------ storage growth */
 
 /* The arrays parallel to the entries (table.h's fc_resize_fn). */
-static int
-cache_resize(void *owner, Py_ssize_t cap)
+int
+fc_cache_resize(void *owner, Py_ssize_t cap)
 {
     CacheObject *c = owner;
     if (c->sized) {
@@ -65,15 +65,6 @@ cache_resize(void *owner, Py_ssize_t cap)
     if (IS_TIMED(c) && fc_timed_resize(c, cap) < 0)
         return -1;
     return 0;
-}
-
-fc_idx
-fc_entry_alloc(CacheObject *c)
-{
-    Py_ssize_t limit = (!c->unbounded && !c->sized) ? c->maxsize : FC_MAX_ENTRIES;
-    if (fc_table_reserve(&c->t, limit, cache_resize, c) < 0)
-        return FC_ERROR;
-    return fc_entry_take(&c->t);
 }
 
 /* Link a new entry (its key/value/hash already set) into the policy's structures; `now`

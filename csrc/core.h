@@ -122,7 +122,17 @@ int fc_parse_args(const char *defname, PyObject *args, PyObject *kwds, const cha
                   int npos, int nrequired, PyObject **out);
 int fc_rr_set_choice(CacheObject *c, PyObject *choice);
 void fc_clear_all(CacheObject *c);
-fc_idx fc_entry_alloc(CacheObject *c);
+int fc_cache_resize(void *owner, Py_ssize_t cap);  /* the entries' parallel arrays */
+/* A free entry for a new key (grown if needed: up to maxsize for a bounded cache without
+ * getsizeof); FC_ERROR with an exception set. Inline: it is on every insert's path. */
+static inline fc_idx
+fc_entry_alloc(CacheObject *c)
+{
+    Py_ssize_t limit = (!c->unbounded && !c->sized) ? c->maxsize : FC_MAX_ENTRIES;
+    if (fc_table_reserve(&c->t, limit, fc_cache_resize, c) < 0)
+        return FC_ERROR;
+    return fc_entry_take(&c->t);
+}
 void fc_entry_link(CacheObject *c, fc_idx ix, Py_ssize_t size, uint64_t freq, double deadline,
                    double now);
 void fc_entry_remove(CacheObject *c, fc_idx ix, fc_pending *p, PyObject *cause);

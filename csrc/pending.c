@@ -3,31 +3,19 @@
  */
 #include "pending.h"
 
-void
-fc_pending_push(fc_pending *p, PyObject *key, PyObject *value, PyObject *cause,
-                double deadline, uint64_t seq)
+int
+fc_pending_grow(fc_pending *p)
 {
-    if (p->n == p->cap) {
-        Py_ssize_t cap = p->cap * 2;
-        fc_removed *items = PyMem_Malloc((size_t)cap * sizeof(fc_removed));
-        if (items == NULL) {
-            /* Out of memory in the middle of an update: releasing now is the lesser evil. */
-            Py_XDECREF(key);
-            Py_XDECREF(value);
-            return;
-        }
-        memcpy(items, p->items, (size_t)p->n * sizeof(fc_removed));
-        if (p->items != p->inline_items)
-            PyMem_Free(p->items);
-        p->items = items;
-        p->cap = cap;
-    }
-    fc_removed *r = &p->items[p->n++];
-    r->key = key;
-    r->value = value;
-    r->cause = cause;
-    r->deadline = deadline;
-    r->seq = seq;
+    Py_ssize_t cap = p->cap * 2;
+    fc_removed *items = PyMem_Malloc((size_t)cap * sizeof(fc_removed));
+    if (items == NULL)
+        return -1;
+    memcpy(items, p->items, (size_t)p->n * sizeof(fc_removed));
+    if (p->items != p->inline_items)
+        PyMem_Free(p->items);
+    p->items = items;
+    p->cap = cap;
+    return 0;
 }
 
 int
@@ -36,7 +24,8 @@ fc_pending_finish(fc_pending *p, PyObject *listener)
     if (p->n == 0)
         return 0;
     PyObject *saved_type = NULL, *saved_value = NULL, *saved_tb = NULL;
-    PyErr_Fetch(&saved_type, &saved_value, &saved_tb);
+    if (PyErr_Occurred())
+        PyErr_Fetch(&saved_type, &saved_value, &saved_tb);
     int status = 0;
     PyObject *exc_type = NULL, *exc_value = NULL, *exc_tb = NULL;
     Py_XINCREF(listener);

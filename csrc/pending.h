@@ -35,9 +35,27 @@ fc_pending_init(fc_pending *p)
 }
 
 /* pending.c */
+/* Doubles the list's room: 0, or -1 (out of memory, no exception set). */
+int fc_pending_grow(fc_pending *p);
+
 /* Takes over the references to key and value (either may be NULL). */
-void fc_pending_push(fc_pending *p, PyObject *key, PyObject *value, PyObject *cause,
-                     double deadline, uint64_t seq);
+static inline void
+fc_pending_push(fc_pending *p, PyObject *key, PyObject *value, PyObject *cause,
+                double deadline, uint64_t seq)
+{
+    if (p->n == p->cap && fc_pending_grow(p) < 0) {
+        /* Out of memory in the middle of an update: releasing now is the lesser evil. */
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+        return;
+    }
+    fc_removed *r = &p->items[p->n++];
+    r->key = key;
+    r->value = value;
+    r->cause = cause;
+    r->deadline = deadline;
+    r->seq = seq;
+}
 /* Report each pair with a cause to `listener` (if not NULL) as listener(key, value, cause),
  * then release everything. Returns -1 with the first listener exception set (the others
  * are reported as unraisable), else 0. An exception already set when it is called is kept

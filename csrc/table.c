@@ -1,6 +1,7 @@
 /*
- * table.c: the slow paths of the open-addressing table (table.h): index insertion and
- * deletion by backward shift, the one growth mechanism, detaching for clear().
+ * table.c: the slow paths of the open-addressing table (table.h): the one growth mechanism
+ * (with the index rebuild), detaching for clear(). Index insertion and deletion by backward
+ * shift are on every write's path: table.h has them inline.
  */
 #include "table.h"
 
@@ -9,35 +10,6 @@ __declspec(thread) void *fc_comparing = NULL;
 #else
 _Thread_local void *fc_comparing = NULL;
 #endif
-
-void
-fc_index_put(fc_table *t, fc_idx ix)
-{
-    size_t i = fc_home(t, t->entries[ix].hash);
-    while (t->index[i] != FC_NIL)
-        i = (i + 1) & t->mask;
-    t->index[i] = ix;
-}
-
-/* Remove entry `ix` from the index, shifting later members of its probe run back. */
-void
-fc_index_remove(fc_table *t, fc_idx ix)
-{
-    size_t i = fc_slot_of(t, ix), j = i;
-    for (;;) {
-        j = (j + 1) & t->mask;
-        fc_idx jx = t->index[j];
-        if (jx == FC_NIL)
-            break;
-        size_t k = fc_home(t, t->entries[jx].hash);
-        /* keep jx where it is if its home k lies cyclically in (i, j] */
-        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-            continue;
-        t->index[i] = jx;
-        i = j;
-    }
-    t->index[i] = FC_NIL;
-}
 
 /* Rebuild the index with `nslots` slots (a power of two >= 8 and > t->len). */
 static int
@@ -64,10 +36,8 @@ index_build(fc_table *t, size_t nslots)
 }
 
 int
-fc_table_reserve(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner)
+fc_table_grow(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner)
 {
-    if (t->free_head != FC_NIL || t->top < t->cap)
-        return 0;
     if (limit > FC_MAX_ENTRIES)
         limit = FC_MAX_ENTRIES;
     Py_ssize_t cap = t->cap + (t->cap >> 1) + 8;

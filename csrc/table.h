@@ -41,8 +41,8 @@ typedef int32_t fc_idx;
 #define FC_MAX_RESTARTS 100
 #define FC_MAX_ENTRIES ((Py_ssize_t)0x3FFFFFFF)
 
-/* Growth: table.c's fc_table_reserve() is the one growth mechanism: capacity grows by half
- * plus 8 up to a limit (maxsize for a bounded cache without getsizeof), every array parallel
+/* Growth: fc_table_reserve() (inline check, table.c's fc_table_grow()) is the one growth
+ * mechanism: capacity grows by half plus 8 up to a limit (maxsize for a bounded cache without getsizeof), every array parallel
  * to the entries grows in the owner's callback before the index, and nothing is raised
  * until all of them fit (the larger arrays are kept on failure). */
 
@@ -64,6 +64,8 @@ typedef struct {
     int shift;              /* 64 - log2(index size) */
     uint64_t version;       /* bumped on insert, delete, clear, resize (fc_table_changed) */
     uint64_t own_changes;   /* changes made while this thread compared keys of this table */
+    Py_ssize_t comparing;   /* comparisons running for this table, on any thread (zeroed
+                               with the owner, never reset: fc_table_init keeps it) */
     int load;               /* index slots per entry of capacity (2 or 3) */
 } fc_table;
 
@@ -75,13 +77,32 @@ extern __declspec(thread) void *fc_comparing;
 extern _Thread_local void *fc_comparing;
 #endif
 
-/* A structural change: insert, delete, clear, resize. */
+/* A structural change: insert, delete, clear, resize. The thread-local is read only while
+ * a comparison runs for this table (reading it costs a call in a shared library). */
 static inline void
 fc_table_changed(fc_table *t)
 {
     t->version++;
-    if (fc_comparing == (void *)t)
+    if (t->comparing != 0 && fc_comparing == (void *)t)
         t->own_changes++;
+}
+
+/* Around a comparison that may run Python code: fc_compare_begin returns the table the
+ * thread compared for before (restore it with fc_compare_end). */
+static inline void *
+fc_compare_begin(fc_table *t)
+{
+    void *outer = fc_comparing;
+    fc_comparing = t;
+    t->comparing++;
+    return outer;
+}
+
+static inline void
+fc_compare_end(fc_table *t, void *outer)
+{
+    t->comparing--;
+    fc_comparing = outer;
 }
 
 /* An empty table (nothing allocated until the first insert). */
@@ -165,11 +186,10 @@ restart:
             if (cmp == -2) {
                 PyObject *start = e->key;
                 uint64_t version = t->version, own = t->own_changes;
-                void *outer = fc_comparing;
                 Py_INCREF(start);
-                fc_comparing = t;
+                void *outer = fc_compare_begin(t);
                 cmp = eq(ctx, start);
-                fc_comparing = outer;
+                fc_compare_end(t, outer);
                 if (cmp < 0) {
                     Py_DECREF(start);
                     return FC_ERROR;
@@ -243,19 +263,54 @@ fc_entry_free(fc_table *t, fc_idx ix)
     fc_table_changed(t);
 }
 
-/* table.c */
-void fc_index_put(fc_table *t, fc_idx ix);
-void fc_index_remove(fc_table *t, fc_idx ix);
+/* Put entry `ix` into the index (its hash set; the index has a free slot). */
+static inline void
+fc_index_put(fc_table *t, fc_idx ix)
+{
+    size_t i = fc_home(t, t->entries[ix].hash);
+    while (t->index[i] != FC_NIL)
+        i = (i + 1) & t->mask;
+    t->index[i] = ix;
+}
+
+/* Remove entry `ix` from the index, shifting later members of its probe run back. */
+static inline void
+fc_index_remove(fc_table *t, fc_idx ix)
+{
+    size_t i = fc_slot_of(t, ix), j = i;
+    for (;;) {
+        j = (j + 1) & t->mask;
+        fc_idx jx = t->index[j];
+        if (jx == FC_NIL)
+            break;
+        size_t k = fc_home(t, t->entries[jx].hash);
+        /* keep jx where it is if its home k lies cyclically in (i, j] */
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+            continue;
+        t->index[i] = jx;
+        i = j;
+    }
+    t->index[i] = FC_NIL;
+}
 
 /* Grows the arrays parallel to the entries to `cap` (the old contents kept); 0 or -1 with
  * MemoryError set. */
 typedef int (*fc_resize_fn)(void *owner, Py_ssize_t cap);
 
-/* Room for one more entry: grows the entries, the owner's parallel arrays (resize, may be
- * NULL) and the index when the free list is empty and every entry is in use. `limit` caps
- * the capacity (it is exceeded by one only when the table is full at the limit).
- * 0, or -1 with OverflowError/MemoryError set and the table unchanged. */
-int fc_table_reserve(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner);
+/* Room for one more entry: fc_table_reserve() grows the entries, the owner's parallel arrays
+ * (resize, may be NULL) and the index (fc_table_grow(), table.c) when the free list is empty
+ * and every entry is in use. `limit` caps the capacity (it is exceeded by one only when the
+ * table is full at the limit). 0, or -1 with OverflowError/MemoryError set and the table
+ * unchanged. */
+int fc_table_grow(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner);
+
+static inline int
+fc_table_reserve(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner)
+{
+    if (t->free_head != FC_NIL || t->top < t->cap)
+        return 0;  /* the common case, inline: a free entry, or room below the capacity */
+    return fc_table_grow(t, limit, resize, owner);
+}
 
 /* Detach everything: the table is empty and consistent afterwards; returns the old entries
  * array (and its `top`) for the caller to release once its own structures are reset. */

@@ -462,11 +462,10 @@ restart:
         /* flight_end bumps the version: f is only used if unchanged; as in table.h, only
            changes made by the comparison itself count towards the restart bound */
         uint64_t version = w->t.version, own = w->t.own_changes;
-        void *outer = fc_comparing;
-        fc_comparing = &w->t;
+        void *outer = fc_compare_begin(&w->t);
         int r = vk != NULL ? vk_equal(vk, stored, f->single)
                            : PyObject_RichCompareBool(stored, key, Py_EQ);
-        fc_comparing = outer;
+        fc_compare_end(&w->t, outer);
         Py_DECREF(stored);
         if (r < 0) {
             *err = 1;
