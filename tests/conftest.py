@@ -83,9 +83,11 @@ def implementation(request: pytest.FixtureRequest) -> Implementation:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--impl", choices=("c", "py", "both"), default="both",
-        help="run the tests parametrised over the implementation for 'c' or 'py' only "
-        "(default both; FASTCACHE_PURE_PYTHON=1 runs the whole suite on the twin)")
+        "--impl", choices=("c", "py", "both", "none"), default="both",
+        help="run the tests parametrised over the implementation for 'c' or 'py' only, or "
+        "('none') none of them: the rest of the suite alone (CI's twin stage, whose 'py' "
+        "half the suite stage has run already); default both. FASTCACHE_PURE_PYTHON=1 runs "
+        "the whole suite on the twin")
 
 
 # the parameters that name an implementation: this file's fixture, tests/core's ``impl``
@@ -93,7 +95,7 @@ _IMPL_PARAMS = ("implementation", "impl")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``--impl``: keep one implementation's parametrisations. ``@pytest.mark.compiled``
+    """``--impl``: keep one implementation's parametrisations (or none). ``@pytest.mark.compiled``
     tests need the compiled core: the twin run skips them, saying why."""
     only = config.getoption("--impl")
     if only != "both":
