@@ -222,7 +222,9 @@ class RedisServer(_Process):
         return argv
 
     def _answers(self) -> bool:
-        return _ask(self.port, b"PING\r\n").startswith(b"+PONG")
+        # our own child answering, not another run's server that holds the port
+        info = _ask(self.port, b"INFO server\r\n")
+        return self._proc is not None and f"process_id:{self._proc.pid}\r".encode() in info
 
     def command(self, *args: str) -> str:
         """Run one command with ``redis-cli`` against this server and return its output."""
@@ -320,7 +322,9 @@ class MemcachedServer(_Process):
         return argv
 
     def _answers(self) -> bool:
-        return _ask(self.port, b"version\r\n").startswith(b"VERSION")
+        # our own child answering, not another run's server that holds the port
+        stats = _ask(self.port, b"stats\r\n")
+        return self._proc is not None and f"STAT pid {self._proc.pid}\r".encode() in stats
 
     def stop(self) -> None:
         """Kill the server: memcached keeps nothing on disk and SIGTERM takes ~0.7 s."""
