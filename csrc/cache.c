@@ -1002,6 +1002,7 @@ fc_cache_traverse(CacheObject *c, visitproc visit, void *arg)
     Py_VISIT(c->ttu);
     Py_VISIT(c->choice);
     Py_VISIT(c->ttl_obj);
+    Py_VISIT(c->time_origin);
     return 0;
 }
 
@@ -1016,6 +1017,7 @@ fc_cache_gc_clear(CacheObject *c)
     Py_CLEAR(c->ttu);
     Py_CLEAR(c->choice);
     Py_CLEAR(c->ttl_obj);
+    Py_CLEAR(c->time_origin);
     return 0;
 }
 
