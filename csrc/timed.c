@@ -449,6 +449,11 @@ fc_timed_deadline(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_
             return -1;
         if (read_time(c, &now, &now_obj) < 0)
             return -1;
+        if ((c->policy == P_TTL ? (has_ttl ? ttl_arg : c->ttl_obj) : c->ttu) == NULL) {
+            Py_DECREF(now_obj);  /* cleared by the garbage collector */
+            PyErr_SetString(PyExc_RuntimeError, "the cache is not initialised");
+            return -1;
+        }
         if (c->policy == P_TTL) {
             PyObject *ttl = Py_NewRef(has_ttl ? ttl_arg : c->ttl_obj);
             r = PyNumber_Add(now_obj, ttl);
