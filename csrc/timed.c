@@ -132,18 +132,27 @@ time_of_object(CacheObject *c, PyObject *t, double *out, const char *what)
     return 0;
 }
 
-/* A time `t` from `what` (the timer, ttu, expire's argument) in the cache's units. */
+/* A time `t` from `what` (the timer, ttu, expire's argument) in the cache's units; a float
+ * inline. */
 static inline int
 time_of(CacheObject *c, PyObject *t, double *out, const char *what)
 {
-    if (c->time_mode == TM_NUMBER)
+    if (c->time_mode == TM_NUMBER) {
+        if (PyFloat_CheckExact(t) && !isnan(PyFloat_AS_DOUBLE(t))) {
+            *out = PyFloat_AS_DOUBLE(t);
+            return 0;
+        }
         return time_value(c, t, out, what);
+    }
     return time_of_object(c, t, out, what);
 }
 
 /* The time now (*out), and with obj the timer's own value (a new reference; for a C clock,
- * the float it would return). */
-static int
+ * the float it would return). Inlined: fc_read_time's obj is NULL. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int
 read_time(CacheObject *c, double *out, PyObject **obj)
 {
     PyObject *t;
@@ -396,11 +405,11 @@ fc_set_timer(CacheObject *c, PyObject *timer)
     if (fc_set_callable(&c->timer, timer, "timer", 0) < 0)
         return -1;
     Py_CLEAR(c->tobj);  /* a new timer, a new _Timer (as cachetools' __init__) */
-    c->timer_kind = !FC_NATIVE_CLOCKS || c->time_mode == TM_DATETIME ? TK_PYTHON
-                  : timer == fc_g.time_monotonic ? TK_MONOTONIC
-                  : timer == fc_g.time_time ? TK_REALTIME : TK_PYTHON;
-    if (c->timer_kind != TK_PYTHON)
+    int clock = timer == fc_g.time_monotonic ? TK_MONOTONIC
+              : timer == fc_g.time_time ? TK_REALTIME : TK_PYTHON;
+    if (clock != TK_PYTHON && c->time_mode == TM_UNDECIDED)
         c->time_mode = TM_NUMBER;
+    c->timer_kind = FC_NATIVE_CLOCKS && c->time_mode == TM_NUMBER ? clock : TK_PYTHON;
     return 0;
 }
 

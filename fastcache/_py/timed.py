@@ -180,6 +180,8 @@ class _TimedCache(Cache):
         """A time ``t`` from ``what`` (the timer, ttu, expire's argument) in the cache's units:
         a number as it is; a datetime as its microseconds from the cache's first time."""
         mode = self._tmode
+        if mode == _NUMBER and ((type(t) is float and t == t) or type(t) is int):
+            return t
         if mode == _UNDECIDED and not isinstance(t, bool) and isinstance(t, (int, float)):
             self._tmode = mode = _NUMBER  # the first time decides
         if mode == _NUMBER:
