@@ -141,7 +141,7 @@ class _Timer:
 class _TimedCache(Cache):
     """LRU order plus a deadline per entry."""
 
-    __slots__ = ("_dead", "_heap", "_origin", "_seq", "_timer", "_tmode")
+    __slots__ = ("_dead", "_heap", "_origin", "_seq", "_tfloat", "_timer", "_tint", "_tmode")
     _timer: _Timer
     _tmode: int
     _origin: Any
@@ -160,8 +160,15 @@ class _TimedCache(Cache):
         """The timer and what the times are (``mode``; time.monotonic and time.time make a
         TLRUCache's numbers); no time read yet."""
         self._timer = _Timer(check_callable(timer, "timer", optional=False))
-        self._tmode = _NUMBER if mode == _UNDECIDED and timer in _NATIVE_TIMERS else mode
+        self._set_mode(_NUMBER if mode == _UNDECIDED and timer in _NATIVE_TIMERS else mode)
         self._origin = None
+
+    def _set_mode(self, mode: int) -> None:
+        """What the times are; ``_now`` takes a time of type ``_tfloat``/``_tint`` as it is
+        (``float``/``int`` when they are numbers, else no type)."""
+        self._tmode = mode
+        self._tfloat: type = float if mode == _NUMBER else _NoFastPath
+        self._tint: type = int if mode == _NUMBER else _NoFastPath
 
     def _fast_paths(self) -> None:
         if self._tmode == _DATETIME:  # the datetime path takes none
@@ -172,18 +179,18 @@ class _TimedCache(Cache):
 
     def _now(self) -> Any:
         now = self._timer()
-        if ((type(now) is float and now == now) or type(now) is int) and self._tmode == _NUMBER:
+        if (type(now) is self._tfloat and now == now) or type(now) is self._tint:
             return now
         return self._time_of(now, "timer")
 
     def _time_of(self, t: Any, what: str) -> Any:
         """A time ``t`` from ``what`` (the timer, ttu, expire's argument) in the cache's units:
         a number as it is; a datetime as its microseconds from the cache's first time."""
-        mode = self._tmode
-        if mode == _NUMBER and ((type(t) is float and t == t) or type(t) is int):
+        if (type(t) is self._tfloat and t == t) or type(t) is self._tint:
             return t
+        mode = self._tmode
         if mode == _UNDECIDED and not isinstance(t, bool) and isinstance(t, (int, float)):
-            self._tmode = mode = _NUMBER  # the first time decides
+            self._set_mode(mode := _NUMBER)  # the first time decides
         if mode == _NUMBER:
             return check_time(t, what, " (the cache's ttl is a number: a datetime timer needs "
                               "a timedelta ttl)" if isinstance(self, TTLCache) else
@@ -197,7 +204,7 @@ class _TimedCache(Cache):
             raise TypeError(f"{what} must return a {kind}, not {_type_name(t)}")
         origin = self._origin
         if origin is None:  # the first time: the origin of the others
-            self._tmode = _DATETIME
+            self._set_mode(_DATETIME)
             self._origin = t
             self._fast_paths()
             return 0
