@@ -993,6 +993,7 @@ fc_cache_traverse(CacheObject *c, visitproc visit, void *arg)
     Py_VISIT(c->ttu);
     Py_VISIT(c->choice);
     Py_VISIT(c->ttl_obj);
+    Py_VISIT(c->time_origin);
     return 0;
 }
 
@@ -1007,6 +1008,7 @@ fc_cache_gc_clear(CacheObject *c)
     Py_CLEAR(c->ttu);
     Py_CLEAR(c->choice);
     Py_CLEAR(c->ttl_obj);
+    Py_CLEAR(c->time_origin);
     return 0;
 }
 

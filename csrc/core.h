@@ -53,6 +53,14 @@ enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU };
 #define TK_MONOTONIC 1
 #define TK_REALTIME  2
 
+/* What a timed cache's times are (timed.c): real numbers, used as they are; or datetimes
+ * (a TTLCache whose ttl is a timedelta, a TLRUCache whose timer returned one first), held as
+ * microseconds from the first time the cache read (time_origin) so that the wheel and the
+ * deadlines stay doubles. A TLRUCache with a Python timer is undecided until its first time. */
+#define TM_NUMBER    0
+#define TM_UNDECIDED 1
+#define TM_DATETIME  2
+
 typedef struct {
     PyObject_HEAD
     fc_table t;
@@ -74,6 +82,9 @@ typedef struct {
     PyObject *ttl_obj;
     double ttl;
     int timer_kind;
+    int time_mode;            /* TM_NUMBER, TM_UNDECIDED, TM_DATETIME */
+    PyObject *time_origin;    /* TM_DATETIME: the first time read (times are microseconds
+                                 from it), or NULL until then */
     fc_lfu lfu;               /* LFU */
     /* TTL, TLRU */
     fc_tnode *tnodes;
@@ -160,6 +171,8 @@ extern PyGetSetDef fc_rr_getset[];
 int fc_read_time(CacheObject *c, double *out);
 int fc_call_timer(PyObject *timer, double *out);
 int fc_parse_ttl(PyObject *obj, double *out, const char *what);
+int fc_parse_cache_ttl(PyObject *obj, double *out, int *mode);
+int fc_check_time_origin(int mode, PyObject *origin);
 int fc_set_timer(CacheObject *c, PyObject *timer);
 int fc_timed_start(CacheObject *c);
 int fc_timed_resize(CacheObject *c, Py_ssize_t cap);

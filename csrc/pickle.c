@@ -15,6 +15,10 @@
  * _restore validates everything it is given (a pickle may be crafted): the type, every
  * config value, each entry's size against maxsize and the running total, frequencies and
  * deadlines, duplicates. Whatever it accepts passes _check().
+ *
+ * A timed cache whose times are datetimes pickles its deadlines as they are held
+ * (microseconds from the origin, timed.c) with the origin itself (config "origin",
+ * "time_mode").
  */
 #include "core.h"
 
@@ -68,7 +72,7 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
     if (ms == NULL)
         goto done;
     config = Py_BuildValue(
-        "{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:i,s:(KKKK),s:d,s:L,s:i}",
+        "{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:i,s:(KKKK),s:d,s:L,s:i,s:i,s:O}",
         "maxsize", ms,
         "getsizeof", c->getsizeof ? c->getsizeof : Py_None,
         "on_evict", c->on_evict ? c->on_evict : Py_None,
@@ -80,7 +84,9 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         "counters", c->hits, c->misses, c->evictions, c->expirations,
         "tick", c->wheel ? c->wheel->tick : 0.0,
         "now", c->wheel ? (long long)c->wheel->now : 0LL,
-        "started", c->wheel ? c->wheel->started : 0);
+        "started", c->wheel ? c->wheel->started : 0,
+        "time_mode", c->time_mode,
+        "origin", c->time_origin ? c->time_origin : Py_None);
     if (config == NULL)
         goto done;
     dict = PyObject_GenericGetDict((PyObject *)c, NULL);
@@ -142,13 +148,28 @@ restore_config(CacheObject *c, PyObject *config)
     if (c->policy == P_TLRU && fc_set_callable(&c->ttu, CFG("ttu"), "ttu", 0) < 0)
         return -1;
     if (IS_TIMED(c)) {
-        if (fc_set_timer(c, CFG("timer")) < 0)
-            return -1;
+        /* the times' kind: a TTLCache's ttl says it; a TLRUCache's is pickled (absent from
+           earlier versions' pickles: numbers), with the datetime origin */
+        int mode = TM_NUMBER;
         if (c->policy == P_TTL) {
-            if (fc_parse_ttl(CFG("ttl"), &c->ttl, "ttl") < 0)
+            if (fc_parse_cache_ttl(CFG("ttl"), &c->ttl, &mode) < 0)
                 return -1;
             Py_XSETREF(c->ttl_obj, Py_NewRef(CFG("ttl")));
         }
+        else if (CFG("time_mode") != Py_None) {
+            if (!PyLong_Check(CFG("time_mode")))
+                return bad_state("time_mode");
+            long m = PyLong_AsLong(CFG("time_mode"));
+            if (m != TM_NUMBER && m != TM_UNDECIDED && m != TM_DATETIME)
+                return PyErr_Occurred() ? -1 : bad_state("time_mode");
+            mode = (int)m;
+        }
+        if (!fc_check_time_origin(mode, CFG("origin")))
+            return PyErr_Occurred() ? -1 : bad_state("time origin");
+        c->time_mode = mode;
+        Py_XSETREF(c->time_origin, CFG("origin") == Py_None ? NULL : Py_NewRef(CFG("origin")));
+        if (fc_set_timer(c, CFG("timer")) < 0)
+            return -1;
         if (!PyLong_Check(CFG("now")))
             return bad_state("now");
         long long now = PyLong_AsLongLong(CFG("now"));

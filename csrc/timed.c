@@ -7,17 +7,76 @@
  * Expiry is exact: an entry is live while timer() < its deadline, checked at every access;
  * the wheel only decides when expired entries are reclaimed (and reported with "expired"),
  * in (deadline, scheduling order), as the twin's heap does.
+ *
+ * Times are real numbers, used as they are, or datetimes (as cachetools: a TTLCache with a
+ * timedelta ttl and timer=datetime.now, a TLRUCache whose timer and ttu return datetimes;
+ * core.h's TM_ modes). A datetime is held as the double of its microseconds from the first
+ * time the cache read (time_origin): the wheel, the deadlines and the comparisons stay those
+ * of numbers, and the numeric path pays one test of the mode. A TTLCache's deadline is the
+ * timer's own `now + ttl`, so that it overflows where cachetools' does (OverflowError past
+ * datetime.max). remaining_ttl() returns a timedelta. Differences from the twin:
+ *   1. The twin holds a datetime's microseconds as a Python int, exact at any distance; here
+ *      a double is exact within 2**53 us (285 years) of the origin. Beyond, times are rounded
+ *      to the nearest double (at most 32 us at the ends of datetime's range): a deadline
+ *      beyond and a time within the window still compare exactly.
  */
 #include "core.h"
+#include <datetime.h>
 
-/* A time returned by `what` (the timer, ttu) as a double: a real number (not a bool, not
- * NaN). */
+/* The datetime C API, imported at the first need (only the datetime path uses it). */
 static int
-time_value(PyObject *r, double *out, const char *what)
+datetime_api(void)
+{
+    if (PyDateTimeAPI == NULL)
+        PyDateTime_IMPORT;
+    return PyDateTimeAPI != NULL ? 0 : -1;
+}
+
+/* A timedelta's length in microseconds, as a double (exact up to 2**53). */
+static double
+delta_us(PyObject *d)
+{
+    long long days = PyDateTime_DELTA_GET_DAYS(d);
+    long long rest = PyDateTime_DELTA_GET_SECONDS(d) * 1000000LL +
+                     PyDateTime_DELTA_GET_MICROSECONDS(d);
+    if (days > -100000000 && days < 100000000)  /* within int64: one rounding */
+        return (double)(days * 86400000000LL + rest);
+    return (double)days * 86400e6 + (double)rest;
+}
+
+/* A length in microseconds (an integral double) as a timedelta. */
+static PyObject *
+delta_from_us(double us)
+{
+    if (!(fabs(us) < 8e18)) {
+        PyErr_SetString(PyExc_OverflowError, "time difference out of range");
+        return NULL;
+    }
+    long long v = (long long)us, per_day = 86400000000LL;
+    long long days = v / per_day, rest = v % per_day;
+    if (rest < 0) {
+        rest += per_day;
+        days--;
+    }
+    if (days > 999999999 || days < -999999999) {
+        PyErr_SetString(PyExc_OverflowError, "time difference out of range");
+        return NULL;
+    }
+    return PyDelta_FromDSU((int)days, (int)(rest / 1000000), (int)(rest % 1000000));
+}
+
+/* A time returned by `what` (the timer, ttu; c may be NULL) as a double: a real number
+ * (not a bool, not NaN). */
+static int
+time_value(CacheObject *c, PyObject *r, double *out, const char *what)
 {
     if (PyBool_Check(r) || (!PyFloat_Check(r) && !PyLong_Check(r))) {
-        PyErr_Format(PyExc_TypeError, "%s must return a real number, not %.200s", what,
-                     Py_TYPE(r)->tp_name);
+        int date = c != NULL && datetime_api() == 0 && PyDate_Check(r);
+        PyErr_Format(PyExc_TypeError, "%s must return a real number, not %.200s%s", what,
+                     Py_TYPE(r)->tp_name,
+                     !date ? "" : c->policy == P_TTL
+                     ? " (the cache's ttl is a number: a datetime timer needs a timedelta ttl)"
+                     : " (the cache's times are numbers: its timer returned one first)");
         return -1;
     }
     double t = PyFloat_AsDouble(r);
@@ -31,31 +90,110 @@ time_value(PyObject *r, double *out, const char *what)
     return 0;
 }
 
+/* time_of() of a cache whose times are datetimes, or not decided yet. */
+static int
+time_of_object(CacheObject *c, PyObject *t, double *out, const char *what)
+{
+    if (c->time_mode == TM_UNDECIDED && !PyBool_Check(t) &&
+        (PyFloat_Check(t) || PyLong_Check(t))) {
+        c->time_mode = TM_NUMBER;  /* the first time decides */
+        return time_value(c, t, out, what);
+    }
+    if (datetime_api() < 0)
+        return -1;
+    if (!PyDate_Check(t)) {
+        PyErr_Format(PyExc_TypeError, "%s must return a %s, not %.200s", what,
+                     c->time_mode == TM_UNDECIDED ? "real number or a datetime"
+                     : c->policy == P_TTL ? "datetime (the cache's ttl is a timedelta)"
+                     : "datetime (the cache's times are datetimes: its timer returned one first)",
+                     Py_TYPE(t)->tp_name);
+        return -1;
+    }
+    if (c->time_origin == NULL) {  /* the first time: the origin of the others */
+        c->time_mode = TM_DATETIME;
+        c->time_origin = Py_NewRef(t);
+        *out = 0;
+        return 0;
+    }
+    PyObject *origin = Py_NewRef(c->time_origin);  /* a subclass's __sub__ may run __init__ */
+    PyObject *d = PyNumber_Subtract(t, origin);
+    Py_DECREF(origin);
+    if (d == NULL)
+        return -1;  /* as naive and aware datetimes mixed: datetime's own TypeError */
+    if (!PyDelta_Check(d)) {
+        PyErr_Format(PyExc_TypeError, "%s returned a %.200s whose difference with the cache's "
+                     "first time is a %.200s, not a timedelta", what, Py_TYPE(t)->tp_name,
+                     Py_TYPE(d)->tp_name);
+        Py_DECREF(d);
+        return -1;
+    }
+    *out = delta_us(d);
+    Py_DECREF(d);
+    return 0;
+}
+
+/* A time `t` from `what` (the timer, ttu, expire's argument) in the cache's units; a float
+ * inline. */
+static inline int
+time_of(CacheObject *c, PyObject *t, double *out, const char *what)
+{
+    if (c->time_mode == TM_NUMBER) {
+        if (PyFloat_CheckExact(t) && !isnan(PyFloat_AS_DOUBLE(t))) {
+            *out = PyFloat_AS_DOUBLE(t);
+            return 0;
+        }
+        return time_value(c, t, out, what);
+    }
+    return time_of_object(c, t, out, what);
+}
+
+/* The time now (*out), and with obj the timer's own value (a new reference; for a C clock,
+ * the float it would return). Inlined: fc_read_time's obj is NULL. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int
+read_time(CacheObject *c, double *out, PyObject **obj)
+{
+    PyObject *t;
+    if (c->tobj != NULL && c->tobj->nesting > 0) {  /* inside `with cache.timer:` */
+        t = Py_NewRef(c->tobj->time);
+    }
+    else if (c->timer_kind != TK_PYTHON) {
+        *out = c->timer_kind == TK_MONOTONIC ? fc_clock_monotonic() : fc_clock_realtime();
+        if (obj != NULL && (*obj = PyFloat_FromDouble(*out)) == NULL)
+            return -1;
+        return 0;
+    }
+    else if ((t = PyObject_CallNoArgs(c->timer)) == NULL) {
+        return -1;
+    }
+    if (time_of(c, t, out, "timer") < 0) {
+        Py_DECREF(t);
+        return -1;
+    }
+    if (obj != NULL)
+        *obj = t;
+    else
+        Py_DECREF(t);
+    return 0;
+}
+
 int
 fc_read_time(CacheObject *c, double *out)
 {
-    if (c->tobj != NULL && c->tobj->nesting > 0) {  /* inside `with cache.timer:` */
-        PyObject *frozen = Py_NewRef(c->tobj->time);
-        int r = time_value(frozen, out, "timer");
-        Py_DECREF(frozen);
-        return r;
-    }
-    if (c->timer_kind != TK_PYTHON) {
-        *out = c->timer_kind == TK_MONOTONIC ? fc_clock_monotonic() : fc_clock_realtime();
-        return 0;
-    }
-    return fc_call_timer(c->timer, out);
+    return read_time(c, out, NULL);
 }
 
 /* timer() as a double: a real number (not a bool, not NaN). 0, or -1 with an exception.
- * The cache classes and the decorators' ttl_cache alike. */
+ * The decorators' ttl_cache. */
 int
 fc_call_timer(PyObject *timer, double *out)
 {
     PyObject *r = PyObject_CallNoArgs(timer);
     if (r == NULL)
         return -1;
-    int ok = time_value(r, out, "timer");
+    int ok = time_value(NULL, r, out, "timer");
     Py_DECREF(r);
     return ok;
 }
@@ -210,15 +348,68 @@ fc_parse_ttl(PyObject *obj, double *out, const char *what)
     return 0;
 }
 
+/* A timedelta ttl > 0, in microseconds. */
+static int
+parse_delta_ttl(PyObject *obj, double *out, const char *what)
+{
+    if (datetime_api() < 0)
+        return -1;
+    if (!PyDelta_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a timedelta (the cache's ttl is one), "
+                     "not %.200s", what, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    double v = delta_us(obj);
+    if (!(v > 0)) {
+        PyErr_Format(PyExc_ValueError, "%s must be positive", what);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A TTLCache's ttl: a real number > 0 (times are numbers) or a timedelta > 0 (times are
+ * datetimes; *out in microseconds). */
+int
+fc_parse_cache_ttl(PyObject *obj, double *out, int *mode)
+{
+    if (!PyBool_Check(obj) && (PyFloat_Check(obj) || PyLong_Check(obj))) {
+        *mode = TM_NUMBER;
+        return fc_parse_ttl(obj, out, "ttl");
+    }
+    if (datetime_api() < 0)
+        return -1;
+    if (!PyDelta_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "ttl must be a real number or a timedelta, not %.200s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *mode = TM_DATETIME;
+    return parse_delta_ttl(obj, out, "ttl");
+}
+
+/* A time origin fit for `mode` (a pickle's): None, or a date of a datetime cache. */
+int
+fc_check_time_origin(int mode, PyObject *origin)
+{
+    if (origin == Py_None)
+        return 1;
+    return mode == TM_DATETIME && datetime_api() == 0 && PyDate_Check(origin);
+}
+
+/* The timer, after the time mode is set: a C clock for time.monotonic and time.time when
+ * times are numbers (which decides a TLRUCache's). */
 int
 fc_set_timer(CacheObject *c, PyObject *timer)
 {
     if (fc_set_callable(&c->timer, timer, "timer", 0) < 0)
         return -1;
     Py_CLEAR(c->tobj);  /* a new timer, a new _Timer (as cachetools' __init__) */
-    c->timer_kind = !FC_NATIVE_CLOCKS ? TK_PYTHON
-                  : timer == fc_g.time_monotonic ? TK_MONOTONIC
-                  : timer == fc_g.time_time ? TK_REALTIME : TK_PYTHON;
+    int clock = timer == fc_g.time_monotonic ? TK_MONOTONIC
+              : timer == fc_g.time_time ? TK_REALTIME : TK_PYTHON;
+    if (clock != TK_PYTHON && c->time_mode == TM_UNDECIDED)
+        c->time_mode = TM_NUMBER;
+    c->timer_kind = FC_NATIVE_CLOCKS && c->time_mode == TM_NUMBER ? clock : TK_PYTHON;
     return 0;
 }
 
@@ -249,24 +440,44 @@ fc_timed_deadline(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_
                   double *now_out, double *deadline_out)
 {
     double now, deadline;
-    if (fc_read_time(c, &now) < 0)
-        return -1;
-    if (c->policy == P_TTL) {
+    int has_ttl = ttl_arg != NULL && ttl_arg != Py_None;
+    if (c->policy == P_TTL && c->time_mode == TM_NUMBER) {
+        if (fc_read_time(c, &now) < 0)
+            return -1;
         double ttl = c->ttl;
-        if (ttl_arg != NULL && ttl_arg != Py_None && fc_parse_ttl(ttl_arg, &ttl, "ttl") < 0)
+        if (has_ttl && fc_parse_ttl(ttl_arg, &ttl, "ttl") < 0)
             return -1;
         deadline = now + ttl;
     }
     else {
-        PyObject *now_obj = PyFloat_FromDouble(now);
-        if (now_obj == NULL)
+        /* ttu(key, value, now), or a datetime's now + ttl: Python's arithmetic on the
+         * timer's own value, as cachetools (OverflowError past datetime.max) */
+        PyObject *now_obj, *r;
+        double ttl_us;
+        if (c->policy == P_TTL && has_ttl && parse_delta_ttl(ttl_arg, &ttl_us, "ttl") < 0)
             return -1;
-        PyObject *args[3] = {key, value, now_obj};
-        PyObject *r = PyObject_Vectorcall(c->ttu, args, 3, NULL);
+        if (read_time(c, &now, &now_obj) < 0)
+            return -1;
+        if ((c->policy == P_TTL ? (has_ttl ? ttl_arg : c->ttl_obj) : c->ttu) == NULL) {
+            Py_DECREF(now_obj);  /* cleared by the garbage collector */
+            PyErr_SetString(PyExc_RuntimeError, "the cache is not initialised");
+            return -1;
+        }
+        if (c->policy == P_TTL) {
+            PyObject *ttl = Py_NewRef(has_ttl ? ttl_arg : c->ttl_obj);
+            r = PyNumber_Add(now_obj, ttl);
+            Py_DECREF(ttl);
+        }
+        else {
+            PyObject *ttu = Py_NewRef(c->ttu);  /* ttu may run __init__ */
+            PyObject *args[3] = {key, value, now_obj};
+            r = PyObject_Vectorcall(ttu, args, 3, NULL);
+            Py_DECREF(ttu);
+        }
         Py_DECREF(now_obj);
         if (r == NULL)
             return -1;
-        int ok = time_value(r, &deadline, "ttu");
+        int ok = time_of(c, r, &deadline, c->policy == P_TTL ? "timer() + ttl" : "ttu");
         Py_DECREF(r);
         if (ok < 0)
             return -1;
@@ -335,7 +546,8 @@ timed_init(CacheObject *c, PyObject *args, PyObject *kwds, int ttl_kind)
     if (stats < 0)
         return -1;
     double ttl = INFINITY;
-    if (ttl_kind && fc_parse_ttl(arg, &ttl, "ttl") < 0)
+    int mode = TM_UNDECIDED;
+    if (ttl_kind && fc_parse_cache_ttl(arg, &ttl, &mode) < 0)
         return -1;
     if (!ttl_kind && !PyCallable_Check(arg)) {
         PyErr_Format(PyExc_TypeError, "ttu must be callable, not %.200s", Py_TYPE(arg)->tp_name);
@@ -351,11 +563,17 @@ timed_init(CacheObject *c, PyObject *args, PyObject *kwds, int ttl_kind)
         return -1;
     /* empty now: the new timer, ttl and ttu apply from the first entry on */
     c->ttl = ttl;
+    c->time_mode = mode;
+    PyObject *origin = c->time_origin;
+    c->time_origin = NULL;
     if (ttl_kind)
         Py_XSETREF(c->ttl_obj, Py_NewRef(arg));
     else if (fc_set_callable(&c->ttu, arg, "ttu", 0) < 0)
-        return -1;
-    return fc_set_timer(c, timer);
+        mode = -1;
+    if (mode < 0 || fc_set_timer(c, timer) < 0)
+        mode = -1;
+    Py_XDECREF(origin);
+    return mode < 0 ? -1 : 0;
 }
 
 int
@@ -440,14 +658,10 @@ m_expire(CacheObject *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
             return NULL;
     }
     else {
-        PyObject *t = args[0];
-        if (PyBool_Check(t) || (!PyFloat_Check(t) && !PyLong_Check(t))) {
-            PyErr_Format(PyExc_TypeError, "time must be a real number, not %.200s",
-                         Py_TYPE(t)->tp_name);
-            return NULL;
-        }
-        now = PyFloat_AsDouble(t);
-        if (now == -1.0 && PyErr_Occurred())
+        PyObject *t = Py_NewRef(args[0]);
+        int r = time_of(c, t, &now, "expire(time)");
+        Py_DECREF(t);
+        if (r < 0)
             return NULL;
     }
     fc_pending p;
@@ -493,7 +707,8 @@ m_remaining_ttl(CacheObject *c, PyObject *key)
     }
     if (!fc_time_read_first(c))
         fc_read_time(c, &now);  /* a C clock: cannot fail */
-    return PyFloat_FromDouble(c->tnodes[ix].deadline - now);
+    double left = c->tnodes[ix].deadline - now;
+    return c->time_mode == TM_DATETIME ? delta_from_us(left) : PyFloat_FromDouble(left);
 }
 
 static PyObject *
@@ -542,7 +757,8 @@ PyGetSetDef fc_tlru_getset[] = {
      "pairs in expiry order."},                                                           \
     {"remaining_ttl", (PyCFunction)m_remaining_ttl, METH_O,                               \
      "remaining_ttl($self, key, /)\n--\n\n"                                               \
-     "Time left before key expires; KeyError if absent or expired."}
+     "Time left before key expires (a timedelta when the times are datetimes); "         \
+     "KeyError if absent or expired."}
 
 PyMethodDef fc_ttl_methods[] = {
     {"set", (PyCFunction)(void (*)(void))m_set, METH_FASTCALL | METH_KEYWORDS,

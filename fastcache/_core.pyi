@@ -6,6 +6,7 @@ These classes are not ``MutableMapping``s by themselves: ``fastcache.caches`` ad
 """
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
 from typing import Any, Final, Generic, TypeVar, final, overload
 
 from typing_extensions import Self, disjoint_base
@@ -18,6 +19,8 @@ _T = TypeVar("_T")
 
 _OnEvict = Callable[[_KT, _VT, str], object]
 _TimerFn = Callable[[], float]
+# A timed cache's times: real numbers, or datetimes (a timedelta ttl; ttu returning them)
+_AnyTimerFn = Callable[[], float] | Callable[[], date]
 
 EVICTED: Final = "evicted"
 EXPIRED: Final = "expired"
@@ -113,12 +116,13 @@ class RRCache(Cache[_KT, _VT]):
 class _Timer:
     """A timed cache's timer, as cachetools': ``with cache.timer as now:`` freezes the time."""
 
-    def __new__(cls, timer: _TimerFn, /) -> Self: ...
+    def __new__(cls, timer: _AnyTimerFn, /) -> Self: ...
     def __call__(self, *args: object, **kwargs: object) -> Any: ...  # takes none
     def __enter__(self) -> Any: ...
     def __exit__(self, *exc: object) -> None: ...
 
 class TTLCache(Cache[_KT, _VT]):
+    @overload
     def __init__(
         self,
         maxsize: float,
@@ -129,15 +133,28 @@ class TTLCache(Cache[_KT, _VT]):
         on_evict: _OnEvict[_KT, _VT] | None = None,
         stats: bool = False,
     ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        maxsize: float,
+        ttl: timedelta,
+        timer: Callable[[], date],
+        getsizeof: Callable[[_VT], int] | None = None,
+        *,
+        on_evict: _OnEvict[_KT, _VT] | None = None,
+        stats: bool = False,
+    ) -> None: ...
     @property
-    def ttl(self) -> float: ...
+    def ttl(self) -> float | timedelta: ...
     @property
     def timer(self) -> _Timer: ...
-    def set(self, key: _KT, value: _VT, ttl: float | None = None) -> None: ...
-    def expire(self, time: float | None = None) -> list[tuple[_KT, _VT]]: ...
-    def remaining_ttl(self, key: _KT, /) -> float: ...
+    def set(self, key: _KT, value: _VT, ttl: float | timedelta | None = None) -> None: ...
+    def expire(self, time: float | date | None = None) -> list[tuple[_KT, _VT]]: ...
+    # a float, or a timedelta when the times are datetimes
+    def remaining_ttl(self, key: _KT, /) -> Any: ...
 
 class TLRUCache(Cache[_KT, _VT]):
+    @overload
     def __init__(
         self,
         maxsize: float,
@@ -148,12 +165,24 @@ class TLRUCache(Cache[_KT, _VT]):
         on_evict: _OnEvict[_KT, _VT] | None = None,
         stats: bool = False,
     ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        maxsize: float,
+        ttu: Callable[[_KT, _VT, Any], date],
+        timer: Callable[[], date],
+        getsizeof: Callable[[_VT], int] | None = None,
+        *,
+        on_evict: _OnEvict[_KT, _VT] | None = None,
+        stats: bool = False,
+    ) -> None: ...
     @property
-    def ttu(self) -> Callable[[_KT, _VT, float], float]: ...
+    def ttu(self) -> Callable[[_KT, _VT, Any], Any]: ...
     @property
     def timer(self) -> _Timer: ...
-    def expire(self, time: float | None = None) -> list[tuple[_KT, _VT]]: ...
-    def remaining_ttl(self, key: _KT, /) -> float: ...
+    def expire(self, time: float | date | None = None) -> list[tuple[_KT, _VT]]: ...
+    # a float, or a timedelta when the times are datetimes
+    def remaining_ttl(self, key: _KT, /) -> Any: ...
 
 def _restore(
     type: type[Cache[Any, Any]], config: dict[str, Any], entries: list[Any] | None = None, /

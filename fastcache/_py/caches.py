@@ -254,14 +254,19 @@ class Cache:
         self._pinned: Any = MISSING
         self._own_popitem = type(self).popitem in _OWN_POPITEMS
         self._p_config()
+        self._stats = bool(stats)
+        self._fast_paths()
+        self._reset_counters()
+
+    def _fast_paths(self) -> None:
+        """Choose the fast paths (at each configuration; the timed caches again when their
+        times turn out to be datetimes)."""
         # __setitem__'s fast path: unit sizes, no popitem() override, room for one entry
         self._fast = not self._sized and self._own_popitem and self._maxsize >= 1
-        self._stats = bool(stats)
         # The lock-free read fast path (no stats to count) takes keys of exactly these types;
         # with stats, no key's type is _NoFastPath and every read takes the general path.
         self._fint: type = _NoFastPath if self._stats else int
         self._fstr: type = _NoFastPath if self._stats else str
-        self._reset_counters()
 
     def _new_storage(self) -> None:
         """The storage, created once (``clear()`` and ``__init__`` again empty it in place: an

@@ -13,6 +13,14 @@ Fast paths (as in ``caches.py``, chosen at construction): without stats, ``c[k]`
 ``int``/``str`` keys run inline and lock-free; with unit sizes and no ``popitem()`` override,
 ``c[k] = v`` takes ``_write_fast``, which only calls ``_expire_into`` when the earliest deadline
 in the heap is reached.
+
+Times are real numbers, used as they are, or datetimes (a ``TTLCache`` whose ttl is a
+``timedelta``, a ``TLRUCache`` whose timer returned a datetime first; ``_tmode``), held as the
+int of their microseconds from the first time the cache read (``_origin``): the heap and the
+comparisons stay those of numbers, exact at any distance (the compiled core holds a double,
+exact within 285 years of the origin). A ``TTLCache``'s deadline is the timer's own
+``now + ttl`` (``OverflowError`` past ``datetime.max``, as cachetools); ``remaining_ttl``
+returns a ``timedelta``. The datetime path takes no fast path.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from .._types import DELETED, EVICTED, EXPIRED, REPLACED
@@ -30,6 +39,7 @@ from .caches import (
     Cache,
     Note,
     _Entry,
+    _NoFastPath,
     _require,
     _Restart,
     check_callable,
@@ -40,12 +50,17 @@ __all__ = ["TLRUCache", "TTLCache"]
 _DEAD: Any = object()
 _COMPACT_MIN = 64
 
+# What a timed cache's times are (csrc/core.h's TM_): real numbers; not decided yet (a
+# TLRUCache's Python timer, until its first time); datetimes.
+_NUMBER, _UNDECIDED, _DATETIME = 0, 1, 2
+_NATIVE_TIMERS = (time.monotonic, time.time)
 
-def check_time(value: Any, what: str = "timer") -> Any:
+
+def check_time(value: Any, what: str = "timer", hint: str = "") -> Any:
     """Validate a time (the timer's result, ``expire(time)``, a deadline from ``ttu``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{what} must return a real number (int or float), "
-                        f"not {type(value).__name__}")
+        raise TypeError(f"{what} must return a real number, not {_type_name(value)}"
+                        f"{hint if isinstance(value, date) else ''}")
     if value != value:
         raise ValueError(f"{what} returned NaN")
     return value
@@ -54,10 +69,39 @@ def check_time(value: Any, what: str = "timer") -> Any:
 def check_ttl(ttl: Any) -> Any:
     """Validate a time to live: a real number > 0 (``math.inf`` allowed)."""
     if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
-        raise TypeError(f"ttl must be a real number (int or float), not {type(ttl).__name__}")
+        raise TypeError(f"ttl must be a real number, not {_type_name(ttl)}")
     if not ttl > 0:
         raise ValueError("ttl must be positive")
     return ttl
+
+
+def check_delta_ttl(ttl: Any) -> Any:
+    """Validate the time to live of a cache whose times are datetimes: a timedelta > 0."""
+    if not isinstance(ttl, timedelta):
+        raise TypeError(f"ttl must be a timedelta (the cache's ttl is one), "
+                        f"not {_type_name(ttl)}")
+    if not ttl > timedelta(0):
+        raise ValueError("ttl must be positive")
+    return ttl
+
+
+def check_cache_ttl(ttl: Any) -> tuple[Any, int]:
+    """A ``TTLCache``'s ttl and what it makes the times: a real number > 0 (numbers) or a
+    ``timedelta`` > 0 (datetimes)."""
+    if not isinstance(ttl, bool) and isinstance(ttl, (int, float)):
+        return check_ttl(ttl), _NUMBER
+    if not isinstance(ttl, timedelta):
+        raise TypeError(f"ttl must be a real number or a timedelta, not {_type_name(ttl)}")
+    return check_delta_ttl(ttl), _DATETIME
+
+
+def _type_name(value: Any) -> str:
+    """The type's name as the compiled core gives it (its ``tp_name``: ``str``,
+    ``datetime.datetime``, a class's own name)."""
+    t = type(value)
+    if t.__module__ == "builtins" or t.__flags__ & (1 << 9):  # Py_TPFLAGS_HEAPTYPE
+        return t.__name__
+    return f"{t.__module__}.{t.__qualname__}"
 
 
 class _Timer:
@@ -97,8 +141,10 @@ class _Timer:
 class _TimedCache(Cache):
     """LRU order plus a deadline per entry."""
 
-    __slots__ = ("_dead", "_heap", "_seq", "_timer")
+    __slots__ = ("_dead", "_heap", "_origin", "_seq", "_tfloat", "_timer", "_tint", "_tmode")
     _timer: _Timer
+    _tmode: int
+    _origin: Any
 
     def _p_init(self) -> None:
         self._heap: list[list[Any]] = []
@@ -110,11 +156,63 @@ class _TimedCache(Cache):
         """The cache's timer (cachetools' ``_Timer``: ``with cache.timer as now:``)."""
         return self._timer
 
+    def _set_timer(self, timer: Any, mode: int) -> None:
+        """The timer and what the times are (``mode``; time.monotonic and time.time make a
+        TLRUCache's numbers); no time read yet."""
+        self._timer = _Timer(check_callable(timer, "timer", optional=False))
+        self._set_mode(_NUMBER if mode == _UNDECIDED and timer in _NATIVE_TIMERS else mode)
+        self._origin = None
+
+    def _set_mode(self, mode: int) -> None:
+        """What the times are; ``_now`` takes a time of type ``_tfloat``/``_tint`` as it is
+        (``float``/``int`` when they are numbers, else no type)."""
+        self._tmode = mode
+        self._tfloat: type = float if mode == _NUMBER else _NoFastPath
+        self._tint: type = int if mode == _NUMBER else _NoFastPath
+
+    def _fast_paths(self) -> None:
+        if self._tmode == _DATETIME:  # the datetime path takes none
+            self._fast = False
+            self._fint = self._fstr = _NoFastPath
+        else:
+            super()._fast_paths()
+
     def _now(self) -> Any:
         now = self._timer()
-        if (type(now) is float and now == now) or type(now) is int:
+        if (type(now) is self._tfloat and now == now) or type(now) is self._tint:
             return now
-        return check_time(now)
+        return self._time_of(now, "timer")
+
+    def _time_of(self, t: Any, what: str) -> Any:
+        """A time ``t`` from ``what`` (the timer, ttu, expire's argument) in the cache's units:
+        a number as it is; a datetime as its microseconds from the cache's first time."""
+        if (type(t) is self._tfloat and t == t) or type(t) is self._tint:
+            return t
+        mode = self._tmode
+        if mode == _UNDECIDED and not isinstance(t, bool) and isinstance(t, (int, float)):
+            self._set_mode(mode := _NUMBER)  # the first time decides
+        if mode == _NUMBER:
+            return check_time(t, what, " (the cache's ttl is a number: a datetime timer needs "
+                              "a timedelta ttl)" if isinstance(self, TTLCache) else
+                              " (the cache's times are numbers: its timer returned one first)")
+        if not isinstance(t, date):
+            kind = ("real number or a datetime" if mode == _UNDECIDED
+                    else "datetime (the cache's ttl is a timedelta)"
+                    if isinstance(self, TTLCache)
+                    else "datetime (the cache's times are datetimes: its timer returned one "
+                         "first)")
+            raise TypeError(f"{what} must return a {kind}, not {_type_name(t)}")
+        origin = self._origin
+        if origin is None:  # the first time: the origin of the others
+            self._set_mode(_DATETIME)
+            self._origin = t
+            self._fast_paths()
+            return 0
+        d = t - origin  # naive and aware datetimes mixed: datetime's own TypeError
+        if not isinstance(d, timedelta):
+            raise TypeError(f"{what} returned a {_type_name(t)} whose difference with the "
+                            f"cache's first time is a {_type_name(d)}, not a timedelta")
+        return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
 
     # -- the deadline heap (lock held) --------------------------------------------------------
 
@@ -214,7 +312,7 @@ class _TimedCache(Cache):
                 else:
                     now = self._timer()
                     if (type(now) is not float and type(now) is not int) or now != now:
-                        now = check_time(now)
+                        now = self._time_of(now, "timer")
                     if now < entry.item[0]:
                         return entry.value
             return self.__missing__(key)
@@ -236,7 +334,7 @@ class _TimedCache(Cache):
                 return default
             now = self._timer()
             if (type(now) is not float and type(now) is not int) or now != now:
-                now = check_time(now)
+                now = self._time_of(now, "timer")
             if now < entry.item[0]:
                 return entry.value
             return default
@@ -421,7 +519,7 @@ class _TimedCache(Cache):
     def expire(self, time: Any = None) -> list[tuple[Any, Any]]:
         """Remove the entries whose deadline is ``<= time`` (default ``timer()``); return the
         removed ``(key, value)`` pairs in deadline order."""
-        now = self._now() if time is None else check_time(time, "expire(time)")
+        now = self._now() if time is None else self._time_of(time, "expire(time)")
         notes: list[Note] = []
         depth = self._enter(True)
         try:
@@ -454,7 +552,8 @@ class _TimedCache(Cache):
             if entry is not None:
                 now = self._now()
                 if now < entry.item[0]:
-                    return entry.item[0] - now
+                    left = entry.item[0] - now
+                    return timedelta(microseconds=left) if self._tmode == _DATETIME else left
         finally:
             self._leave(depth)
         raise KeyError(key)
@@ -462,10 +561,21 @@ class _TimedCache(Cache):
     def _params(self) -> dict[str, Any]:
         params = super()._params()
         params["timer"] = self._timer.__reduce__()[1][0]  # the function, as in C
+        params["time_mode"] = self._tmode
+        params["origin"] = self._origin
         return params
 
+    def _mode_from(self, params: dict[str, Any]) -> int:
+        """What a pickle's times are."""
+        raise NotImplementedError
+
     def _setup_from(self, params: dict[str, Any]) -> None:
-        self._timer = _Timer(params["timer"])
+        mode = self._mode_from(params)
+        origin = params.get("origin")
+        if origin is not None and not (mode == _DATETIME and isinstance(origin, date)):
+            raise ValueError("invalid cache state: time origin")
+        self._set_timer(params["timer"], mode)
+        self._origin = origin
         super()._setup_from(params)
 
 
@@ -478,8 +588,8 @@ class TTLCache(_TimedCache):
                  getsizeof: Callable[[Any], int] | None = None, *,
                  on_evict: Callable[[Any, Any, str], object] | None = None,
                  stats: bool = False) -> None:
-        self._ttl = check_ttl(ttl)
-        self._timer = _Timer(check_callable(timer, "timer", optional=False))
+        self._ttl, mode = check_cache_ttl(ttl)
+        self._set_timer(timer, mode)
         self._setup(maxsize, getsizeof, on_evict, stats)
 
     @property
@@ -497,29 +607,37 @@ class TTLCache(_TimedCache):
             hash(key)  # an unhashable key fails before anything changes
         now = self._timer()
         if (type(now) is not float and type(now) is not int) or now != now:
-            now = check_time(now)
+            now = self._time_of(now, "timer")
         self._write_fast(key, value, now, now + self._ttl)
 
     def set(self, key: Any, value: Any, ttl: Any = None) -> None:
         """``c[key] = value`` with its own time to live (``None``: the cache's ``ttl``)."""
-        self._set(key, value, self._ttl if ttl is None else check_ttl(ttl))
+        if ttl is not None:
+            ttl = check_delta_ttl(ttl) if self._tmode == _DATETIME else check_ttl(ttl)
+        self._set(key, value, self._ttl if ttl is None else ttl)
 
     def _set(self, key: Any, value: Any, ttl: Any) -> None:
         hash(key)
         size = self._size_of(value) if self._sized else 1
         if size > self._maxsize:
             raise ValueError("value too large")
-        now = self._now()
-        self._write(key, value, size, now, now + ttl)
+        if self._tmode == _NUMBER:
+            now = self._now()
+            deadline = now + ttl
+        else:  # the timer's own now + ttl, as cachetools (OverflowError past datetime.max)
+            raw = self._timer()
+            now = self._time_of(raw, "timer")
+            deadline = self._time_of(raw + ttl, "timer() + ttl")
+        self._write(key, value, size, now, deadline)
 
     def _params(self) -> dict[str, Any]:
         params = super()._params()
         params["ttl"] = self._ttl
         return params
 
-    def _setup_from(self, params: dict[str, Any]) -> None:
-        self._ttl = params["ttl"]
-        super()._setup_from(params)
+    def _mode_from(self, params: dict[str, Any]) -> int:
+        self._ttl, mode = check_cache_ttl(params["ttl"])
+        return mode
 
 
 class TLRUCache(_TimedCache):
@@ -534,7 +652,7 @@ class TLRUCache(_TimedCache):
                  on_evict: Callable[[Any, Any, str], object] | None = None,
                  stats: bool = False) -> None:
         self._ttu = check_callable(ttu, "ttu", optional=False)
-        self._timer = _Timer(check_callable(timer, "timer", optional=False))
+        self._set_timer(timer, _UNDECIDED)
         self._setup(maxsize, getsizeof, on_evict, stats)
 
     @property
@@ -547,8 +665,9 @@ class TLRUCache(_TimedCache):
         size = self._size_of(value) if self._sized else 1
         if size > self._maxsize:
             raise ValueError("value too large")
-        now = self._now()
-        deadline = check_time(self._ttu(key, value, now), "ttu")
+        raw = self._timer()
+        now = self._time_of(raw, "timer")
+        deadline = self._time_of(self._ttu(key, value, raw), "ttu")
         if self._fast:
             self._write_fast(key, value, now, deadline)
         else:
@@ -558,6 +677,12 @@ class TLRUCache(_TimedCache):
         params = super()._params()
         params["ttu"] = self._ttu
         return params
+
+    def _mode_from(self, params: dict[str, Any]) -> int:
+        mode = params.get("time_mode", _NUMBER)
+        if mode not in (_NUMBER, _UNDECIDED, _DATETIME) or type(mode) is not int:
+            raise ValueError("invalid cache state: time_mode")
+        return mode
 
     def _setup_from(self, params: dict[str, Any]) -> None:
         self._ttu = params["ttu"]

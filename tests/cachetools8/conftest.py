@@ -8,8 +8,7 @@ tests compare against, this directory is left out of collection (no test is skip
 Every deliberate difference is listed below with its reason and marked
 ``xfail(strict=True)``: a listed test that starts passing fails the run, so the lists stay
 true. ``DIFFERENCES`` are fastcache's choices (README, "Moving from cachetools /
-functools"); ``PENDING_CORE`` waits for changes to the compiled core and the twin
-(``tests/decorators/pending_core_dropin.py`` holds their differential tests).
+functools").
 """
 
 from __future__ import annotations
@@ -37,18 +36,7 @@ DIFFERENCES: dict[str, str] = {
         "fastcache serves cachedmethod under classmethod (cache(cls)); cachetools raises",
 }
 
-PENDING_CORE: dict[str, str] = {
-    "test_func.py::TTLDecoratorTest::test_ttl_datetime":
-        "core: TTLCache with ttl=timedelta and timer=datetime.now",
-    "test_ttl.py::TTLCacheTest::test_ttl_datetime":
-        "core: TTLCache with ttl=timedelta and timer=datetime.now",
-    "test_ttl.py::TTLCacheTest::test_ttl_datetime_overflow":
-        "core: TTLCache with ttl=timedelta and timer=datetime.now",
-    "test_tlru.py::TLRUCacheTest::test_tlru_datetime":
-        "core: TLRUCache with a datetime timer",
-}
-
-EXPECTED_FAILURES = {**DIFFERENCES, **PENDING_CORE}
+EXPECTED_FAILURES = DIFFERENCES
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

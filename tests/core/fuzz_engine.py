@@ -38,6 +38,7 @@ import sys
 import threading
 import time
 import traceback
+from datetime import datetime, timedelta
 from typing import Any
 
 IMPLS = {"c": "fastcache.caches", "py": "fastcache._py.public"}
@@ -205,7 +206,8 @@ class Listener(Hook):
 class Ttu(Hook):
     def __call__(self, key: Any, value: Any, now: Any) -> Any:
         self.act("ttu")
-        return now + 1 + weight(key) % 4
+        span = 1 + weight(key) % 4
+        return now + (timedelta(seconds=span) if isinstance(now, datetime) else span)
 
 
 class Choice(Hook):
@@ -216,15 +218,20 @@ class Choice(Hook):
 
 
 class Timer(Hook):
-    """A counter timer: moves only on the ``tick`` operation; acts in chaos mode."""
+    """A counter timer: moves only on the ``tick`` operation; acts in chaos mode. With
+    ``datetimes``, the counter's seconds after ``EPOCH``."""
+
+    datetimes = False
 
     def __call__(self) -> Any:
         ctx = ctx_of(self.ctx)
-        if ctx is None:
-            return 0
-        if ctx.mode != "diff":
+        now = 0 if ctx is None else ctx.time
+        if ctx is not None and ctx.mode != "diff":
             self.act("timer")
-        return ctx.time
+        return EPOCH + timedelta(seconds=now) if self.datetimes else now
+
+
+EPOCH = datetime(2026, 1, 1)
 
 
 def weight(obj: Any) -> int:
@@ -367,13 +374,16 @@ class Program:
         self.key_scripts = {i: gen_script(rng, mode) for i in range(8)}
         self.value_scripts = {i: gen_script(rng, mode) for i in range(8)}
         self.ops = [gen_op(rng, TOP_OPS, mode) for _ in range(length)]
+        # drawn last: the programs of earlier seeds stay the same
+        self.datetimes = self.policy in TIMED and rng.random() < 0.4
 
     def describe(self) -> str:
         subs = f", subclass overriding {self.sub}" if self.sub else ""
         return (f"# seed {self.seed} ({self.mode}): {self.policy}(maxsize={self.maxsize}, "
                 f"getsizeof={'Sizer' if self.sized else None}, "
                 f"on_evict={'Listener' if self.listener else None}, "
-                f"choice={'Choice' if self.rr_custom else 'default'}, stats={self.stats}{subs})\n"
+                f"choice={'Choice' if self.rr_custom else 'default'}, stats={self.stats}{subs})"
+                f"{' over datetimes' if self.datetimes else ''}\n"
                 f"# hook scripts: { {k: [render_op(o) if o else None for o in v] for k, v in self.scripts.items()} }\n"  # noqa: E501
                 f"# key scripts (HK(i).__eq__ acts once in diff mode): "
                 f"{ {k: [render_op(o) if o else None for o in v] for k, v in self.key_scripts.items()} }\n"  # noqa: E501
@@ -424,10 +434,12 @@ def build(ctx: Ctx, prog: Program) -> Any:
     args: tuple[Any, ...]
     if prog.policy == "RRCache":
         args = (prog.maxsize, Choice(ctx.ident, s["choice"]) if prog.rr_custom else min, sizer)
-    elif prog.policy == "TTLCache":
-        args = (prog.maxsize, 3, Timer(ctx.ident, s["timer"]), sizer)
-    elif prog.policy == "TLRUCache":
-        args = (prog.maxsize, Ttu(ctx.ident, s["ttu"]), Timer(ctx.ident, s["timer"]), sizer)
+    elif prog.policy in TIMED:
+        timer = Timer(ctx.ident, s["timer"])
+        timer.datetimes = prog.datetimes
+        args = (prog.maxsize, timedelta(seconds=3) if prog.datetimes else 3, timer, sizer)
+        if prog.policy == "TLRUCache":
+            args = (prog.maxsize, Ttu(ctx.ident, s["ttu"]), timer, sizer)
     else:
         args = (prog.maxsize, sizer)
     ctx.init_args = (args, kw)
@@ -450,7 +462,7 @@ def perform(ctx: Ctx, op: Op) -> Any:
         return None
     if name == "settl":
         if prog.policy == "TTLCache":
-            c.set(a[0], a[1], ttl=2)
+            c.set(a[0], a[1], ttl=timedelta(seconds=2) if prog.datetimes else 2)
         else:
             c[a[0]] = a[1]
         return None
