@@ -216,7 +216,7 @@ fc_s3_reset(CacheObject *c)
     PyMem_Free(g->sizes);
     ghost_init(g);
     fc_entries_release(entries, top);
-    s->main_tail = FC_NIL;
+    s->small_tail = FC_NIL;
     s->s_count = s->s_size = s->m_size = 0;
     s->has_evicted = 0;
     if (s->small_fraction == 0) {  /* a new object (tp_new) */
@@ -255,12 +255,12 @@ fc_s3_enter(CacheObject *c, fc_idx ix, uint64_t mark, Py_ssize_t size)
         main = main || s->scap == 0 || (!s->has_evicted && s->s_size >= s->scap);
     c->marks[ix] = (uint8_t)((mark & FC_S3_FREQ) | (main ? FC_S3_MAIN : 0));
     if (main) {
-        fc_list_insert_after(c->t.entries, &c->order, ix, s->main_tail);
-        s->main_tail = ix;
+        fc_list_append(c->t.entries, &c->order, ix);
         s->m_size += size;
     }
     else {
-        fc_list_append(c->t.entries, &c->order, ix);
+        fc_list_insert_after(c->t.entries, &c->order, ix, s->small_tail);
+        s->small_tail = ix;
         s->s_count++;
         s->s_size += size;
     }
@@ -274,10 +274,10 @@ fc_s3_leave(CacheObject *c, fc_idx ix)
     Py_ssize_t size = fc_entry_size(c, ix);
     if (in_main(c, ix)) {
         s->m_size -= size;
-        if (s->main_tail == ix)
-            s->main_tail = c->t.entries[ix].prev;  /* main is the list's prefix */
     }
     else {
+        if (s->small_tail == ix)
+            s->small_tail = c->t.entries[ix].prev;  /* small is the list's prefix */
         s->s_count--;
         s->s_size -= size;
     }
@@ -293,16 +293,11 @@ fc_s3_resized(CacheObject *c, fc_idx ix, Py_ssize_t delta)
         c->s3.s_size += delta;
 }
 
-/* Main's oldest entry goes to main's newest end. */
-static void
-main_rotate(CacheObject *c, fc_idx v)
+static inline fc_idx
+main_first(CacheObject *c)
 {
-    fc_s3 *s = &c->s3;
-    if (v == s->main_tail)
-        return;
-    fc_list_unlink(c->t.entries, &c->order, v);
-    fc_list_insert_after(c->t.entries, &c->order, v, s->main_tail);
-    s->main_tail = v;
+    fc_idx st = c->s3.small_tail;
+    return st == FC_NIL ? c->order.head : c->t.entries[st].next;
 }
 
 /* Main's victim: its oldest entry of frequency 0, the others reinserted with one less;
@@ -314,13 +309,13 @@ evict_main(CacheObject *c, fc_idx skip)
     if (m_count == 0 || (m_count == 1 && skip != FC_NIL && in_main(c, skip)))
         return FC_NIL;
     for (;;) {
-        fc_idx v = c->order.head;
+        fc_idx v = main_first(c);
         if (v != skip) {
             if ((c->marks[v] & FC_S3_FREQ) == 0)
                 return v;
             c->marks[v]--;
         }
-        main_rotate(c, v);
+        fc_list_move_to_tail(c->t.entries, &c->order, v);  /* main's newest end */
     }
 }
 
@@ -334,16 +329,20 @@ evict_small(CacheObject *c, fc_idx skip)
     while (s->s_count > 0) {
         if (s->s_count == 1 && skip != FC_NIL && !in_main(c, skip))
             return FC_NIL;
-        fc_idx v = s->main_tail == FC_NIL ? c->order.head : e[s->main_tail].next;
-        if (v == skip) {
-            fc_list_move_to_tail(e, &c->order, v);
+        fc_idx v = c->order.head;
+        if (v == skip) {  /* to small's newest end (v is not small's only entry) */
+            fc_list_unlink(e, &c->order, v);
+            fc_list_insert_after(e, &c->order, v, s->small_tail);
+            s->small_tail = v;
             continue;
         }
         if ((c->marks[v] & FC_S3_FREQ) >= FC_S3_MOVE_TO_MAIN) {
-            /* the first of small follows main's last: moving it is moving the boundary */
+            /* to main's newest end */
             Py_ssize_t size = fc_entry_size(c, v);
+            if (s->small_tail == v)
+                s->small_tail = FC_NIL;  /* it was small's only entry */
+            fc_list_move_to_tail(e, &c->order, v);
             c->marks[v] = FC_S3_MAIN;
-            s->main_tail = v;
             s->s_count--;
             s->s_size -= size;
             s->m_size += size;
@@ -380,7 +379,8 @@ fc_s3_check(CacheObject *c, const char **what)
 {
     fc_s3 *s = &c->s3;
     Py_ssize_t s_count = 0, s_size = 0, m_size = 0;
-    fc_idx last_main = FC_NIL;
+    fc_idx last_small = FC_NIL;
+    int seen_main = 0;
     FC_FOR_EACH_IN_ORDER(c, ix) {
         uint8_t m = c->marks[ix];
         if (m & ~(FC_S3_FREQ | FC_S3_MAIN)) {
@@ -388,20 +388,21 @@ fc_s3_check(CacheObject *c, const char **what)
             return -1;
         }
         if (m & FC_S3_MAIN) {
-            if (s_count > 0) {
-                *what = "S3-FIFO main entry after small ones";
-                return -1;
-            }
-            last_main = ix;
+            seen_main = 1;
             m_size += fc_entry_size(c, ix);
         }
         else {
+            if (seen_main) {
+                *what = "S3-FIFO small entry after main ones";
+                return -1;
+            }
+            last_small = ix;
             s_count++;
             s_size += fc_entry_size(c, ix);
         }
     }
-    if (last_main != s->main_tail) {
-        *what = "S3-FIFO main_tail";
+    if (last_small != s->small_tail) {
+        *what = "S3-FIFO small_tail";
         return -1;
     }
     if (s_count != s->s_count || s_size != s->s_size || m_size != s->m_size) {

@@ -11,8 +11,8 @@
  * frequency is 0, else it is reinserted with one less; otherwise from small: the oldest of
  * small moves to main if it was hit at least twice, else goes (its hash to the ghost).
  *
- * Both queues live on the cache's one order list: main first, then small, `main_tail`
- * marking the boundary. Moving small's oldest to main is then only a move of the boundary.
+ * Both queues live on the cache's one order list: small first, then main, `small_tail`
+ * marking the boundary (iteration lists small's entries, then main's, each oldest first).
  * c->marks[ix] holds an entry's frequency and whether it is in main.
  */
 #ifndef FC_S3FIFO_H
@@ -37,7 +37,7 @@ typedef struct {
 typedef struct {
     double small_fraction, ghost_fraction;
     Py_ssize_t scap, mcap, gcap;   /* small's and main's shares, the ghost's capacity */
-    fc_idx main_tail;              /* main's newest entry; FC_NIL: main is empty */
+    fc_idx small_tail;             /* small's newest entry; FC_NIL: small is empty */
     Py_ssize_t s_count, s_size, m_size;
     int has_evicted;
     fc_ghost ghost;

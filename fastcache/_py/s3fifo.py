@@ -190,7 +190,7 @@ class S3FIFOCache(Marking):
         return None
 
     def _p_order(self) -> list[_Entry]:
-        return [*self._order, *self._small]
+        return [*self._small, *self._order]
 
     def _p_check(self) -> None:
         main, small = self._order, self._small
@@ -216,7 +216,7 @@ class S3FIFOCache(Marking):
         super()._setup_from(params)
 
     def _p_state(self) -> Any:
-        return ([e.index for e in self._p_order()], len(self._order), list(self._ghost.items()),
+        return ([e.index for e in self._p_order()], len(self._small), list(self._ghost.items()),
                 self._has_evicted)
 
     def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
@@ -225,7 +225,7 @@ class S3FIFOCache(Marking):
                 and type(extra[1]) is int and 0 <= extra[1] <= n
                 and isinstance(extra[2], list) and type(extra[3]) is bool):
             raise ValueError("invalid cache state: S3-FIFO")
-        return [(f, i < extra[1]) for i, f in enumerate(extra[0])]
+        return [(f, i >= extra[1]) for i, f in enumerate(extra[0])]
 
     def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
         entry.item = hash(entry.key)
