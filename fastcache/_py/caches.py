@@ -942,6 +942,7 @@ class Cache:
                 if size > self._maxsize - self._currsize:
                     raise ValueError("invalid cache state: entries larger than maxsize")
                 entry = _Entry(key, value, size)
+                entry.item = self._p_keyhash(key)  # user code (S3-FIFO: the hash): first
                 if data.setdefault(key, entry) is not entry:
                     raise ValueError("invalid cache state: duplicate key")
                 self._currsize += size

@@ -163,7 +163,7 @@ class S3FIFOCache(Marking):
             return None
         mte = self._mte
         while True:
-            entry = next(iter(main))
+            entry: _Entry = next(iter(main))
             if entry is not skip:
                 if entry.index == 0:
                     return entry
@@ -228,7 +228,7 @@ class S3FIFOCache(Marking):
         return [(f, i >= extra[1]) for i, f in enumerate(extra[0])]
 
     def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
-        entry.item = hash(entry.key)
+        # entry.item: the key's hash, taken before the entry was stored (__setstate__)
         entry.index = extra[0]
         self._queue(entry, extra[1])
 

@@ -53,7 +53,7 @@ class SIEVECache(Marking):
             if not order:
                 self._wrap()
                 continue
-            entry = next(iter(order))
+            entry: _Entry = next(iter(order))
             if entry is not skip:
                 if entry.index <= 0:
                     return entry  # the hand stays on it; its removal moves it on
@@ -95,6 +95,6 @@ class SIEVECache(Marking):
         # writes went last)
         order, behind = self._order, self._behind
         for _ in range(min(extra[1], len(order) - 1)):
-            entry = next(iter(order))
+            entry: _Entry = next(iter(order))
             del order[entry]
             behind[entry] = None
