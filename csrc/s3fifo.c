@@ -25,7 +25,12 @@
  *   6. A ghost that cannot grow (MemoryError while evicting, where nothing may fail)
  *      forgets the hash instead.
  *   7. clear() and __init__ forget the ghost and start again as a new cache.
- * The twin is fastcache/_py/s3fifo.py (two OrderedDicts and a ghost OrderedDict).
+ *   8. A pickle keeps the ghost's hashes: a str key's hash differs in another process
+ *      (PYTHONHASHSEED), so there the ghost remembers nothing useful of str keys.
+ * The twin is fastcache/_py/s3fifo.py: the same algorithm and order (difference 6 aside);
+ * it differs in storage only (two OrderedDicts and an OrderedDict of hash -> size for the
+ * ghost; the C keeps both queues on one list and the ghost on a table of its own), and the
+ * two pickles are not interchangeable.
  */
 #include "core.h"
 

@@ -15,7 +15,9 @@
  *      is passed over by the hand: its bit is left as it is.
  *   4. del/pop of the entry under the hand moves the hand to the next newer entry (the
  *      simulator never deletes).
- * The twin is fastcache/_py/sieve.py (two OrderedDicts split at the hand).
+ * The twin is fastcache/_py/sieve.py: the same algorithm and order; it differs in storage
+ * only (two OrderedDicts split at the hand; the C keeps a hand index and one byte per entry),
+ * and the two pickles are not interchangeable.
  */
 #include "core.h"
 

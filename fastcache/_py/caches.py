@@ -1,5 +1,6 @@
 """Pure-Python twin of the compiled cache core (``csrc/cache.c``): ``Cache``, ``FIFOCache``,
-``LRUCache`` and ``RRCache`` (``LFUCache`` is in ``lfu.py``, the timed caches in ``timed.py``).
+``LRUCache`` and ``RRCache`` (``LFUCache`` is in ``lfu.py``, the timed caches in ``timed.py``,
+``SIEVECache`` and ``S3FIFOCache`` in ``sieve.py`` and ``s3fifo.py`` over ``Marking``).
 
 The behaviour is the contract in docs/core-spec.md; this module is its executable reference.
 

@@ -36,15 +36,17 @@ def check_fraction(value: Any, name: str) -> float:
 class S3FIFOCache(Marking):
     """S3-FIFO cache: small and main FIFOs with 2-bit frequencies, a ghost of hashes."""
 
-    __slots__ = ("_gcap", "_ghost", "_ghost_fraction", "_ghost_used", "_has_evicted",
-                 "_m_size", "_mcap", "_s_size", "_scap", "_small", "_small_fraction")
+    __slots__ = ("_fractions", "_gcap", "_ghost", "_ghost_fraction", "_ghost_used",
+                 "_has_evicted", "_m_size", "_mcap", "_s_size", "_scap", "_small",
+                 "_small_fraction")
 
     def __init__(self, maxsize: Any, getsizeof: Callable[[Any], int] | None = None,
                  small_fraction: float = 0.1, ghost_fraction: float = 0.9, *,
                  on_evict: Callable[[Any, Any, str], object] | None = None,
                  stats: bool = False) -> None:
-        self._small_fraction = check_fraction(small_fraction, "small_fraction")
-        self._ghost_fraction = check_fraction(ghost_fraction, "ghost_fraction")
+        # applied by _p_config once every argument passed (a failing __init__ changes nothing)
+        self._fractions = (check_fraction(small_fraction, "small_fraction"),
+                           check_fraction(ghost_fraction, "ghost_fraction"))
         self._setup(maxsize, getsizeof, on_evict, stats)
 
     @property
@@ -71,6 +73,7 @@ class S3FIFOCache(Marking):
         self._has_evicted = False
 
     def _p_config(self) -> None:
+        self._small_fraction, self._ghost_fraction = self._fractions
         # the shares as the simulator computes them (C doubles, truncated)
         maxsize = sys.maxsize if self._maxsize == math.inf else self._maxsize
         self._scap = int(float(maxsize) * self._small_fraction)
@@ -211,8 +214,8 @@ class S3FIFOCache(Marking):
         return params
 
     def _setup_from(self, params: dict[str, Any]) -> None:
-        self._small_fraction = check_fraction(params["small_fraction"], "small_fraction")
-        self._ghost_fraction = check_fraction(params["ghost_fraction"], "ghost_fraction")
+        self._fractions = (check_fraction(params["small_fraction"], "small_fraction"),
+                           check_fraction(params["ghost_fraction"], "ghost_fraction"))
         super()._setup_from(params)
 
     def _p_state(self) -> Any:

@@ -72,7 +72,11 @@ class TestS3FIFOCache(MappingContract):
         c[1] = 1
         with pytest.raises(ValueError):
             c.__init__(5, small_fraction=2.0)
+        with pytest.raises(ValueError):
+            c.__init__(-1, small_fraction=0.5)  # maxsize refused after the fractions passed
         assert c.small_fraction == 0.25 and c[1] == 1
+        c.__init__(5, small_fraction=0.5)
+        assert (c.small_fraction, c.ghost_fraction, len(c)) == (0.5, 0.9, 0)
 
     def test_pickle_keeps_queues_and_ghost(self, impl: ModuleType) -> None:
         c = make(impl, "S3FIFOCache", 10)
