@@ -123,17 +123,18 @@ PyGetSetDef fc_s3_getset[] = {
 
 /* ------------------------------------------------------------------ the ghost */
 
-/* Ghost entries are found by hash alone. */
-static int
-ghost_match(const void *ctx, PyObject *stored)
-{
-    return 1;
-}
-
+/* Ghost entries are found by hash alone (no key is compared: no code runs). */
 static fc_idx
 ghost_find(fc_ghost *g, Py_hash_t hash)
 {
-    return fc_lookup_with(&g->t, hash, NULL, ghost_match, NULL);
+    fc_table *t = &g->t;
+    if (t->index == NULL)
+        return FC_NOT_FOUND;
+    for (size_t i = fc_home(t, hash);; i = (i + 1) & t->mask) {
+        fc_idx ix = t->index[i];
+        if (ix == FC_NIL || t->entries[ix].hash == hash)
+            return ix;
+    }
 }
 
 static int
