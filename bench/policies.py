@@ -1,8 +1,9 @@
 """Hit and miss paths of SIEVECache and S3FIFOCache as ratios to LRUCache, measured in the
 same run.
 
-Hit: a full cache of 100,000 int keys (random 60-bit ints), 200,000 lookups ``c[k]`` of keys
-drawn uniformly at random (SIEVE sets a bit, S3-FIFO counts up to 3, LRU moves the entry).
+Hit: a full cache of 1,000 (in the CPU's caches) and of 100,000 (beyond them) int keys (random
+60-bit ints), 200,000 lookups ``c[k]`` of keys drawn uniformly at random (SIEVE sets a bit,
+S3-FIFO counts up to 3, LRU moves the entry).
 Miss: ``c[k] = k`` of 200,000 keys never seen before into a full cache of 10,000 entries
 (one eviction each). The caches take turns, one pass each per round, with the garbage
 collector off; each cache's best round is kept, and the spread (median over best) says how
@@ -27,23 +28,30 @@ CLASSES: dict[str, Any] = {"LRUCache": LRUCache, "SIEVECache": SIEVECache,
                            "S3FIFOCache": S3FIFOCache}
 
 
-def measure(n_hit: int = 100_000, n_miss: int = 10_000, ops: int = 200_000,
+HITS = (1_000, 100_000)
+
+
+def measure(n_miss: int = 10_000, ops: int = 200_000,
             rounds: int = 25) -> dict[str, dict[str, list[float]]]:
-    """ns per operation of each class, per path ("hit", "miss"), one figure per round."""
+    """ns per operation of each class, per path ("hit 1000", "hit 100000", "miss"), one
+    figure per round."""
     rnd = random.Random(1)
-    keys = [rnd.getrandbits(60) for _ in range(n_hit)]
-    order = [rnd.choice(keys) for _ in range(ops)]
+    keys = [rnd.getrandbits(60) for _ in range(max(HITS))]
     fresh = [rnd.getrandbits(60) | (1 << 61) for _ in range(ops * rounds)]
-    full = {name: cls(n_hit) for name, cls in CLASSES.items()}
-    for c in full.values():
-        for k in keys:
-            c[k] = 0
+    full: dict[int, dict[str, Any]] = {}
+    orders: dict[int, list[int]] = {}
+    for n in HITS:
+        orders[n] = [rnd.choice(keys[:n]) for _ in range(ops)]
+        full[n] = {name: cls(n) for name, cls in CLASSES.items()}
+        for c in full[n].values():
+            for k in keys[:n]:
+                c[k] = 0
     small = {name: cls(n_miss) for name, cls in CLASSES.items()}
     for c in small.values():
         for k in keys[:n_miss]:
             c[k] = 0
 
-    def hits(c: Any, _: int) -> float:
+    def hits(c: Any, order: list[int]) -> float:
         t = time.perf_counter()
         for k in order:
             c[k]
@@ -56,13 +64,15 @@ def measure(n_hit: int = 100_000, n_miss: int = 10_000, ops: int = 200_000,
             c[k] = k
         return (time.perf_counter() - t) / ops * 1e9
 
+    paths = [f"hit {n}" for n in HITS] + ["miss"]
     times: dict[str, dict[str, list[float]]] = {
-        path: {name: [] for name in CLASSES} for path in ("hit", "miss")}
+        path: {name: [] for name in CLASSES} for path in paths}
     gc.disable()
     try:
         for r in range(rounds):
             for name in CLASSES:
-                times["hit"][name].append(hits(full[name], r))
+                for n in HITS:
+                    times[f"hit {n}"][name].append(hits(full[n][name], orders[n]))
                 times["miss"][name].append(misses(small[name], r))
     finally:
         gc.enable()
@@ -76,8 +86,9 @@ def main() -> None:
     print(f"# implementation: {IMPLEMENTATION}; ns per operation, lower is better; best of "
           f"{args.rounds} interleaved rounds; spread = median / best")
     times = measure(rounds=args.rounds)
-    for path, label in (("hit", "hit: c[k] on a full cache of 100,000"),
-                        ("miss", "miss: c[k] = k (new key) into a full cache of 10,000")):
+    labels = [(f"hit {n}", f"hit: c[k] on a full cache of {n:,}") for n in HITS]
+    labels.append(("miss", "miss: c[k] = k (new key) into a full cache of 10,000"))
+    for path, label in labels:
         base = min(times[path]["LRUCache"])
         print(f"## {label}")
         for name, ts in times[path].items():
