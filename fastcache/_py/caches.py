@@ -578,7 +578,12 @@ class Cache:
             except KeyError:
                 pass
             return self.__missing__(key)
-        if t in PLAIN:  # with stats (or a bytes/float key): still no lock
+        return self._read(key)  # with stats, or another key type
+
+    def _read(self, key: Any) -> Any:
+        """``c[key]`` off the lock-free path: with stats, or a key of another type than the
+        fast path's (a plain one is still read without the lock)."""
+        if type(key) in PLAIN:
             return self._counted(key, self._lookup(key))
         return self._counted(key, self._locked_lookup(key))
 
@@ -1017,9 +1022,7 @@ class LRUCache(FIFOCache):
             except KeyError:  # absent, or removed meanwhile by another thread
                 pass
             return self.__missing__(key)
-        if t in PLAIN:  # with stats (or a bytes/float key): no lock
-            return self._counted(key, self._lookup(key))
-        return self._counted(key, self._locked_lookup(key))
+        return self._read(key)  # with stats, or another key type
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""
@@ -1209,9 +1212,7 @@ class Marking(Cache):
                 self._hit(entry)
                 return entry.value
             return self.__missing__(key)
-        if t in PLAIN:  # with stats (or a bytes/float key): no lock
-            return self._counted(key, self._lookup(key))
-        return self._counted(key, self._locked_lookup(key))
+        return self._read(key)  # with stats, or another key type
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""
