@@ -62,13 +62,22 @@ fc_cache_resize(void *owner, Py_ssize_t cap)
     }
     if (c->policy == P_LFU && fc_lfu_resize(&c->lfu, cap) < 0)
         return -1;
+    if (HAS_MARKS(c)) {
+        uint8_t *marks = PyMem_Realloc(c->marks, (size_t)cap);
+        if (marks == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        c->marks = marks;
+    }
     if (IS_TIMED(c) && fc_timed_resize(c, cap) < 0)
         return -1;
     return 0;
 }
 
 /* Link a new entry (its key/value/hash already set) into the policy's structures; `now`
- * starts the wheel of a timed cache if a clear() reset it meanwhile. */
+ * starts the wheel of a timed cache if a clear() reset it meanwhile. `freq`: LFU's
+ * frequency, SIEVE's and S3-FIFO's mark (sieve.h, s3fifo.h). */
 void
 fc_entry_link(CacheObject *c, fc_idx ix, Py_ssize_t size, uint64_t freq, double deadline,
               double now)
@@ -81,6 +90,10 @@ fc_entry_link(CacheObject *c, fc_idx ix, Py_ssize_t size, uint64_t freq, double 
     c->currsize += size;
     if (c->policy == P_LFU)
         fc_lfu_enter(&c->lfu, c->t.entries, &c->order, ix, freq);
+    else if (c->policy == P_SIEVE)
+        fc_sieve_enter(c, ix, freq);
+    else if (c->policy == P_S3FIFO)
+        fc_s3_enter(c, ix, freq, size);
     else
         fc_list_append(c->t.entries, &c->order, ix);
     if (IS_TIMED(c)) {
@@ -103,6 +116,10 @@ fc_entry_remove(CacheObject *c, fc_idx ix, fc_pending *p, PyObject *cause)
     uint64_t seq = 0;
     if (c->policy == P_LFU)
         fc_lfu_leave(&c->lfu, t->entries, ix);
+    else if (c->policy == P_SIEVE)
+        fc_sieve_leave(c, ix);
+    else if (c->policy == P_S3FIFO)
+        fc_s3_leave(c, ix);
     fc_list_unlink(t->entries, &c->order, ix);
     if (c->pinned == ix)
         c->pinned = FC_NIL;  /* removed meanwhile (an overridden popitem): nothing to protect */
@@ -127,8 +144,10 @@ rng_next(CacheObject *c)
     return z ^ (z >> 31);
 }
 
-/* The entry the policy evicts next, other than `skip`; FC_NIL if none. Every policy but RR
- * evicts the head of the order list (LFU: the oldest of the lowest frequency, lfu.h). */
+/* The entry the policy evicts next, other than `skip`; FC_NIL if none. Every policy but RR,
+ * SIEVE and S3-FIFO evicts the head of the order list (LFU: the oldest of the lowest
+ * frequency, lfu.h); SIEVE and S3-FIFO move their hand or queues on the way (the caller
+ * removes the entry returned). */
 static fc_idx
 victim(CacheObject *c, fc_idx skip)
 {
@@ -136,6 +155,10 @@ victim(CacheObject *c, fc_idx skip)
     fc_idx head = c->order.head;
     if (c->t.len == 0 || (c->t.len == 1 && skip != FC_NIL))
         return FC_NIL;
+    if (c->policy == P_SIEVE)
+        return fc_sieve_victim(c, skip);
+    if (c->policy == P_S3FIFO)
+        return fc_s3_victim(c, skip);
     if (c->policy == P_RR) {
         fc_table *t = &c->t;
         if (t->len * 4 >= t->top) {
@@ -166,6 +189,12 @@ touch(CacheObject *c, fc_idx ix)
         break;
     case P_LFU:
         fc_lfu_touch(&c->lfu, c->t.entries, &c->order, ix);
+        break;
+    case P_SIEVE:
+        fc_sieve_touch(c->marks, ix);
+        break;
+    case P_S3FIFO:
+        fc_s3_touch(c->marks, ix);
         break;
     default:
         break;
@@ -339,6 +368,8 @@ again:;
         Py_INCREF(e->key);
         fc_pending_push(&p, e->key, old, fc_g.str_replaced, 0, 0);
         if (c->sized) {
+            if (c->policy == P_S3FIFO)
+                fc_s3_resized(c, ix, size - c->sizes[ix]);
             c->currsize += size - c->sizes[ix];
             c->sizes[ix] = size;
         }
@@ -348,7 +379,9 @@ again:;
             fc_list_move_to_tail(c->t.entries, &c->order, ix);
             break;
         case P_LFU:
-            fc_lfu_touch(&c->lfu, c->t.entries, &c->order, ix);
+        case P_SIEVE:
+        case P_S3FIFO:
+            touch(c, ix);  /* a write over a present key is an access */
             break;
         case P_TTL:
         case P_TLRU:
@@ -364,6 +397,8 @@ again:;
         }
     }
     else {
+        /* S3-FIFO: the ghost is consulted before evicting (which may drop the key's hash) */
+        uint64_t admit = c->policy == P_S3FIFO ? fc_s3_admit(c, hash) : 0;
         while (!c->unbounded && size > c->maxsize - c->currsize) {
             fc_idx v = victim(c, FC_NIL);
             if (v == FC_NIL)
@@ -381,7 +416,8 @@ again:;
         e->hash = hash;
         e->key = key;
         e->value = value;
-        fc_entry_link(c, nix, size, 1, deadline, now);
+        fc_entry_link(c, nix, size, c->policy == P_S3FIFO ? admit : c->policy == P_LFU,
+                      deadline, now);
     }
     FC_ASSERT_CONSISTENT(c);
     return fc_pending_finish(&p, c->on_evict);
@@ -682,6 +718,11 @@ detach_all(CacheObject *c, Py_ssize_t *top, double tick)
     PyMem_Free(c->sizes);   /* the parallel arrays go with the entries (table.c grows them) */
     c->sizes = NULL;
     fc_lfu_free(&c->lfu);
+    PyMem_Free(c->marks);
+    c->marks = NULL;
+    c->sieve.hand = FC_NIL;
+    if (c->policy == P_S3FIFO)
+        fc_s3_reset(c);
     PyMem_Free(c->tnodes);
     c->tnodes = NULL;
     if (c->wheel != NULL) {
@@ -720,7 +761,12 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     else if (PyType_IsSubtype(type, &fc_LFUCacheType)) c->policy = P_LFU;
     else if (PyType_IsSubtype(type, &fc_FIFOCacheType)) c->policy = P_FIFO;
     else if (PyType_IsSubtype(type, &fc_RRCacheType)) c->policy = P_RR;
+    else if (PyType_IsSubtype(type, &fc_SIEVECacheType)) c->policy = P_SIEVE;
+    else if (PyType_IsSubtype(type, &fc_S3FIFOCacheType)) c->policy = P_S3FIFO;
     else c->policy = P_CACHE;
+    c->sieve.hand = FC_NIL;
+    if (c->policy == P_S3FIFO)
+        fc_s3_reset(c);  /* the default fractions, an empty ghost */
     if (IS_TIMED(c)) {
         c->wheel = PyMem_Malloc(sizeof(fc_wheel));
         if (c->wheel == NULL) {

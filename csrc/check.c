@@ -62,6 +62,13 @@ fc_cache_check(CacheObject *c)
         if (fc_lfu_check(&c->lfu, t->entries, &c->order, &what) < 0)
             return check_fail(what);
     }
+    if (HAS_MARKS(c) && live > 0 && c->marks == NULL)
+        return check_fail("marks missing");
+    if (c->policy == P_SIEVE || c->policy == P_S3FIFO) {
+        const char *what;
+        if ((c->policy == P_SIEVE ? fc_sieve_check(c, &what) : fc_s3_check(c, &what)) < 0)
+            return check_fail(what);
+    }
     if (IS_TIMED(c)) {
         Py_ssize_t scheduled = 0, finite = 0;
         for (int b = 0; b < FC_WHEEL_LEVELS * FC_WHEEL_SIZE; b++) {

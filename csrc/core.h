@@ -8,6 +8,8 @@
  *   list.h        the intrusive list operations
  *   pending.h/.c  the deferred-release list
  *   lfu.h/.c      the one LFU policy (cache classes and decorators)
+ *   sieve.h/.c    SIEVECache's policy (one FIFO, visited bits, a hand)
+ *   s3fifo.h/.c   S3FIFOCache's policy (small and main FIFOs, a ghost of hashes)
  *   clock.h/.c    the C clocks (POSIX, Windows)
  *   wheel.h/.c    the hierarchical timer wheel
  *   cache.c       the cache classes: mapping protocol, write path, the untimed policies
@@ -18,8 +20,8 @@
  *   sketch.h, sim.c  the trace simulator: replacement policies run over a whole trace
  *                 in one call (fastcache.simulate), with their twin in _py/sim.py
  *   module.c      the module: multi-phase init, the types
- * Their twins in fastcache/_py/: caches.py (cache.c), lfu.py (lfu.c), timed.py (timed.c,
- * wheel.c), wrapper.py (wrapper.c).
+ * Their twins in fastcache/_py/: caches.py (cache.c), lfu.py (lfu.c), sieve.py (sieve.c),
+ * s3fifo.py (s3fifo.c), timed.py (timed.c, wheel.c), wrapper.py (wrapper.c).
  */
 #ifndef FC_CORE_H
 #define FC_CORE_H
@@ -32,6 +34,8 @@
 #include "table.h"
 #include "list.h"
 #include "lfu.h"
+#include "sieve.h"
+#include "s3fifo.h"
 #include "pending.h"
 #include "clock.h"
 #include "wheel.h"
@@ -42,7 +46,7 @@
 #define FC_ASSERT_CONSISTENT(c) ((void)0)
 #endif
 
-enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU };
+enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU, P_SIEVE, P_S3FIFO };
 
 #define F_PY_EVICT   0x01  /* evict through self.popitem() (overridden, or RR with a custom choice) */
 #define F_MISSING    0x02  /* __missing__ overridden */
@@ -86,6 +90,9 @@ typedef struct {
     PyObject *time_origin;    /* TM_DATETIME: the first time read (times are microseconds
                                  from it), or NULL until then */
     fc_lfu lfu;               /* LFU */
+    uint8_t *marks;           /* per entry (SIEVE: visited bit; S3-FIFO: frequency, queue) */
+    fc_sieve sieve;           /* SIEVE */
+    fc_s3 s3;                 /* S3-FIFO */
     /* TTL, TLRU */
     fc_tnode *tnodes;
     fc_wheel *wheel;
@@ -120,7 +127,10 @@ typedef struct {
 extern fc_shared fc_g;
 
 extern PyTypeObject fc_CacheType, fc_LRUCacheType, fc_LFUCacheType, fc_FIFOCacheType,
-    fc_RRCacheType, fc_TTLCacheType, fc_TLRUCacheType, fc_KeyIterType;
+    fc_RRCacheType, fc_TTLCacheType, fc_TLRUCacheType, fc_SIEVECacheType, fc_S3FIFOCacheType,
+    fc_KeyIterType;
+
+#define HAS_MARKS(c) ((c)->policy == P_SIEVE || (c)->policy == P_S3FIFO)
 
 /* cache.c */
 const char *fc_type_name(PyTypeObject *tp);
@@ -206,6 +216,28 @@ fc_entry_live(CacheObject *c, fc_idx ix, double now)
         return fc_monotonic_before(d);
     return fc_clock_realtime() < d;
 }
+
+/* sieve.c */
+void fc_sieve_enter(CacheObject *c, fc_idx ix, uint64_t mark);
+void fc_sieve_leave(CacheObject *c, fc_idx ix);
+fc_idx fc_sieve_victim(CacheObject *c, fc_idx skip);
+uint64_t fc_sieve_pickled_mark(CacheObject *c, fc_idx ix);
+int fc_sieve_check(CacheObject *c, const char **what);
+
+/* s3fifo.c */
+int fc_s3_init(CacheObject *c, PyObject *args, PyObject *kwds);
+int fc_s3_set_fractions(CacheObject *c, PyObject *small, PyObject *ghost);
+void fc_s3_reset(CacheObject *c);
+uint64_t fc_s3_admit(CacheObject *c, Py_hash_t hash);
+void fc_s3_enter(CacheObject *c, fc_idx ix, uint64_t mark, Py_ssize_t size);
+void fc_s3_leave(CacheObject *c, fc_idx ix);
+void fc_s3_resized(CacheObject *c, fc_idx ix, Py_ssize_t delta);
+fc_idx fc_s3_victim(CacheObject *c, fc_idx skip);
+int fc_s3_check(CacheObject *c, const char **what);
+PyObject *fc_s3_config(CacheObject *c);
+int fc_s3_restore_config(CacheObject *c, PyObject *config);
+void fc_s3_ghost_move(fc_ghost *to, fc_ghost *from);
+extern PyGetSetDef fc_s3_getset[];
 
 /* pickle.c */
 PyObject *fc_cache_reduce(CacheObject *c, PyObject *unused);

@@ -64,6 +64,17 @@ SUBTYPE(fc_RRCacheType, "RRCache",
         "RRCache(maxsize, choice=random.choice, " COMMON_ARGS
         "Random Replacement (RR) cache implementation.",
         fc_rr_init, NULL, fc_rr_getset)
+SUBTYPE(fc_SIEVECacheType, "SIEVECache",
+        "SIEVECache(maxsize, " COMMON_ARGS
+        "SIEVE cache (NSDI'24): one FIFO queue, a visited bit set by a hit, a hand that\n"
+        "evicts the first unvisited entry from the oldest towards the newest.",
+        fc_cache_init, NULL, NULL)
+SUBTYPE(fc_S3FIFOCacheType, "S3FIFOCache",
+        "S3FIFOCache(maxsize, getsizeof=None, small_fraction=0.1, ghost_fraction=0.9, *, "
+        "on_evict=None, stats=False)\n--\n\n"
+        "S3-FIFO cache (SOSP'23): a small FIFO, a main FIFO and a ghost of the hashes of\n"
+        "keys evicted from small; 2-bit frequencies decide what moves to main or stays.",
+        fc_s3_init, NULL, fc_s3_getset)
 SUBTYPE(fc_TTLCacheType, "TTLCache",
         "TTLCache(maxsize, ttl, timer=time.monotonic, " COMMON_ARGS
         "LRU cache implementation with per-item time-to-live (TTL) value.",
@@ -109,7 +120,8 @@ shared_init(PyObject *module)
         PyType_Ready(&fc_TimerType) < 0)
         return -1;
     PyTypeObject *subs[] = {&fc_LRUCacheType, &fc_LFUCacheType, &fc_FIFOCacheType,
-                            &fc_RRCacheType, &fc_TTLCacheType, &fc_TLRUCacheType};
+                            &fc_RRCacheType, &fc_TTLCacheType, &fc_TLRUCacheType,
+                            &fc_SIEVECacheType, &fc_S3FIFOCacheType};
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
         if (PyType_Ready(subs[i]) < 0)
             return -1;
@@ -129,7 +141,8 @@ core_exec(PyObject *m)
         return -1;
     PyTypeObject *all[] = {&fc_CacheType, &fc_LRUCacheType, &fc_LFUCacheType,
                            &fc_FIFOCacheType, &fc_RRCacheType, &fc_TTLCacheType,
-                           &fc_TLRUCacheType, &fc_TimerType};
+                           &fc_TLRUCacheType, &fc_SIEVECacheType, &fc_S3FIFOCacheType,
+                           &fc_TimerType};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (PyModule_AddObjectRef(m, fc_type_name(all[i]), (PyObject *)all[i]) < 0)
             return -1;

@@ -2,8 +2,10 @@
  * pickle.c: pickling of the cache classes. __reduce__ gives
  *     (_restore, (type, config), (entries, instance __dict__ or None))
  * where config is a dict of the constructor's arguments, the counters and the wheel's
- * clock, and entries the (key, value, size, extra) tuples in eviction order, extra being
- * the LFU frequency or, for a timed entry, (deadline, scheduling order): entries due at the
+ * clock (S3-FIFO: also its ghost and whether it evicted yet), and entries the (key, value,
+ * size, extra) tuples in eviction order, extra being the LFU frequency, the SIEVE or
+ * S3-FIFO mark (sieve.h, s3fifo.h: visited bit and hand; frequency and queue) or, for a
+ * timed entry, (deadline, scheduling order): entries due at the
  * same time expire in the order they were scheduled, which the eviction order does not tell
  * (a bare deadline, from pickles of earlier versions, is scheduled in eviction order). The entries are state, restored by
  * __setstate__ once the (empty) cache exists, so that pickle's and deepcopy's memo holds it
@@ -40,6 +42,8 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         r->value = Py_NewRef(c->t.entries[ix].value);
         r->seq = (uint64_t)fc_entry_size(c, ix);
         r->deadline = c->policy == P_LFU ? (double)fc_lfu_freq(&c->lfu, ix)
+                    : c->policy == P_SIEVE ? (double)fc_sieve_pickled_mark(c, ix)
+                    : c->policy == P_S3FIFO ? (double)c->marks[ix]
                     : IS_TIMED(c) ? c->tnodes[ix].deadline : 0.0;
         sched[k - 1] = IS_TIMED(c) ? c->tnodes[ix].seq : 0;
     }
@@ -47,7 +51,7 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
     for (Py_ssize_t i = 0; entries != NULL && i < n; i++) {
         fc_removed *r = &items[i];
         PyObject *item;
-        if (c->policy == P_LFU)
+        if (c->policy == P_LFU || HAS_MARKS(c))
             item = Py_BuildValue("(OOnK)", r->key, r->value, (Py_ssize_t)r->seq,
                                  (unsigned long long)r->deadline);
         else if (IS_TIMED(c))
@@ -89,6 +93,13 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         "origin", c->time_origin ? c->time_origin : Py_None);
     if (config == NULL)
         goto done;
+    if (c->policy == P_S3FIFO) {
+        PyObject *more = fc_s3_config(c);
+        int r = more == NULL ? -1 : PyDict_Update(config, more);
+        Py_XDECREF(more);
+        if (r < 0)
+            goto done;
+    }
     dict = PyObject_GenericGetDict((PyObject *)c, NULL);
     if (dict == NULL) {
         PyErr_Clear();
@@ -146,6 +157,8 @@ restore_config(CacheObject *c, PyObject *config)
             return -1;
     }
     if (c->policy == P_TLRU && fc_set_callable(&c->ttu, CFG("ttu"), "ttu", 0) < 0)
+        return -1;
+    if (c->policy == P_S3FIFO && fc_s3_restore_config(c, config) < 0)
         return -1;
     if (IS_TIMED(c)) {
         /* the times' kind: a TTLCache's ttl says it; a TLRUCache's is pickled (absent from
@@ -219,6 +232,21 @@ restore_entry(CacheObject *c, PyObject *item)
             return -1;
         if (freq < 1)
             return bad_state("LFU frequency");
+    }
+    else if (HAS_MARKS(c)) {
+        uint64_t valid = c->policy == P_SIEVE ? FC_SIEVE_VISITED | FC_SIEVE_HAND
+                                              : FC_S3_FREQ | FC_S3_MAIN;
+        if (!PyLong_Check(extra))
+            return bad_state("entry mark");
+        freq = PyLong_AsUnsignedLongLong(extra);
+        if (PyErr_Occurred())
+            return -1;
+        if (freq & ~valid)
+            return bad_state("entry mark");
+        if (c->policy == P_SIEVE && (freq & FC_SIEVE_HAND) && c->sieve.hand != FC_NIL)
+            return bad_state("two SIEVE hands");
+        if (c->policy == P_S3FIFO)
+            freq |= FC_S3_PLACED;
     }
     else if (IS_TIMED(c)) {
         PyObject *d = extra;
@@ -319,10 +347,18 @@ fc_cache_setstate(CacheObject *c, PyObject *state)
         /* the wheel's clock, as _restore's config set it, outlives the emptying */
         int64_t now = c->wheel ? c->wheel->now : 0;
         int started = c->wheel ? c->wheel->started : 0;
+        /* so does S3-FIFO's history (its ghost) */
+        fc_ghost ghost;
+        int has_evicted = c->s3.has_evicted;
+        fc_s3_ghost_move(&ghost, &c->s3.ghost);
         fc_clear_all(c);
         if (c->wheel != NULL) {
             c->wheel->now = now;
             c->wheel->started = started;
+        }
+        if (c->policy == P_S3FIFO) {
+            fc_s3_ghost_move(&c->s3.ghost, &ghost);
+            c->s3.has_evicted = has_evicted;
         }
         r = restore_entries(c, entries);
     }

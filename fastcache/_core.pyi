@@ -99,6 +99,24 @@ class LFUCache(Cache[_KT, _VT]):
 
 class FIFOCache(Cache[_KT, _VT]): ...
 
+class SIEVECache(Cache[_KT, _VT]): ...
+
+class S3FIFOCache(Cache[_KT, _VT]):
+    def __init__(
+        self,
+        maxsize: float,
+        getsizeof: Callable[[_VT], int] | None = None,
+        small_fraction: float = 0.1,
+        ghost_fraction: float = 0.9,
+        *,
+        on_evict: _OnEvict[_KT, _VT] | None = None,
+        stats: bool = False,
+    ) -> None: ...
+    @property
+    def small_fraction(self) -> float: ...
+    @property
+    def ghost_fraction(self) -> float: ...
+
 class RRCache(Cache[_KT, _VT]):
     def __init__(
         self,

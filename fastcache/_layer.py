@@ -13,7 +13,8 @@ import collections.abc
 from types import ModuleType
 from typing import Any
 
-NAMES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TTLCache", "TLRUCache")
+NAMES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TTLCache", "TLRUCache",
+         "SIEVECache", "S3FIFOCache")
 
 _DOCS = {
     "Cache": "Mutable mapping with a maximum size; evicts in insertion order (cachetools' Cache).",
@@ -25,6 +26,14 @@ _DOCS = {
     "``set(key, value, ttl=...)`` gives one entry its own time to live;\n"
     "``remaining_ttl(key)`` reads what is left of it.",
     "TLRUCache": "LRU cache whose entries expire at ``ttu(key, value, now)``.",
+    "SIEVECache": "SIEVE cache (NSDI'24): one FIFO queue; a hit sets the entry's visited bit;\n"
+    "a hand moving from the oldest entry towards the newest clears visited bits and evicts\n"
+    "the first unvisited entry, then stays there for the next eviction.",
+    "S3FIFOCache": "S3-FIFO cache (SOSP'23): a small FIFO (``small_fraction`` of maxsize), a\n"
+    "main FIFO and a ghost of the hashes of keys evicted from small (``ghost_fraction`` of\n"
+    "maxsize); a hit counts up to 3; small's oldest moves to main if hit twice, else is\n"
+    "evicted; main's oldest is reinserted with one less until it reaches 0. A new key whose\n"
+    "hash is in the ghost goes straight to main.",
 }
 
 

@@ -12,7 +12,8 @@ from typing import ClassVar, TypeVar
 
 from . import _core
 
-__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache"]
+__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "S3FIFOCache", "SIEVECache",
+           "TLRUCache", "TTLCache"]
 
 _KT = TypeVar("_KT")
 _VT = TypeVar("_VT")
@@ -34,6 +35,12 @@ class FIFOCache(_core.FIFOCache[_KT, _VT], Cache[_KT, _VT]):
 
 class RRCache(_core.RRCache[_KT, _VT], Cache[_KT, _VT]):
     """Random Replacement cache: evicts ``choice(keys)``."""
+
+class SIEVECache(_core.SIEVECache[_KT, _VT], Cache[_KT, _VT]):
+    """SIEVE cache: a hit sets a visited bit; a hand evicts the first unvisited entry."""
+
+class S3FIFOCache(_core.S3FIFOCache[_KT, _VT], Cache[_KT, _VT]):
+    """S3-FIFO cache: small and main FIFOs with 2-bit frequencies, a ghost of hashes."""
 
 class TTLCache(_core.TTLCache[_KT, _VT], Cache[_KT, _VT]):
     """LRU cache whose entries expire ``ttl`` timer units after they were written."""

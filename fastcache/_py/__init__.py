@@ -8,6 +8,8 @@ from __future__ import annotations
 from .._types import DELETED, EVICTED, EXPIRED, REPLACED, CacheStats
 from .caches import Cache, FIFOCache, LRUCache, RRCache
 from .lfu import LFUCache
+from .s3fifo import S3FIFOCache
+from .sieve import SIEVECache
 from .timed import TLRUCache, TTLCache
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "LFUCache",
     "LRUCache",
     "RRCache",
+    "S3FIFOCache",
+    "SIEVECache",
     "TLRUCache",
     "TTLCache",
 ]

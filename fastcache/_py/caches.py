@@ -1,5 +1,6 @@
 """Pure-Python twin of the compiled cache core (``csrc/cache.c``): ``Cache``, ``FIFOCache``,
-``LRUCache`` and ``RRCache`` (``LFUCache`` is in ``lfu.py``, the timed caches in ``timed.py``).
+``LRUCache`` and ``RRCache`` (``LFUCache`` is in ``lfu.py``, the timed caches in ``timed.py``,
+``SIEVECache`` and ``S3FIFOCache`` in ``sieve.py`` and ``s3fifo.py`` over ``Marking``).
 
 The behaviour is the contract in docs/core-spec.md; this module is its executable reference.
 
@@ -162,7 +163,9 @@ class _NoFastPath:
 
 class _Entry:
     """One entry: the storage maps its key to it; the policy structures hold it (hashed and
-    compared by identity: no user code). ``live`` is cleared when it leaves the cache."""
+    compared by identity: no user code). ``live`` is cleared when it leaves the cache.
+    ``index`` is RR's position, SIEVE's visited bit or S3-FIFO's frequency; ``item`` the timed
+    caches' heap item or, for S3-FIFO, the key's hash (its ghost remembers hashes)."""
 
     __slots__ = ("bucket", "index", "item", "key", "live", "size", "value")
 
@@ -325,6 +328,15 @@ class Cache:
     def _p_unlink(self, entry: _Entry) -> None:
         """An entry left the storage."""
         del self._order[entry]
+
+    def _p_keyhash(self, key: Any) -> Any:
+        """What a write needs of its key before the lookup (S3-FIFO: its hash)."""
+        return None
+
+    def _p_admit(self, keyhash: Any) -> Any:
+        """A new key's write, before anything is evicted for it (S3-FIFO: its ghost); what
+        it returns goes to the new entry's ``item`` for ``_p_link``."""
+        return None
 
     def _p_first(self) -> _Entry:
         """The entry the policy evicts next, never ``self._pinned``."""
@@ -512,6 +524,7 @@ class Cache:
         gen = self._gen
         if not self._own_popitem:
             self._popitem_until_fits(key, size, notes)
+        keyhash = self._p_keyhash(key)
         entry = self._data.get(key)
         if self._gen != gen:  # __init__ ran meanwhile
             raise _Restart
@@ -524,8 +537,10 @@ class Cache:
             if entry.live:
                 self._replace(key, entry, value, size, notes, deadline)
                 return
+        admit = self._p_admit(keyhash)
         self._evict_for(size, MISSING, notes)
         new = _Entry(key, value, size)
+        new.item = admit
         got = self._data.setdefault(key, new)  # inserts iff absent, after its user code
         if got is new:
             self._currsize += size
@@ -568,7 +583,12 @@ class Cache:
             except KeyError:
                 pass
             return self.__missing__(key)
-        if t in PLAIN:  # with stats (or a bytes/float key): still no lock
+        return self._read(key)  # with stats, or another key type
+
+    def _read(self, key: Any) -> Any:
+        """``c[key]`` off the lock-free path: with stats, or a key of another type than the
+        fast path's (a plain one is still read without the lock)."""
+        if type(key) in PLAIN:
             return self._counted(key, self._lookup(key))
         return self._counted(key, self._locked_lookup(key))
 
@@ -933,6 +953,7 @@ class Cache:
                 if size > self._maxsize - self._currsize:
                     raise ValueError("invalid cache state: entries larger than maxsize")
                 entry = _Entry(key, value, size)
+                entry.item = self._p_keyhash(key)  # user code (S3-FIFO: the hash): first
                 if data.setdefault(key, entry) is not entry:
                     raise ValueError("invalid cache state: duplicate key")
                 self._currsize += size
@@ -1006,9 +1027,7 @@ class LRUCache(FIFOCache):
             except KeyError:  # absent, or removed meanwhile by another thread
                 pass
             return self.__missing__(key)
-        if t in PLAIN:  # with stats (or a bytes/float key): no lock
-            return self._counted(key, self._lookup(key))
-        return self._counted(key, self._locked_lookup(key))
+        return self._read(key)  # with stats, or another key type
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""
@@ -1177,6 +1196,66 @@ class RRCache(Cache):
         entries.sort(key=lambda e: position.get(id(e.key), len(position)))
         for i, entry in enumerate(entries):
             entry.index = i
+
+
+class Marking(Cache):
+    """The base of the policies whose hit only marks its entry (``_hit``: SIEVE's visited
+    bit, S3-FIFO's frequency): reads of ``int``/``str`` keys stay lock-free (the mark is one
+    attribute store, as LRU's move); writes take the general path (a write over a present
+    key is an access too: ``_p_replace``)."""
+
+    __slots__ = ()
+
+    def _hit(self, entry: _Entry) -> None:
+        raise NotImplementedError
+
+    def __getitem__(self, key: Any) -> Any:
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free
+            entry = self._data.get(key)
+            if entry is not None:
+                self._hit(entry)
+                return entry.value
+            return self.__missing__(key)
+        return self._read(key)  # with stats, or another key type
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value for ``key`` (an access) if present, else ``default``."""
+        t = type(key)
+        if t is self._fint or t is self._fstr:  # no stats: lock-free
+            entry = self._data.get(key)
+            if entry is None:
+                return default
+            self._hit(entry)
+            return entry.value
+        return self._get_lookup(key, default)
+
+    def _lookup(self, key: Any) -> Any:
+        entry = self._data.get(key)
+        if entry is None:
+            return MISSING
+        self._hit(entry)
+        return entry.value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._setitem_general(key, value)
+
+    def _access(self, entry: _Entry, deadline: Any = None) -> None:
+        self._hit(entry)
+
+    _p_replace = _access
+
+    def _p_first(self) -> _Entry:
+        """The policy's victim, never ``self._pinned`` (``_victim``, which moves the policy's
+        hand or queues on the way)."""
+        pinned = self._pinned
+        skip = pinned if pinned is not MISSING and pinned.live else None
+        if len(self._data) <= (skip is not None):
+            raise KeyError(f"{type(self).__name__} is empty") from None
+        return self._victim(skip)
+
+    def _victim(self, skip: _Entry | None) -> _Entry:
+        raise NotImplementedError
 
 
 #: ``popitem`` implementations of this package: eviction may bypass them (no override).

@@ -13,7 +13,7 @@ import collections
 from typing import Any
 
 from .._types import EVICTED
-from .caches import MISSING, PLAIN, Cache, _Entry, _require, _Restart
+from .caches import MISSING, Cache, _Entry, _require, _Restart
 
 __all__ = ["LFUCache"]
 
@@ -59,9 +59,7 @@ class LFUCache(Cache):
                     self._drain_locked()
                 return entry.value
             return self.__missing__(key)
-        if t in PLAIN:  # with stats (or a bytes/float key): no lock
-            return self._counted(key, self._lookup(key))
-        return self._counted(key, self._locked_lookup(key))
+        return self._read(key)  # with stats, or another key type
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""

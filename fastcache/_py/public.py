@@ -19,6 +19,9 @@ LRUCache: Any = _classes["LRUCache"]
 RRCache: Any = _classes["RRCache"]
 TLRUCache: Any = _classes["TLRUCache"]
 TTLCache: Any = _classes["TTLCache"]
+SIEVECache: Any = _classes["SIEVECache"]
+S3FIFOCache: Any = _classes["S3FIFOCache"]
 del _classes
 
-__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache"]
+__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "S3FIFOCache", "SIEVECache",
+           "TLRUCache", "TTLCache"]

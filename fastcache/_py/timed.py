@@ -316,9 +316,7 @@ class _TimedCache(Cache):
                     if now < entry.item[0]:
                         return entry.value
             return self.__missing__(key)
-        if t in PLAIN:  # with stats (or a bytes/float key): no lock
-            return self._counted(key, self._lookup(key))
-        return self._counted(key, self._locked_lookup(key))
+        return self._read(key)  # with stats, or another key type
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present and not expired, else ``default``."""

@@ -50,6 +50,16 @@ class Model:
         self.seq = 0
         self.notes: list[tuple[Any, Any, str]] = []
         self.stats = [0, 0, 0, 0]
+        # SIEVE: the hand (a key, or None: the oldest); the visited bits are self.freq
+        self.hand: Any = None
+        # S3-FIFO: the queues (oldest first), the ghost (key -> weight: int keys hash to
+        # themselves), whether it evicted yet; the frequencies are self.freq
+        self.small: list[Any] = []
+        self.main: list[Any] = []
+        self.ghost: collections.OrderedDict[Any, int] = collections.OrderedDict()
+        self.has_evicted = False
+        self.scap = max(int(maxsize * 0.1), 1 if maxsize >= 2 else 0)
+        self.gcap = int(maxsize * 0.9)
 
     @property
     def timed(self) -> bool:
@@ -62,11 +72,88 @@ class Model:
     def order(self) -> list[Any]:
         if self.policy == "LFUCache":
             return sorted(self.data, key=lambda k: (self.freq[k], self.use[k]))
+        if self.policy == "S3FIFOCache":
+            return self.small + self.main
         return list(self.data)
 
     def victim(self, pinned: Any) -> Any:
+        if self.policy == "SIEVECache":
+            return self.sieve_victim(pinned)
+        if self.policy == "S3FIFOCache":
+            return self.s3_victim(pinned)
         keys = [k for k in self.order() if k != pinned]
         return min(keys) if self.policy == "RRCache" else keys[0]
+
+    def sieve_victim(self, pinned: Any) -> Any:
+        keys = list(self.data)
+        i = keys.index(self.hand) if self.hand is not None else 0
+        while True:
+            k = keys[i]
+            if k != pinned:
+                if not self.freq[k]:
+                    self.hand = k
+                    return k
+                self.freq[k] = 0
+            i = (i + 1) % len(keys)
+
+    def queue_size(self, queue: list[Any]) -> int:
+        return sum(self.size[k] for k in queue)
+
+    def s3_victim(self, pinned: Any) -> Any:
+        self.has_evicted = True
+        key = None
+        if self.queue_size(self.main) > self.maxsize - self.scap or not self.small:
+            key = self.s3_from_main(pinned)
+        if key is None:
+            key = self.s3_from_small(pinned)
+        if key is None:
+            key = self.s3_from_main(pinned)
+        return key
+
+    def s3_from_main(self, pinned: Any) -> Any:
+        main = self.main
+        if not [k for k in main if k != pinned]:
+            return None
+        while True:
+            k = main[0]
+            if k != pinned:
+                if self.freq[k] == 0:
+                    return k
+                self.freq[k] -= 1
+            main.append(main.pop(0))
+
+    def s3_from_small(self, pinned: Any) -> Any:
+        small = self.small
+        while [k for k in small if k != pinned]:
+            k = small.pop(0)
+            if k == pinned:
+                small.append(k)
+            elif self.freq[k] >= 2:
+                self.freq[k] = 0
+                self.main.append(k)
+            else:
+                small.insert(0, k)
+                weight = max(self.size[k], 1)
+                if weight <= self.gcap:
+                    while sum(self.ghost.values()) + weight > self.gcap:
+                        self.ghost.popitem(last=False)
+                    self.ghost[k] = weight
+                return k
+        return None
+
+    def admit(self, key: Any) -> bool:
+        """S3-FIFO, a new key: whether the ghost had it (it leaves the ghost)."""
+        return self.policy == "S3FIFOCache" and self.ghost.pop(key, None) is not None
+
+    def enter(self, key: Any, admitted: bool) -> None:
+        if self.policy in ("SIEVECache", "S3FIFOCache"):
+            self.freq[key] = 0
+        if self.policy == "S3FIFOCache":
+            if admitted or (not self.has_evicted
+                            and self.queue_size(self.small) >= self.scap):
+                self.main.append(key)
+            else:
+                self.small.append(key)
 
     def live(self, key: Any) -> bool:
         if key not in self.data:
@@ -77,6 +164,13 @@ class Model:
         return sum(self.size.values())
 
     def remove(self, key: Any) -> Any:
+        if key == self.hand:  # SIEVE: the hand moves on to the next newer key
+            keys = list(self.data)
+            i = keys.index(key) + 1
+            self.hand = keys[i] if i < len(keys) else None
+        for queue in (self.small, self.main):
+            if key in queue:
+                queue.remove(key)
         for table in (self.size, self.freq, self.use, self.deadline):
             table.pop(key, None)
         return self.data.pop(key)
@@ -97,6 +191,10 @@ class Model:
         elif self.policy == "LFUCache":
             self.freq[key] += 1
             self.use[key] = self.next_seq()
+        elif self.policy == "SIEVECache":
+            self.freq[key] = 1
+        elif self.policy == "S3FIFOCache":
+            self.freq[key] = min(self.freq[key] + 1, 3)
 
     def evict(self, pinned: Any) -> None:
         key = self.victim(pinned)
@@ -123,8 +221,8 @@ class Model:
             old, oldsize = self.data[key], self.size[key]
             if self.policy in ("LRUCache", "FIFOCache", *TIMED):
                 self.data.move_to_end(key)
-            elif self.policy == "LFUCache":
-                self.access(key)
+            elif self.policy in ("LFUCache", "SIEVECache", "S3FIFOCache"):
+                self.access(key)  # a write over a present key is an access
             if deadline is not None:
                 self.deadline[key] = (deadline, self.next_seq())
             while self.currsize() - oldsize + size > self.maxsize:
@@ -133,11 +231,13 @@ class Model:
             self.size[key] = size
             self.notes.append((key, old, "replaced"))
             return None
+        admitted = self.admit(key)  # before evicting (which may drop it from the ghost)
         while self.currsize() + size > self.maxsize:
             self.evict(None)
         self.data[key] = value
         self.size[key] = size
         self.freq[key] = 1
+        self.enter(key, admitted)
         self.use[key] = self.next_seq()
         if deadline is not None:
             self.deadline[key] = (deadline, self.next_seq())
@@ -187,6 +287,8 @@ class Model:
     def clear(self) -> None:
         for key in list(self.data):
             self.remove(key)
+        self.ghost.clear()  # S3-FIFO starts again as a new cache
+        self.has_evicted = False
 
     def length(self) -> int:
         if self.timed:

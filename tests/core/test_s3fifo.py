@@ -1,0 +1,92 @@
+"""``S3FIFOCache``: small and main FIFOs with 2-bit frequencies, a ghost of hashes of keys
+evicted from small; argument validation."""
+
+from __future__ import annotations
+
+import pickle
+from types import ModuleType
+
+import pytest
+
+from .contract import MappingContract
+from .support import Recorder, make
+
+
+class TestS3FIFOCache(MappingContract):
+    NAME = "S3FIFOCache"
+
+    def test_small_then_ghost_then_main(self, impl: ModuleType) -> None:
+        rec = Recorder()
+        c = make(impl, "S3FIFOCache", 10, on_evict=rec)  # small 1, main 9, ghost 9
+        for k in range(10):
+            c[k] = k  # 0 in small; until the first eviction, a full small sends the rest to main
+        assert list(c) == list(range(10))  # small's entries, then main's
+        c[10] = 10  # main is not over its share: small's oldest, 0, goes (its hash to the ghost)
+        assert rec.calls == [(0, 0, "evicted")]
+        c[11] = 11  # 10 (in small) goes the same way
+        assert rec.calls[-1] == (10, 10, "evicted")
+        c[0] = 0  # 0's hash is in the ghost: 0 goes to main, after small's 11 made room
+        assert rec.calls[-1] == (11, 11, "evicted")
+        assert list(c) == [*range(1, 10), 0]  # small is empty
+        c[12] = 12  # main is over its share now: its oldest unused entry goes
+        assert rec.calls[-1] == (1, 1, "evicted")
+        assert list(c) == [12, *range(2, 10), 0]
+        c._check()
+
+    def test_frequency_protects_in_main(self, impl: ModuleType) -> None:
+        rec = Recorder()
+        c = make(impl, "S3FIFOCache", 4, on_evict=rec)  # small 1, main 3
+        for k in range(4):
+            c[k] = k  # 0 small; 1, 2, 3 main
+        c[1], c[1]
+        c.popitem()  # small's 0 (unvisited)
+        assert rec.calls == []  # popitem() reports nothing
+        assert 0 not in c
+        assert c.popitem() == (2, 2)  # small empty: main; 1 (freq 2) reinserted with 1
+
+    def test_hits_move_small_to_main(self, impl: ModuleType) -> None:
+        c = make(impl, "S3FIFOCache", 10, small_fraction=0.5)  # small 5
+        for k in range(5):
+            c[k] = k
+        c[0], c[0]  # 0 hit twice
+        for k in range(5, 11):
+            c[k] = k
+        assert 0 in c and 1 not in c  # 0 moved to main, 1 was evicted
+
+    def test_arguments(self, impl: ModuleType) -> None:
+        c = impl.S3FIFOCache(10, None, 0.25, ghost_fraction=0.5)
+        assert (c.small_fraction, c.ghost_fraction) == (0.25, 0.5)
+        d = impl.S3FIFOCache(10)
+        assert (d.small_fraction, d.ghost_fraction) == (0.1, 0.9)
+        for bad in (0, 1, 0.0, 1.0, -0.5, 2, float("nan")):
+            with pytest.raises(ValueError, match="between 0 and 1"):
+                impl.S3FIFOCache(10, small_fraction=bad)
+            with pytest.raises(ValueError, match="between 0 and 1"):
+                impl.S3FIFOCache(10, ghost_fraction=bad)
+        for bad in ("0.5", None, True, [0.5]):
+            with pytest.raises(TypeError, match="small_fraction must be a float"):
+                impl.S3FIFOCache(10, small_fraction=bad)
+        with pytest.raises(TypeError):
+            impl.S3FIFOCache(10, None, 0.1, 0.9, None)  # on_evict is keyword-only
+        # a failing __init__ changes nothing
+        c[1] = 1
+        with pytest.raises(ValueError):
+            c.__init__(5, small_fraction=2.0)
+        with pytest.raises(ValueError):
+            c.__init__(-1, small_fraction=0.5)  # maxsize refused after the fractions passed
+        assert c.small_fraction == 0.25 and c[1] == 1
+        c.__init__(5, small_fraction=0.5)
+        assert (c.small_fraction, c.ghost_fraction, len(c)) == (0.5, 0.9, 0)
+
+    def test_pickle_keeps_queues_and_ghost(self, impl: ModuleType) -> None:
+        c = make(impl, "S3FIFOCache", 10)
+        for k in range(30):
+            c[k % 13] = k
+            c.get(k % 5)
+        d = pickle.loads(pickle.dumps(c))
+        d._check()
+        assert (d.small_fraction, d.ghost_fraction) == (0.1, 0.9)
+        for k in range(40):  # the same future: same evictions (ghost included)
+            for x in (c, d):
+                x[(k * 7) % 17] = k
+        assert list(c.items()) == list(d.items())
