@@ -62,6 +62,8 @@ fc_cache_resize(void *owner, Py_ssize_t cap)
     }
     if (c->policy == P_LFU && fc_lfu_resize(&c->lfu, cap) < 0)
         return -1;
+    if (c->policy == P_WTLFU && fc_wtlfu_resize(c, cap) < 0)
+        return -1;
     if (IS_TIMED(c) && fc_timed_resize(c, cap) < 0)
         return -1;
     return 0;
@@ -81,6 +83,8 @@ fc_entry_link(CacheObject *c, fc_idx ix, Py_ssize_t size, uint64_t freq, double 
     c->currsize += size;
     if (c->policy == P_LFU)
         fc_lfu_enter(&c->lfu, c->t.entries, &c->order, ix, freq);
+    else if (c->policy == P_WTLFU)
+        fc_wtlfu_enter(c, ix);
     else
         fc_list_append(c->t.entries, &c->order, ix);
     if (IS_TIMED(c)) {
@@ -103,6 +107,8 @@ fc_entry_remove(CacheObject *c, fc_idx ix, fc_pending *p, PyObject *cause)
     uint64_t seq = 0;
     if (c->policy == P_LFU)
         fc_lfu_leave(&c->lfu, t->entries, ix);
+    else if (c->policy == P_WTLFU)
+        fc_wtlfu_leave(c, ix);
     fc_list_unlink(t->entries, &c->order, ix);
     if (c->pinned == ix)
         c->pinned = FC_NIL;  /* removed meanwhile (an overridden popitem): nothing to protect */
@@ -136,6 +142,8 @@ victim(CacheObject *c, fc_idx skip)
     fc_idx head = c->order.head;
     if (c->t.len == 0 || (c->t.len == 1 && skip != FC_NIL))
         return FC_NIL;
+    if (c->policy == P_WTLFU)
+        return fc_wtlfu_victim(c, skip);
     if (c->policy == P_RR) {
         fc_table *t = &c->t;
         if (t->len * 4 >= t->top) {
@@ -166,6 +174,9 @@ touch(CacheObject *c, fc_idx ix)
         break;
     case P_LFU:
         fc_lfu_touch(&c->lfu, c->t.entries, &c->order, ix);
+        break;
+    case P_WTLFU:
+        fc_wtlfu_access(c, ix);
         break;
     default:
         break;
@@ -271,6 +282,8 @@ again:;
      * makes the write start again under the new configuration, as the twin's does; what
      * getsizeof and ttu computed before stands (checked against the configuration below) */
     uint64_t generation = c->generation;
+    if (c->policy == P_WTLFU && restarts == 0)
+        fc_wtlfu_record(c, hash);  /* a write is a request: the sketch counts it first */
     if (c->flags & (F_PY_EVICT | F_CHOICE)) {
         /* cachetools' protocol: self.popitem() until the value fits */
         for (;;) {
@@ -338,6 +351,7 @@ again:;
         e->value = value;
         Py_INCREF(e->key);
         fc_pending_push(&p, e->key, old, fc_g.str_replaced, 0, 0);
+        Py_ssize_t old_size = fc_entry_size(c, ix);
         if (c->sized) {
             c->currsize += size - c->sizes[ix];
             c->sizes[ix] = size;
@@ -358,6 +372,9 @@ again:;
             c->tnodes[ix].seq = c->seq++;
             fc_wheel_start(c->wheel, now, deadline - now);
             fc_wheel_schedule(c->wheel, c->tnodes, ix);
+            break;
+        case P_WTLFU:
+            fc_wtlfu_reorder(c, ix, old_size);
             break;
         default:
             break;
@@ -382,6 +399,8 @@ again:;
         e->key = key;
         e->value = value;
         fc_entry_link(c, nix, size, 1, deadline, now);
+        if (c->policy == P_WTLFU)
+            fc_wtlfu_inserted(c);
     }
     FC_ASSERT_CONSISTENT(c);
     return fc_pending_finish(&p, c->on_evict);
@@ -682,6 +701,7 @@ detach_all(CacheObject *c, Py_ssize_t *top, double tick)
     PyMem_Free(c->sizes);   /* the parallel arrays go with the entries (table.c grows them) */
     c->sizes = NULL;
     fc_lfu_free(&c->lfu);
+    fc_wtlfu_detach(c);
     PyMem_Free(c->tnodes);
     c->tnodes = NULL;
     if (c->wheel != NULL) {
@@ -720,6 +740,7 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     else if (PyType_IsSubtype(type, &fc_LFUCacheType)) c->policy = P_LFU;
     else if (PyType_IsSubtype(type, &fc_FIFOCacheType)) c->policy = P_FIFO;
     else if (PyType_IsSubtype(type, &fc_RRCacheType)) c->policy = P_RR;
+    else if (PyType_IsSubtype(type, &fc_WTinyLFUCacheType)) c->policy = P_WTLFU;
     else c->policy = P_CACHE;
     if (IS_TIMED(c)) {
         c->wheel = PyMem_Malloc(sizeof(fc_wheel));
@@ -731,6 +752,10 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         fc_wheel_init(c->wheel, 0);
         Py_INCREF(fc_g.time_monotonic);
         c->timer = fc_g.time_monotonic;
+    }
+    if (c->policy == P_WTLFU && fc_wtlfu_new(c) < 0) {
+        Py_DECREF(c);
+        return NULL;
     }
     c->rng = (uint64_t)(uintptr_t)c ^ ((uint64_t)time(NULL) << 32) ^ 0x2545F4914F6CDD1DULL;
     /* subclass overrides, found once per instance */
@@ -1020,6 +1045,7 @@ fc_cache_dealloc(CacheObject *c)
     c->sizes = NULL;
     PyMem_Free(c->wheel);
     c->wheel = NULL;
+    fc_wtlfu_free(c);
     Py_TYPE(c)->tp_free((PyObject *)c);
     Py_TRASHCAN_END
 }

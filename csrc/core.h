@@ -8,6 +8,7 @@
  *   list.h        the intrusive list operations
  *   pending.h/.c  the deferred-release list
  *   lfu.h/.c      the one LFU policy (cache classes and decorators)
+ *   wtinylfu.h/.c WTinyLFUCache's policy (W-TinyLFU, the simulator's, on sketch.h)
  *   clock.h/.c    the C clocks (POSIX, Windows)
  *   wheel.h/.c    the hierarchical timer wheel
  *   cache.c       the cache classes: mapping protocol, write path, the untimed policies
@@ -32,6 +33,7 @@
 #include "table.h"
 #include "list.h"
 #include "lfu.h"
+#include "wtinylfu.h"
 #include "pending.h"
 #include "clock.h"
 #include "wheel.h"
@@ -42,7 +44,7 @@
 #define FC_ASSERT_CONSISTENT(c) ((void)0)
 #endif
 
-enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU };
+enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU, P_WTLFU };
 
 #define F_PY_EVICT   0x01  /* evict through self.popitem() (overridden, or RR with a custom choice) */
 #define F_MISSING    0x02  /* __missing__ overridden */
@@ -75,6 +77,7 @@ typedef struct {
     double ttl;
     int timer_kind;
     fc_lfu lfu;               /* LFU */
+    fc_wtlfu *wt;             /* WTinyLFUCache (wtinylfu.c), else NULL */
     /* TTL, TLRU */
     fc_tnode *tnodes;
     fc_wheel *wheel;
@@ -109,7 +112,7 @@ typedef struct {
 extern fc_shared fc_g;
 
 extern PyTypeObject fc_CacheType, fc_LRUCacheType, fc_LFUCacheType, fc_FIFOCacheType,
-    fc_RRCacheType, fc_TTLCacheType, fc_TLRUCacheType, fc_KeyIterType;
+    fc_RRCacheType, fc_TTLCacheType, fc_TLRUCacheType, fc_WTinyLFUCacheType, fc_KeyIterType;
 
 /* cache.c */
 const char *fc_type_name(PyTypeObject *tp);
@@ -193,6 +196,25 @@ fc_entry_live(CacheObject *c, fc_idx ix, double now)
         return fc_monotonic_before(d);
     return fc_clock_realtime() < d;
 }
+
+/* wtinylfu.c */
+int fc_wtlfu_new(CacheObject *c);
+int fc_wtlfu_init(CacheObject *c, PyObject *args, PyObject *kwds);
+int fc_wtlfu_resize(CacheObject *c, Py_ssize_t cap);
+void fc_wtlfu_detach(CacheObject *c);
+void fc_wtlfu_free(CacheObject *c);
+void fc_wtlfu_enter(CacheObject *c, fc_idx ix);
+void fc_wtlfu_leave(CacheObject *c, fc_idx ix);
+void fc_wtlfu_record(CacheObject *c, Py_hash_t hash);
+void fc_wtlfu_inserted(CacheObject *c);
+void fc_wtlfu_reorder(CacheObject *c, fc_idx ix, Py_ssize_t old_size);
+void fc_wtlfu_access(CacheObject *c, fc_idx ix);
+fc_idx fc_wtlfu_victim(CacheObject *c, fc_idx skip);
+PyObject *fc_wtlfu_state(CacheObject *c);
+int fc_wtlfu_restore_config(CacheObject *c, PyObject *state);
+int fc_wtlfu_place(CacheObject *c, fc_idx ix, PyObject *extra);
+int fc_wtlfu_segment(CacheObject *c, fc_idx ix);
+int fc_wtlfu_check(CacheObject *c, const char **what);
 
 /* pickle.c */
 PyObject *fc_cache_reduce(CacheObject *c, PyObject *unused);

@@ -37,7 +37,8 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         r->seq = (uint64_t)fc_entry_size(c, ix);
         r->deadline = c->policy == P_LFU ? (double)fc_lfu_freq(&c->lfu, ix)
                     : IS_TIMED(c) ? c->tnodes[ix].deadline : 0.0;
-        sched[k - 1] = IS_TIMED(c) ? c->tnodes[ix].seq : 0;
+        sched[k - 1] = IS_TIMED(c) ? c->tnodes[ix].seq
+                     : c->policy == P_WTLFU ? (uint64_t)fc_wtlfu_segment(c, ix) : 0;
     }
     PyObject *entries = PyList_New(n), *result = NULL;
     for (Py_ssize_t i = 0; entries != NULL && i < n; i++) {
@@ -49,6 +50,9 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         else if (IS_TIMED(c))
             item = Py_BuildValue("(OOn(dK))", r->key, r->value, (Py_ssize_t)r->seq,
                                  r->deadline, (unsigned long long)sched[i]);
+        else if (c->policy == P_WTLFU)  /* the entry's segment */
+            item = Py_BuildValue("(OOnK)", r->key, r->value, (Py_ssize_t)r->seq,
+                                 (unsigned long long)sched[i]);
         else
             item = Py_BuildValue("(OOnO)", r->key, r->value, (Py_ssize_t)r->seq, Py_None);
         if (item == NULL)
@@ -83,6 +87,14 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         "started", c->wheel ? c->wheel->started : 0);
     if (config == NULL)
         goto done;
+    if (c->policy == P_WTLFU) {  /* the sketch, the window, the climber, the random stream */
+        PyObject *st = fc_wtlfu_state(c);
+        if (st == NULL || PyDict_SetItemString(config, "wtinylfu", st) < 0) {
+            Py_XDECREF(st);
+            goto done;
+        }
+        Py_DECREF(st);
+    }
     dict = PyObject_GenericGetDict((PyObject *)c, NULL);
     if (dict == NULL) {
         PyErr_Clear();
@@ -162,6 +174,8 @@ restore_config(CacheObject *c, PyObject *config)
         c->wheel->now = now;
         c->wheel->started = started;
     }
+    if (c->policy == P_WTLFU && fc_wtlfu_restore_config(c, CFG("wtinylfu")) < 0)
+        return -1;
     PyObject *counters = CFG("counters");
     if (!PyTuple_Check(counters) ||
         !PyArg_ParseTuple(counters, "KKKK", &c->hits, &c->misses, &c->evictions,
@@ -216,6 +230,10 @@ restore_entry(CacheObject *c, PyObject *item)
             return bad_state("deadline");
         deadline = PyFloat_AS_DOUBLE(d);
     }
+    else if (c->policy == P_WTLFU) {
+        if (!PyLong_Check(extra))
+            return bad_state("W-TinyLFU segment");
+    }
     else if (extra != Py_None) {
         return bad_state("entry extra");
     }
@@ -238,6 +256,8 @@ restore_entry(CacheObject *c, PyObject *item)
        deadline, at 0 for an entry that never expires (a wheel started at an infinite time
        has no epoch: its tick numbers overflow) */
     fc_entry_link(c, ix, size, freq, deadline, isfinite(deadline) ? deadline : 0.0);
+    if (c->policy == P_WTLFU && fc_wtlfu_place(c, ix, extra) < 0)
+        return -1;
     if (has_seq) {  /* scheduled again in its pickled order (ties of equal deadlines) */
         fc_wheel_unlink(c->wheel, c->tnodes, ix);
         c->tnodes[ix].seq = seq;
