@@ -3,7 +3,8 @@
 The whole public API is importable from here and listed in ``__all__``:
 
 - cache classes (cachetools-compatible mappings over the compiled core): ``Cache``,
-  ``LRUCache``, ``LFUCache``, ``FIFOCache``, ``RRCache``, ``TTLCache``, ``TLRUCache``;
+  ``LRUCache``, ``LFUCache``, ``FIFOCache``, ``RRCache``, ``TTLCache``, ``TLRUCache``,
+  ``WTinyLFUCache``;
 - decorators: ``lru_cache``/``cache`` (as ``functools``), ``lfu_cache``, ``fifo_cache``,
   ``rr_cache``, ``ttl_cache``, ``tlru_cache``, ``cached``, ``cachedmethod`` (as
   ``cachetools``), sync and async; key functions in ``fastcache.keys``;
@@ -26,7 +27,16 @@ from typing import TYPE_CHECKING
 from . import exceptions, keys
 from ._impl import IMPLEMENTATION
 from ._types import DELETED, EVICTED, EXPIRED, REPLACED, CacheStats
-from .caches import Cache, FIFOCache, LFUCache, LRUCache, RRCache, TLRUCache, TTLCache
+from .caches import (
+    Cache,
+    FIFOCache,
+    LFUCache,
+    LRUCache,
+    RRCache,
+    TLRUCache,
+    TTLCache,
+    WTinyLFUCache,
+)
 from .decorators import (
     WRAPPER_IMPLEMENTATION,
     CacheInfo,
@@ -153,6 +163,7 @@ __all__ = [
     "TLRUCache",
     "TTLCache",
     "VersionCheckInvalidator",
+    "WTinyLFUCache",
     "WriteAround",
     "WriteBehind",
     "WriteThrough",

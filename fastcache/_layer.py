@@ -13,7 +13,8 @@ import collections.abc
 from types import ModuleType
 from typing import Any
 
-NAMES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TTLCache", "TLRUCache")
+NAMES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TTLCache", "TLRUCache",
+         "WTinyLFUCache")
 
 _DOCS = {
     "Cache": "Mutable mapping with a maximum size; evicts in insertion order (cachetools' Cache).",
@@ -25,6 +26,9 @@ _DOCS = {
     "``set(key, value, ttl=...)`` gives one entry its own time to live;\n"
     "``remaining_ttl(key)`` reads what is left of it.",
     "TLRUCache": "LRU cache whose entries expire at ``ttu(key, value, now)``.",
+    "WTinyLFUCache": "Window TinyLFU cache: a small LRU window in front of a segmented LRU\n"
+    "whose entries are admitted by a frequency sketch (the simulator's ``wtinylfu``, and with\n"
+    "``adaptive=True`` its ``auto``: a hill climber sizes the window).",
 }
 
 

@@ -12,7 +12,16 @@ from typing import ClassVar, TypeVar
 
 from . import _core
 
-__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache"]
+__all__ = [
+    "Cache",
+    "FIFOCache",
+    "LFUCache",
+    "LRUCache",
+    "RRCache",
+    "TLRUCache",
+    "TTLCache",
+    "WTinyLFUCache",
+]
 
 _KT = TypeVar("_KT")
 _VT = TypeVar("_VT")
@@ -40,3 +49,6 @@ class TTLCache(_core.TTLCache[_KT, _VT], Cache[_KT, _VT]):
 
 class TLRUCache(_core.TLRUCache[_KT, _VT], Cache[_KT, _VT]):
     """LRU cache whose entries expire at ``ttu(key, value, now)``."""
+
+class WTinyLFUCache(_core.WTinyLFUCache[_KT, _VT], Cache[_KT, _VT]):
+    """Window TinyLFU cache: a small LRU window in front of a segmented LRU."""

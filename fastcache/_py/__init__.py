@@ -9,6 +9,7 @@ from .._types import DELETED, EVICTED, EXPIRED, REPLACED, CacheStats
 from .caches import Cache, FIFOCache, LRUCache, RRCache
 from .lfu import LFUCache
 from .timed import TLRUCache, TTLCache
+from .wtinylfu import WTinyLFUCache
 
 __all__ = [
     "DELETED",
@@ -23,4 +24,5 @@ __all__ = [
     "RRCache",
     "TLRUCache",
     "TTLCache",
+    "WTinyLFUCache",
 ]

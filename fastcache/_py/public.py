@@ -19,6 +19,8 @@ LRUCache: Any = _classes["LRUCache"]
 RRCache: Any = _classes["RRCache"]
 TLRUCache: Any = _classes["TLRUCache"]
 TTLCache: Any = _classes["TTLCache"]
+WTinyLFUCache: Any = _classes["WTinyLFUCache"]
 del _classes
 
-__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache"]
+__all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache",
+           "WTinyLFUCache"]

@@ -41,7 +41,8 @@ import traceback
 from typing import Any
 
 IMPLS = {"c": "fastcache.caches", "py": "fastcache._py.public"}
-POLICIES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache")
+POLICIES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache",
+            "WTinyLFUCache")
 TIMED = ("TTLCache", "TLRUCache")
 #: What a cache may raise at its caller (besides what the user code it runs raises).
 ALLOWED = (KeyError, ValueError, TypeError, RuntimeError, OverflowError)

@@ -15,7 +15,8 @@ from .conftest import load_impl
 
 pytestmark = pytest.mark.compiled
 
-CLASSES = ["Cache", "LRUCache", "LFUCache", "FIFOCache", "RRCache", "TTLCache", "TLRUCache"]
+CLASSES = ["Cache", "LRUCache", "LFUCache", "FIFOCache", "RRCache", "TTLCache", "TLRUCache",
+           "WTinyLFUCache"]
 
 
 def public_names(cls: Any) -> list[str]:
