@@ -363,23 +363,27 @@ class WTinyLFUCache(Cache):
     def _p_state(self) -> Any:
         sk = self._sk
         sketch = None if sk is None else (list(sk.table), sk.size, sk.sample_size)
-        return ([e.bucket for e in self._p_order()],
+        order = self._p_order()
+        return ([e.bucket for e in order], [e.key for e in order],
                 (self._hash_seed, self._wmax, self._pmax, self._rng, self._s_hits,
                  self._s_reqs, self._prev_rate, self._step, sketch))
 
     def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
-        segs, _state = extra
-        segs = list(segs)
-        if len(segs) != n or not all(type(s) is int and 0 <= s <= 2 for s in segs):
+        segs, keys, _state = extra
+        segs, keys = list(segs), list(keys)
+        if len(segs) != n or len(keys) != n or not all(
+                type(s) is int and 0 <= s <= 2 for s in segs):
             raise ValueError("invalid cache state: W-TinyLFU segment")
-        return segs
+        # the keys (the entries' own objects: pickle's and deepcopy's memo) are hashed here,
+        # before any is stored: their user code then sees a consistent cache
+        return [(s, hash(k)) for s, k in zip(segs, keys, strict=True)]
 
     def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
-        entry.index = hash(entry.key)
-        self._seg_append(entry, extra)
+        entry.index = extra[1]
+        self._seg_append(entry, extra[0])
 
     def _p_restore_end(self, extra: Any) -> None:
-        _segs, state = extra
+        _segs, _keys, state = extra
         hseed, wmax, pmax, rng, s_hits, s_reqs, prev, step, sketch = state
         ints = (hseed, wmax, pmax, rng, s_hits, s_reqs)
         bounded = self._maxsize != float("inf")

@@ -31,6 +31,7 @@ CTORS = {
     "RRCache": "m.RRCache(100, min, {gs})",
     "TTLCache": "m.TTLCache(100, 1000, time.monotonic, {gs})",
     "TLRUCache": "m.TLRUCache(100, lambda k, v, now: now + 1000, time.monotonic, {gs})",
+    "WTinyLFUCache": "m.WTinyLFUCache(100, {gs}, 0.01, True, 0)",
 }
 
 # Each prints what it observed; the outcome must be the same in C and in the twin. A type that
