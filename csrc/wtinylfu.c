@@ -42,9 +42,9 @@
  * most 2**24 words, and sized up (emptied) as the entries grow; until then the sketch counts
  * nothing. Its memory failure only leaves it unallocated (estimates 0: the candidate loses).
  *
- * Differences from the twin (fastcache/_py/wtinylfu.py): none in behaviour; it keeps the
- * segments as three OrderedDicts and the sketch in sim.py's Sketch. Differences from the
- * simulator:
+ * Differences from the twin (fastcache/_py/wtinylfu.py): none in behaviour (the reentrancy
+ * fuzzer's diff mode holds them to it); its segments are three OrderedDicts, its sketch sim.py's
+ * Sketch, and its pickles are its own, as for every class. Differences from the simulator:
  *   1. With getsizeof, sizes replace counts: the maxima are in size units, the window's
  *      candidate is taken when the window's size is >= its maximum, and what a large entry
  *      makes the window overflow moves to probation after it is stored, with no contest.
@@ -166,18 +166,6 @@ fc_wtlfu_record(CacheObject *c, Py_hash_t hash)
         fc_sketch_increment(&w->sk, key_hash(w, hash));
 }
 
-/* xorshift64* (sim.c's rng_next) */
-static inline uint64_t
-jitter_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * UINT64_C(0x2545F4914F6CDD1D);
-}
-
 /* ------------------------------------------------------------------ the hill climber */
 
 static void
@@ -198,12 +186,8 @@ climb(CacheObject *c, int hit)
     w->s_hits += (uint64_t)hit;
     if (++w->s_reqs < w->sample_size)
         return;
-    const double C = (double)c->maxsize, step_pct = 0.0625;
-    double rate = (double)w->s_hits / (double)w->s_reqs;
-    double change = rate - w->prev_rate;
-    double amount = change >= 0 ? w->step : -w->step;
-    w->step = fabs(change) >= 0.05 ? step_pct * C * (amount >= 0 ? 1 : -1) : 0.98 * amount;
-    w->prev_rate = rate;
+    double amount = fc_climb_amount((double)w->s_hits / (double)w->s_reqs, &w->prev_rate,
+                                    &w->step, 0.0625, 0.05, 0.98, (double)c->maxsize);
     w->s_hits = w->s_reqs = 0;
     int64_t adj = (int64_t)amount;
     int64_t wcap = c->maxsize > 1 ? (int64_t)c->maxsize : 1;
@@ -351,7 +335,7 @@ fc_wtlfu_victim(CacheObject *c, fc_idx skip)
     if (v == FC_NIL || cand == FC_NIL || v == cand)
         return v;
     int fc = estimate(w, e[cand].hash), fv = estimate(w, e[v].hash);
-    int admit = fc > fv || (fc >= 6 && (jitter_next(&w->rng) & 127) == 0);
+    int admit = fc > fv || (fc >= 6 && (fc_xorshift64s(&w->rng) & 127) == 0);
     return admit ? v : cand;
 }
 

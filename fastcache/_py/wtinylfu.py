@@ -16,8 +16,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .caches import MISSING, Cache, _Entry, _require
-from .sim import M64, Sketch
+from .caches import MISSING, PLAIN, Cache, _Entry, _require
+from .sim import M64, Sketch, climb_amount, rng_next
 
 __all__ = ["WTinyLFUCache"]
 
@@ -61,9 +61,26 @@ class WTinyLFUCache(Cache):
     """Window TinyLFU cache: a small LRU window in front of a segmented LRU whose entries are
     admitted by a frequency sketch; ``adaptive`` sizes the window with a hill climber."""
 
-    __slots__ = ("_adaptive", "_hash_seed", "_len", "_norecord", "_old_size", "_pmax",
-                 "_prev_rate", "_rng", "_s_hits", "_s_reqs", "_sample_size", "_seed", "_segs",
-                 "_sk", "_step", "_wmax", "_window", "_write_hash")
+    __slots__ = (
+        "_adaptive",
+        "_hash_seed",
+        "_len",
+        "_norecord",
+        "_old_size",
+        "_pmax",
+        "_prev_rate",
+        "_rng",
+        "_s_hits",
+        "_s_reqs",
+        "_sample_size",
+        "_seed",
+        "_segs",
+        "_sk",
+        "_step",
+        "_window",
+        "_wmax",
+        "_write_hash",
+    )
     _ordered = False
 
     def __init__(self, maxsize: Any, getsizeof: Callable[[Any], int] | None = None,
@@ -133,7 +150,7 @@ class WTinyLFUCache(Cache):
         self._seg_remove(entry)
         self._seg_append(entry, s)
 
-    def _seg_first(self, s: int) -> Any:
+    def _seg_first(self, s: int) -> _Entry | None:
         """The first entry of segment ``s`` other than ``_pinned`` (which, if anywhere, is
         that first entry), or ``None``."""
         seg = self._segs[s]
@@ -168,15 +185,9 @@ class WTinyLFUCache(Cache):
         self._s_reqs += 1
         if self._s_reqs < self._sample_size:
             return
-        C = float(maxsize)
-        rate = self._s_hits / self._s_reqs
-        change = rate - self._prev_rate
-        amount = self._step if change >= 0 else -self._step
-        if abs(change) >= 0.05:
-            self._step = 0.0625 * C * (1 if amount >= 0 else -1)
-        else:
-            self._step = 0.98 * amount
-        self._prev_rate = rate
+        amount, self._prev_rate, self._step = climb_amount(
+            self._s_hits / self._s_reqs, self._prev_rate, self._step, 0.0625, 0.05, 0.98,
+            float(maxsize))
         self._s_hits = self._s_reqs = 0
         adj = int(amount)
         wcap = maxsize if maxsize > 1 else 1
@@ -258,12 +269,12 @@ class WTinyLFUCache(Cache):
         pinned = self._pinned
         if not data or (len(data) == 1 and pinned is not MISSING and pinned.live):
             raise KeyError(f"{type(self).__name__} is empty") from None
-        cand = None
+        cand: _Entry | None = None
         if self._len[WINDOW] >= self._wmax:
             cand = self._seg_first(WINDOW)
             if cand is not None:
                 self._seg_move(cand, PROBATION)
-        v = None
+        v: _Entry | None = None
         for s in (PROBATION, PROTECTED, WINDOW):
             v = self._seg_first(s)
             if v is not None:
@@ -275,12 +286,8 @@ class WTinyLFUCache(Cache):
         fc, fv = self._estimate(cand), self._estimate(v)
         admit = fc > fv
         if not admit and fc >= 6:
-            x = self._rng
-            x ^= x >> 12
-            x ^= (x << 25) & M64
-            x ^= x >> 27
-            self._rng = x
-            admit = ((x * 0x2545F4914F6CDD1D) & M64 & 127) == 0
+            self._rng, out = rng_next(self._rng)
+            admit = (out & 127) == 0
         return v if admit else cand
 
     def _p_order(self) -> list[_Entry]:
@@ -304,25 +311,22 @@ class WTinyLFUCache(Cache):
     # -- accesses -----------------------------------------------------------------------------
 
     def __getitem__(self, key: Any) -> Any:
-        return self._counted(key, self._locked_lookup(key))
+        return self._counted(key, self._lookup(key) if type(key) in PLAIN
+                             else self._locked_lookup(key))
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value for ``key`` (an access) if present, else ``default``."""
-        value = self._locked_lookup(key)
-        if value is MISSING:
-            if self._stats:
-                next(self._misses)
-            return default
-        if self._stats:
-            next(self._hits)
-        return value
+        return self._get_lookup(key, default)
 
     def _lookup(self, key: Any) -> Any:
+        """The value (an access: the policy's structures change, under the lock) or
+        ``MISSING``; the lookup itself runs as the base's (lock held or key plain)."""
         entry = self._data.get(key)
         if entry is None:
             return MISSING
-        if entry.live:
-            self._access(entry)
+        with self._lock:
+            if entry.live:
+                self._access(entry)
         return entry.value
 
     def __setitem__(self, key: Any, value: Any) -> None:
