@@ -341,30 +341,21 @@ fc_wtlfu_victim(CacheObject *c, fc_idx skip)
 
 /* ------------------------------------------------------------------ configuration */
 
-static uint64_t process_seed;
-static int process_seed_set;
-
-/* seed None: one random seed per process (os.urandom), made at its first use. */
+/* seed None: the process's random seed, fastcache._types.process_seed() (the twin's too). */
 static int
 random_seed(uint64_t *out)
 {
-    if (!process_seed_set) {
-        PyObject *os = PyImport_ImportModule("os");
-        PyObject *b = os ? PyObject_CallMethod(os, "urandom", "i", 8) : NULL;
-        Py_XDECREF(os);
-        if (b == NULL)
-            return -1;
-        if (!PyBytes_Check(b) || PyBytes_GET_SIZE(b) != 8) {
-            Py_DECREF(b);
-            PyErr_SetString(PyExc_RuntimeError, "os.urandom(8) did not return 8 bytes");
-            return -1;
-        }
-        memcpy(&process_seed, PyBytes_AS_STRING(b), 8);
-        Py_DECREF(b);
-        process_seed_set = 1;
-    }
-    *out = process_seed;
-    return 0;
+    PyObject *m = PyImport_ImportModule("fastcache._types");
+    PyObject *r = m ? PyObject_CallMethod(m, "process_seed", NULL) : NULL;
+    Py_XDECREF(m);
+    if (r == NULL)
+        return -1;
+    *out = PyLong_Check(r) ? (uint64_t)PyLong_AsUnsignedLongLongMask(r) : 0;
+    int bad = !PyLong_Check(r) || PyErr_Occurred();
+    Py_DECREF(r);
+    if (bad && !PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "process_seed() must return an int");
+    return bad ? -1 : 0;
 }
 
 /* Validate window/adaptive/seed (no change on failure). */

@@ -12,10 +12,10 @@ key's hash (the C's stored hash), so no user code runs while they change.
 from __future__ import annotations
 
 import collections
-import os
 from collections.abc import Callable
 from typing import Any
 
+from .._types import process_seed
 from .caches import MISSING, PLAIN, Cache, _Entry, _require
 from .sim import M64, Sketch, climb_amount, rng_next
 
@@ -25,16 +25,6 @@ PROBATION, PROTECTED, WINDOW = 0, 1, 2
 SK_EAGER = 1 << 16
 SK_MAX = 1 << 24
 INT64_MAX = (1 << 63) - 1
-_process_seed: list[int] = []
-
-
-def _random_seed() -> int:
-    """One random seed per process (``seed=None``), made at its first use."""
-    if not _process_seed:
-        _process_seed.append(int.from_bytes(os.urandom(8), "little"))
-    return _process_seed[0]
-
-
 def _options(window: Any, adaptive: Any, seed: Any) -> tuple[float, bool, int, Any]:
     """Validate ``window``/``adaptive``/``seed`` (the C's ``parse_options``)."""
     if isinstance(window, bool) or not isinstance(window, (int, float)):
@@ -44,7 +34,7 @@ def _options(window: Any, adaptive: Any, seed: Any) -> tuple[float, bool, int, A
         raise ValueError(f"window must be in (0, 1], not {window!r}")
     flag = bool(adaptive)
     if seed is None:
-        return wf, flag, _random_seed(), None
+        return wf, flag, process_seed(), None
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
     return wf, flag, int(seed) & M64, int(seed)

@@ -264,8 +264,11 @@ class TestWTinyLFUCache(MappingContract):
         a = replay(impl.WTinyLFUCache, keys, 30, seed=5)
         assert a == replay(impl.WTinyLFUCache, keys, 30, seed=5)
         assert a == sim_hits("auto", keys, 30, 5)
-        # seed=None: one random seed per process, the same for every cache
-        assert replay(impl.WTinyLFUCache, keys, 30) == replay(impl.WTinyLFUCache, keys, 30)
+        # seed=None: one random seed per process, the same for every cache, compiled or twin
+        from fastcache._py.public import WTinyLFUCache as Twin
+
+        assert replay(impl.WTinyLFUCache, keys, 30) == replay(impl.WTinyLFUCache, keys, 30) \
+            == replay(Twin, keys, 30)
 
     def test_init_again_and_clear(self, impl: ModuleType) -> None:
         keys = synthetic(3000, 500, seed=2)
