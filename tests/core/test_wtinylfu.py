@@ -70,6 +70,13 @@ def sim_hits(policy: str, keys: list[int], capacity: int, seed: int) -> int:
     return int(_core.sim_run(policy, array.array("Q", keys), capacity, seed=seed)[0])
 
 
+def sketch_of(c: Any) -> Any:
+    """The cache's sketch table (bytes for the C, a list of words for the twin) or None."""
+    if hasattr(c, "_sk"):
+        return None if c._sk is None else list(c._sk.table)
+    return c.__reduce__()[1][1]["wtinylfu"]["sketch"]
+
+
 CASES = [("lirs_glimpse", f) for f in (0.01, 0.05, 0.1)] + [("cache2k_web12", 0.05)]
 
 
@@ -295,6 +302,35 @@ class TestWTinyLFUCache(MappingContract):
         rest = run(dup, keys[3000:])
         assert rest == run(c, keys[3000:]) and list(dup) == list(c)
         assert first + rest == sim_hits("auto", keys, 50, 9)  # as if never copied
+
+    def test_clear_keeps_the_sketch(self, impl: ModuleType) -> None:
+        c = impl.WTinyLFUCache(50, seed=1)
+        run(c, synthetic(2000, 300, seed=7))
+        before = sketch_of(c)
+        assert before is not None and any(before)
+        c.clear()
+        assert sketch_of(c) == before
+        c.__init__(50, seed=1)  # __init__ starts afresh
+        assert not any(sketch_of(c))
+
+    def test_sketch_memory(self, impl: ModuleType) -> None:
+        """8 bytes per unit of maxsize (a power of two), at once up to 2**16 words; a larger
+        one when the cache is first half full; with getsizeof, per entry."""
+        def words(c: Any) -> int:
+            table = sketch_of(c)
+            return len(table) // (8 if isinstance(table, bytes) else 1)
+
+        assert words(impl.WTinyLFUCache(1000, seed=0)) == 1024
+        big = impl.WTinyLFUCache(100_000, seed=0)
+        for k in range(49_999):
+            big[k] = k
+        assert sketch_of(big) is None
+        big[-1] = 0  # half full
+        assert words(big) == 1 << 17
+        sized = impl.WTinyLFUCache(1000, len, seed=0)
+        for k in range(100):
+            sized[k] = "x" * 5  # 500: half full, 100 entries
+        assert words(sized) == 128
 
     def test_sizes(self, impl: ModuleType) -> None:
         c = impl.WTinyLFUCache(100, len, seed=0)
