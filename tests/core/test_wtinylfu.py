@@ -377,3 +377,14 @@ class TestWTinyLFUCache(MappingContract):
         config["wtinylfu"] = dict(config["wtinylfu"], wmax=11)
         with pytest.raises(ValueError, match="W-TinyLFU"):
             func(args[0], config, state[0])
+
+
+def test_readme_hit_ratios() -> None:
+    """The README's figures (bench/wtinylfu.py's, seed 0), through the simulator that the
+    class equals (the tests above)."""
+    for name, pct, wtinylfu, lru in (("cache2k_web12", 5, 64.50, 60.00),
+                                     ("lirs_glimpse", 10, 15.88, 0.91)):
+        keys = trace(name)
+        cap = len(set(keys)) * pct // 100
+        assert round(100 * sim_hits("auto", keys, cap, 0) / len(keys), 2) == wtinylfu
+        assert round(100 * sim_hits("lru", keys, cap, 0) / len(keys), 2) == lru
