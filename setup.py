@@ -31,7 +31,8 @@ else:
 
 # One extension module from the files of csrc/ (csrc/core.h says which holds what).
 SOURCES = ["module.c", "cache.c", "timed.c", "pickle.c", "check.c", "wrapper.c", "table.c",
-           "lfu.c", "sieve.c", "s3fifo.c", "pending.c", "wheel.c", "clock.c", "sim.c"]
+           "lfu.c", "sieve.c", "s3fifo.c", "wtinylfu.c", "pending.c", "wheel.c", "clock.c",
+           "sim.c"]
 
 ext_modules = [] if NO_EXT else [
     Extension(

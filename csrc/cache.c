@@ -70,6 +70,8 @@ fc_cache_resize(void *owner, Py_ssize_t cap)
         }
         c->marks = marks;
     }
+    if (c->policy == P_WTLFU && fc_wtlfu_resize(c, cap) < 0)
+        return -1;
     if (IS_TIMED(c) && fc_timed_resize(c, cap) < 0)
         return -1;
     return 0;
@@ -94,6 +96,8 @@ fc_entry_link(CacheObject *c, fc_idx ix, Py_ssize_t size, uint64_t freq, double 
         fc_sieve_enter(c, ix, freq);
     else if (c->policy == P_S3FIFO)
         fc_s3_enter(c, ix, freq, size);
+    else if (c->policy == P_WTLFU)
+        fc_wtlfu_enter(c, ix);
     else
         fc_list_append(c->t.entries, &c->order, ix);
     if (IS_TIMED(c)) {
@@ -120,6 +124,8 @@ fc_entry_remove(CacheObject *c, fc_idx ix, fc_pending *p, PyObject *cause)
         fc_sieve_leave(c, ix);
     else if (c->policy == P_S3FIFO)
         fc_s3_leave(c, ix);
+    else if (c->policy == P_WTLFU)
+        fc_wtlfu_leave(c, ix);
     fc_list_unlink(t->entries, &c->order, ix);
     if (c->pinned == ix)
         c->pinned = FC_NIL;  /* removed meanwhile (an overridden popitem): nothing to protect */
@@ -159,6 +165,8 @@ victim(CacheObject *c, fc_idx skip)
         return fc_sieve_victim(c, skip);
     if (c->policy == P_S3FIFO)
         return fc_s3_victim(c, skip);
+    if (c->policy == P_WTLFU)
+        return fc_wtlfu_victim(c, skip);
     if (c->policy == P_RR) {
         fc_table *t = &c->t;
         if (t->len * 4 >= t->top) {
@@ -195,6 +203,9 @@ touch(CacheObject *c, fc_idx ix)
         break;
     case P_S3FIFO:
         fc_s3_touch(c->marks, ix);
+        break;
+    case P_WTLFU:
+        fc_wtlfu_access(c, ix);
         break;
     default:
         break;
@@ -300,6 +311,8 @@ again:;
      * makes the write start again under the new configuration, as the twin's does; what
      * getsizeof and ttu computed before stands (checked against the configuration below) */
     uint64_t generation = c->generation;
+    if (c->policy == P_WTLFU && restarts == 0)
+        fc_wtlfu_record(c, hash);  /* a write is a request: the sketch counts it first */
     if (c->flags & (F_PY_EVICT | F_CHOICE)) {
         /* cachetools' protocol: self.popitem() until the value fits */
         for (;;) {
@@ -367,6 +380,7 @@ again:;
         e->value = value;
         Py_INCREF(e->key);
         fc_pending_push(&p, e->key, old, fc_g.str_replaced, 0, 0);
+        Py_ssize_t old_size = fc_entry_size(c, ix);
         if (c->sized) {
             if (c->policy == P_S3FIFO)
                 fc_s3_resized(c, ix, size - c->sizes[ix]);
@@ -391,6 +405,9 @@ again:;
             c->tnodes[ix].seq = c->seq++;
             fc_wheel_start(c->wheel, now, deadline - now);
             fc_wheel_schedule(c->wheel, c->tnodes, ix);
+            break;
+        case P_WTLFU:
+            fc_wtlfu_reorder(c, ix, old_size);
             break;
         default:
             break;
@@ -418,6 +435,8 @@ again:;
         e->value = value;
         fc_entry_link(c, nix, size, c->policy == P_S3FIFO ? admit : c->policy == P_LFU,
                       deadline, now);
+        if (c->policy == P_WTLFU)
+            fc_wtlfu_inserted(c);
     }
     FC_ASSERT_CONSISTENT(c);
     return fc_pending_finish(&p, c->on_evict);
@@ -723,6 +742,7 @@ detach_all(CacheObject *c, Py_ssize_t *top, double tick)
     c->sieve.hand = FC_NIL;
     if (c->policy == P_S3FIFO)
         fc_s3_reset(c);
+    fc_wtlfu_detach(c);
     PyMem_Free(c->tnodes);
     c->tnodes = NULL;
     if (c->wheel != NULL) {
@@ -763,6 +783,7 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     else if (PyType_IsSubtype(type, &fc_RRCacheType)) c->policy = P_RR;
     else if (PyType_IsSubtype(type, &fc_SIEVECacheType)) c->policy = P_SIEVE;
     else if (PyType_IsSubtype(type, &fc_S3FIFOCacheType)) c->policy = P_S3FIFO;
+    else if (PyType_IsSubtype(type, &fc_WTinyLFUCacheType)) c->policy = P_WTLFU;
     else c->policy = P_CACHE;
     c->sieve.hand = FC_NIL;
     if (c->policy == P_S3FIFO)
@@ -777,6 +798,10 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         fc_wheel_init(c->wheel, 0);
         Py_INCREF(fc_g.time_monotonic);
         c->timer = fc_g.time_monotonic;
+    }
+    if (c->policy == P_WTLFU && fc_wtlfu_new(c) < 0) {
+        Py_DECREF(c);
+        return NULL;
     }
     c->rng = (uint64_t)(uintptr_t)c ^ ((uint64_t)time(NULL) << 32) ^ 0x2545F4914F6CDD1DULL;
     /* subclass overrides, found once per instance */
@@ -1068,6 +1093,7 @@ fc_cache_dealloc(CacheObject *c)
     c->sizes = NULL;
     PyMem_Free(c->wheel);
     c->wheel = NULL;
+    fc_wtlfu_free(c);
     Py_TYPE(c)->tp_free((PyObject *)c);
     Py_TRASHCAN_END
 }

@@ -69,6 +69,11 @@ fc_cache_check(CacheObject *c)
         if ((c->policy == P_SIEVE ? fc_sieve_check(c, &what) : fc_s3_check(c, &what)) < 0)
             return check_fail(what);
     }
+    if (c->policy == P_WTLFU) {
+        const char *what;
+        if (fc_wtlfu_check(c, &what) < 0)
+            return check_fail(what);
+    }
     if (IS_TIMED(c)) {
         Py_ssize_t scheduled = 0, finite = 0;
         for (int b = 0; b < FC_WHEEL_LEVELS * FC_WHEEL_SIZE; b++) {

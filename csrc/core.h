@@ -10,6 +10,7 @@
  *   lfu.h/.c      the one LFU policy (cache classes and decorators)
  *   sieve.h/.c    SIEVECache's policy (one FIFO, visited bits, a hand)
  *   s3fifo.h/.c   S3FIFOCache's policy (small and main FIFOs, a ghost of hashes)
+ *   wtinylfu.h/.c WTinyLFUCache's policy (W-TinyLFU, the simulator's, on sketch.h)
  *   clock.h/.c    the C clocks (POSIX, Windows)
  *   wheel.h/.c    the hierarchical timer wheel
  *   cache.c       the cache classes: mapping protocol, write path, the untimed policies
@@ -36,6 +37,7 @@
 #include "lfu.h"
 #include "sieve.h"
 #include "s3fifo.h"
+#include "wtinylfu.h"
 #include "pending.h"
 #include "clock.h"
 #include "wheel.h"
@@ -46,7 +48,7 @@
 #define FC_ASSERT_CONSISTENT(c) ((void)0)
 #endif
 
-enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU, P_SIEVE, P_S3FIFO };
+enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU, P_SIEVE, P_S3FIFO, P_WTLFU };
 
 #define F_PY_EVICT   0x01  /* evict through self.popitem() (overridden, or RR with a custom choice) */
 #define F_MISSING    0x02  /* __missing__ overridden */
@@ -93,6 +95,7 @@ typedef struct {
     uint8_t *marks;           /* per entry (SIEVE: visited bit; S3-FIFO: frequency, queue) */
     fc_sieve sieve;           /* SIEVE */
     fc_s3 s3;                 /* S3-FIFO */
+    fc_wtlfu *wt;             /* WTinyLFUCache (wtinylfu.c), else NULL */
     /* TTL, TLRU */
     fc_tnode *tnodes;
     fc_wheel *wheel;
@@ -128,7 +131,7 @@ extern fc_shared fc_g;
 
 extern PyTypeObject fc_CacheType, fc_LRUCacheType, fc_LFUCacheType, fc_FIFOCacheType,
     fc_RRCacheType, fc_TTLCacheType, fc_TLRUCacheType, fc_SIEVECacheType, fc_S3FIFOCacheType,
-    fc_KeyIterType;
+    fc_WTinyLFUCacheType, fc_KeyIterType;
 
 #define HAS_MARKS(c) ((c)->policy == P_SIEVE || (c)->policy == P_S3FIFO)
 
@@ -238,6 +241,24 @@ PyObject *fc_s3_config(CacheObject *c);
 int fc_s3_restore_config(CacheObject *c, PyObject *config);
 void fc_s3_ghost_move(fc_ghost *to, fc_ghost *from);
 extern PyGetSetDef fc_s3_getset[];
+/* wtinylfu.c */
+int fc_wtlfu_new(CacheObject *c);
+int fc_wtlfu_init(CacheObject *c, PyObject *args, PyObject *kwds);
+int fc_wtlfu_resize(CacheObject *c, Py_ssize_t cap);
+void fc_wtlfu_detach(CacheObject *c);
+void fc_wtlfu_free(CacheObject *c);
+void fc_wtlfu_enter(CacheObject *c, fc_idx ix);
+void fc_wtlfu_leave(CacheObject *c, fc_idx ix);
+void fc_wtlfu_record(CacheObject *c, Py_hash_t hash);
+void fc_wtlfu_inserted(CacheObject *c);
+void fc_wtlfu_reorder(CacheObject *c, fc_idx ix, Py_ssize_t old_size);
+void fc_wtlfu_access(CacheObject *c, fc_idx ix);
+fc_idx fc_wtlfu_victim(CacheObject *c, fc_idx skip);
+PyObject *fc_wtlfu_state(CacheObject *c);
+int fc_wtlfu_restore_config(CacheObject *c, PyObject *state);
+int fc_wtlfu_place(CacheObject *c, fc_idx ix, PyObject *extra);
+int fc_wtlfu_segment(CacheObject *c, fc_idx ix);
+int fc_wtlfu_check(CacheObject *c, const char **what);
 
 /* pickle.c */
 PyObject *fc_cache_reduce(CacheObject *c, PyObject *unused);

@@ -84,6 +84,13 @@ SUBTYPE(fc_TLRUCacheType, "TLRUCache",
         "Time aware Least Recently Used (TLRU) cache implementation.",
         fc_tlru_init, fc_tlru_methods, fc_tlru_getset)
 
+SUBTYPE(fc_WTinyLFUCacheType, "WTinyLFUCache",
+        "WTinyLFUCache(maxsize, getsizeof=None, window=0.01, adaptive=True, seed=None, *, "
+        "on_evict=None, stats=False)\n--\n\n"
+        "Window TinyLFU cache: a small LRU window in front of a segmented LRU whose entries are\n"
+        "admitted by a frequency sketch; adaptive sizes the window with a hill climber.",
+        fc_wtlfu_init, NULL, NULL)
+
 static PyObject *
 import_attr(const char *module, const char *name)
 {
@@ -121,7 +128,8 @@ shared_init(PyObject *module)
         return -1;
     PyTypeObject *subs[] = {&fc_LRUCacheType, &fc_LFUCacheType, &fc_FIFOCacheType,
                             &fc_RRCacheType, &fc_TTLCacheType, &fc_TLRUCacheType,
-                            &fc_SIEVECacheType, &fc_S3FIFOCacheType};
+                            &fc_SIEVECacheType, &fc_S3FIFOCacheType,
+                            &fc_WTinyLFUCacheType};
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
         if (PyType_Ready(subs[i]) < 0)
             return -1;
@@ -142,7 +150,7 @@ core_exec(PyObject *m)
     PyTypeObject *all[] = {&fc_CacheType, &fc_LRUCacheType, &fc_LFUCacheType,
                            &fc_FIFOCacheType, &fc_RRCacheType, &fc_TTLCacheType,
                            &fc_TLRUCacheType, &fc_SIEVECacheType, &fc_S3FIFOCacheType,
-                           &fc_TimerType};
+                           &fc_WTinyLFUCacheType, &fc_TimerType};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (PyModule_AddObjectRef(m, fc_type_name(all[i]), (PyObject *)all[i]) < 0)
             return -1;

@@ -45,7 +45,8 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
                     : c->policy == P_SIEVE ? (double)fc_sieve_pickled_mark(c, ix)
                     : c->policy == P_S3FIFO ? (double)c->marks[ix]
                     : IS_TIMED(c) ? c->tnodes[ix].deadline : 0.0;
-        sched[k - 1] = IS_TIMED(c) ? c->tnodes[ix].seq : 0;
+        sched[k - 1] = IS_TIMED(c) ? c->tnodes[ix].seq
+                     : c->policy == P_WTLFU ? (uint64_t)fc_wtlfu_segment(c, ix) : 0;
     }
     PyObject *entries = PyList_New(n), *result = NULL;
     for (Py_ssize_t i = 0; entries != NULL && i < n; i++) {
@@ -57,6 +58,9 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         else if (IS_TIMED(c))
             item = Py_BuildValue("(OOn(dK))", r->key, r->value, (Py_ssize_t)r->seq,
                                  r->deadline, (unsigned long long)sched[i]);
+        else if (c->policy == P_WTLFU)  /* the entry's segment */
+            item = Py_BuildValue("(OOnK)", r->key, r->value, (Py_ssize_t)r->seq,
+                                 (unsigned long long)sched[i]);
         else
             item = Py_BuildValue("(OOnO)", r->key, r->value, (Py_ssize_t)r->seq, Py_None);
         if (item == NULL)
@@ -99,6 +103,14 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
         Py_XDECREF(more);
         if (r < 0)
             goto done;
+    }
+    if (c->policy == P_WTLFU) {  /* the sketch, the window, the climber, the random stream */
+        PyObject *st = fc_wtlfu_state(c);
+        if (st == NULL || PyDict_SetItemString(config, "wtinylfu", st) < 0) {
+            Py_XDECREF(st);
+            goto done;
+        }
+        Py_DECREF(st);
     }
     dict = PyObject_GenericGetDict((PyObject *)c, NULL);
     if (dict == NULL) {
@@ -196,6 +208,8 @@ restore_config(CacheObject *c, PyObject *config)
         c->wheel->now = now;
         c->wheel->started = started;
     }
+    if (c->policy == P_WTLFU && fc_wtlfu_restore_config(c, CFG("wtinylfu")) < 0)
+        return -1;
     PyObject *counters = CFG("counters");
     if (!PyTuple_Check(counters) ||
         !PyArg_ParseTuple(counters, "KKKK", &c->hits, &c->misses, &c->evictions,
@@ -265,6 +279,10 @@ restore_entry(CacheObject *c, PyObject *item)
             return bad_state("deadline");
         deadline = PyFloat_AS_DOUBLE(d);
     }
+    else if (c->policy == P_WTLFU) {
+        if (!PyLong_Check(extra))
+            return bad_state("W-TinyLFU segment");
+    }
     else if (extra != Py_None) {
         return bad_state("entry extra");
     }
@@ -287,6 +305,8 @@ restore_entry(CacheObject *c, PyObject *item)
        deadline, at 0 for an entry that never expires (a wheel started at an infinite time
        has no epoch: its tick numbers overflow) */
     fc_entry_link(c, ix, size, freq, deadline, isfinite(deadline) ? deadline : 0.0);
+    if (c->policy == P_WTLFU && fc_wtlfu_place(c, ix, extra) < 0)
+        return -1;
     if (has_seq) {  /* scheduled again in its pickled order (ties of equal deadlines) */
         fc_wheel_unlink(c->wheel, c->tnodes, ix);
         c->tnodes[ix].seq = seq;

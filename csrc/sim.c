@@ -243,18 +243,6 @@ node_drop(Run *R, uint32_t x)
     R->free_head = x;
 }
 
-/* xorshift64*: the admission jitter's stream (the twin draws the same numbers) */
-static inline uint64_t
-rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * UINT64_C(0x2545F4914F6CDD1D);
-}
-
 /* ------------------------------------------------------------------ lru, fifo, clock */
 
 /* kind: 0 lru, 1 fifo, 2 clock */
@@ -748,7 +736,7 @@ run_wtlfu(Run *R)
                 if (cand != NIL && v != cand) {
                     int fc = fc_sketch_estimate(&sk, fc_sketch_hash(&sk, n[cand].key));
                     int fv = fc_sketch_estimate(&sk, fc_sketch_hash(&sk, n[v].key));
-                    int admit = fc > fv || (fc >= 6 && (rng_next(&rng) & 127) == 0);
+                    int admit = fc > fv || (fc >= 6 && (fc_xorshift64s(&rng) & 127) == 0);
                     ev = admit ? v : cand;
                 }
                 len[n[ev].q]--;
@@ -758,12 +746,8 @@ run_wtlfu(Run *R)
         if (!R->climb || ++s_reqs < sample_size)
             continue;
         /* the hill climber (Caffeine: BoundedLocalCache.determineAdjustment / climb) */
-        double rate = (double)s_hits / (double)s_reqs;
-        double change = rate - prev_rate;
-        double amount = change >= 0 ? step : -step;
-        step = fabs(change) >= restart ? step_pct * (double)C * (amount >= 0 ? 1 : -1)
-                                       : decay * amount;
-        prev_rate = rate;
+        double amount = fc_climb_amount((double)s_hits / (double)s_reqs, &prev_rate, &step,
+                                        step_pct, restart, decay, (double)C);
         s_hits = s_reqs = 0;
         int64_t adj = (int64_t)amount;
         if (adj > 0) {

@@ -139,4 +139,36 @@ fc_sketch_increment(fc_sketch *s, uint64_t h)
         fc_sketch_reset(s);
 }
 
+/* W-TinyLFU's other pieces shared by the simulator (sim.c) and WTinyLFUCache (wtinylfu.c). */
+
+/* xorshift64*: the admission jitter's stream (the twins, sim.py, draw the same numbers). */
+static inline uint64_t
+fc_xorshift64s(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * UINT64_C(0x2545F4914F6CDD1D);
+}
+
+/* The hill climber's decision at the end of a sample (Caffeine: BoundedLocalCache.
+ * determineAdjustment / climb): from the sample's hit rate, the window's adjustment (its sign:
+ * grow or shrink); *prev_rate and *step move on. The step keeps its direction while the hit
+ * rate improves, reverses when it worsens, decays by `decay`, and restarts at step_pct x
+ * capacity when the rate jumps by `restart`. */
+static inline double
+fc_climb_amount(double rate, double *prev_rate, double *step, double step_pct, double restart,
+                double decay, double capacity)
+{
+    double change = rate - *prev_rate;
+    double amount = change >= 0 ? *step : -*step;
+    *step = (change >= 0 ? change : -change) >= restart
+                ? step_pct * capacity * (amount >= 0 ? 1 : -1)
+                : decay * amount;
+    *prev_rate = rate;
+    return amount;
+}
+
 #endif /* FC_SKETCH_H */

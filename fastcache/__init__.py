@@ -4,7 +4,7 @@ The whole public API is importable from here and listed in ``__all__``:
 
 - cache classes (cachetools-compatible mappings over the compiled core): ``Cache``,
   ``LRUCache``, ``LFUCache``, ``FIFOCache``, ``RRCache``, ``TTLCache``, ``TLRUCache``,
-  ``SIEVECache``, ``S3FIFOCache``;
+  ``SIEVECache``, ``S3FIFOCache``, ``WTinyLFUCache``;
 - decorators: ``lru_cache``/``cache`` (as ``functools``), ``lfu_cache``, ``fifo_cache``,
   ``rr_cache``, ``ttl_cache``, ``tlru_cache``, ``cached``, ``cachedmethod`` (as
   ``cachetools``), sync and async; key functions in ``fastcache.keys``;
@@ -37,6 +37,9 @@ from .caches import (
     SIEVECache,
     TLRUCache,
     TTLCache,
+    TLRUCache,
+    TTLCache,
+    WTinyLFUCache,
 )
 from .decorators import (
     WRAPPER_IMPLEMENTATION,
@@ -166,6 +169,7 @@ __all__ = [
     "TLRUCache",
     "TTLCache",
     "VersionCheckInvalidator",
+    "WTinyLFUCache",
     "WriteAround",
     "WriteBehind",
     "WriteThrough",

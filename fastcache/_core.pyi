@@ -202,6 +202,19 @@ class TLRUCache(Cache[_KT, _VT]):
     # a float, or a timedelta when the times are datetimes
     def remaining_ttl(self, key: _KT, /) -> Any: ...
 
+class WTinyLFUCache(Cache[_KT, _VT]):
+    def __init__(
+        self,
+        maxsize: float,
+        getsizeof: Callable[[_VT], int] | None = None,
+        window: float = 0.01,
+        adaptive: bool = True,
+        seed: int | None = None,
+        *,
+        on_evict: _OnEvict[_KT, _VT] | None = None,
+        stats: bool = False,
+    ) -> None: ...
+
 def _restore(
     type: type[Cache[Any, Any]], config: dict[str, Any], entries: list[Any] | None = None, /
 ) -> Any: ...

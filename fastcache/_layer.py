@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 NAMES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TTLCache", "TLRUCache",
-         "SIEVECache", "S3FIFOCache")
+         "SIEVECache", "S3FIFOCache", "WTinyLFUCache")
 
 _DOCS = {
     "Cache": "Mutable mapping with a maximum size; evicts in insertion order (cachetools' Cache).",
@@ -34,6 +34,9 @@ _DOCS = {
     "maxsize); a hit counts up to 3; small's oldest moves to main if hit twice, else is\n"
     "evicted; main's oldest is reinserted with one less until it reaches 0. A new key whose\n"
     "hash is in the ghost goes straight to main.",
+    "WTinyLFUCache": "Window TinyLFU cache: a small LRU window in front of a segmented LRU\n"
+    "whose entries are admitted by a frequency sketch (the simulator's ``wtinylfu``, and with\n"
+    "``adaptive=True`` its ``auto``: a hill climber sizes the window).",
 }
 
 

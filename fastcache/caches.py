@@ -62,11 +62,11 @@ class _Signature:
 
 if impl is not _py:
     for _name in ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TTLCache", "TLRUCache",
-                  "SIEVECache", "S3FIFOCache"):
+                  "SIEVECache", "S3FIFOCache", "WTinyLFUCache"):
         _cls = globals()[_name]
         _cls.__signature__ = _Signature(_cls, getattr(impl, _name), getattr(_py, _name))
     del _name, _cls
 
 # defined by build() above; fastcache/caches.pyi declares them for type checkers
 __all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "S3FIFOCache",  # noqa: F822
-           "SIEVECache", "TLRUCache", "TTLCache"]
+           "SIEVECache", "TLRUCache", "TTLCache", "WTinyLFUCache"]

@@ -13,7 +13,7 @@ from typing import ClassVar, TypeVar
 from . import _core
 
 __all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "S3FIFOCache", "SIEVECache",
-           "TLRUCache", "TTLCache"]
+           "TLRUCache", "TTLCache", "WTinyLFUCache"]
 
 _KT = TypeVar("_KT")
 _VT = TypeVar("_VT")
@@ -47,3 +47,6 @@ class TTLCache(_core.TTLCache[_KT, _VT], Cache[_KT, _VT]):
 
 class TLRUCache(_core.TLRUCache[_KT, _VT], Cache[_KT, _VT]):
     """LRU cache whose entries expire at ``ttu(key, value, now)``."""
+
+class WTinyLFUCache(_core.WTinyLFUCache[_KT, _VT], Cache[_KT, _VT]):
+    """Window TinyLFU cache: a small LRU window in front of a segmented LRU."""

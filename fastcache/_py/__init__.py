@@ -11,6 +11,7 @@ from .lfu import LFUCache
 from .s3fifo import S3FIFOCache
 from .sieve import SIEVECache
 from .timed import TLRUCache, TTLCache
+from .wtinylfu import WTinyLFUCache
 
 __all__ = [
     "DELETED",
@@ -27,4 +28,5 @@ __all__ = [
     "SIEVECache",
     "TLRUCache",
     "TTLCache",
+    "WTinyLFUCache",
 ]

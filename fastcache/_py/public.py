@@ -21,7 +21,8 @@ TLRUCache: Any = _classes["TLRUCache"]
 TTLCache: Any = _classes["TTLCache"]
 SIEVECache: Any = _classes["SIEVECache"]
 S3FIFOCache: Any = _classes["S3FIFOCache"]
+WTinyLFUCache: Any = _classes["WTinyLFUCache"]
 del _classes
 
 __all__ = ["Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "S3FIFOCache", "SIEVECache",
-           "TLRUCache", "TTLCache"]
+           "TLRUCache", "TTLCache", "WTinyLFUCache"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["POLICIES", "Sketch", "mix64", "sim_run"]
+__all__ = ["POLICIES", "Sketch", "climb_amount", "mix64", "rng_next", "sim_run"]
 
 M64 = (1 << 64) - 1
 NIL = -1
@@ -396,12 +396,25 @@ def _s3fifo(R: _Run) -> None:
             ln[QS] += 1
 
 
-def _rng_next(s: int) -> tuple[int, int]:
+def rng_next(s: int) -> tuple[int, int]:
     """xorshift64* (``rng_next`` in sim.c): (new state, output)."""
     s ^= s >> 12
     s ^= (s << 25) & M64
     s ^= s >> 27
     return s, (s * 0x2545F4914F6CDD1D) & M64
+
+
+def climb_amount(rate: float, prev_rate: float, step: float, step_pct: float, restart: float,
+                 decay: float, capacity: float) -> tuple[float, float, float]:
+    """The hill climber's decision (``fc_climb_amount`` in csrc/sketch.h): (the window's
+    adjustment, the new previous rate, the new step)."""
+    change = rate - prev_rate
+    amount = step if change >= 0 else -step
+    if abs(change) >= restart:
+        step = step_pct * capacity * (1 if amount >= 0 else -1)
+    else:
+        step = decay * amount
+    return amount, rate, step
 
 
 def _wtlfu(R: _Run, climb: bool) -> None:
@@ -469,7 +482,7 @@ def _wtlfu(R: _Run, climb: bool) -> None:
                     fv = sk.estimate(sk.hash(L.key[v]))
                     admit = fc > fv
                     if not admit and fc >= 6:
-                        rng, out = _rng_next(rng)
+                        rng, out = rng_next(rng)
                         admit = (out & 127) == 0
                     ev = v if admit else cand
                 ln[L.q[ev]] -= 1
@@ -479,14 +492,8 @@ def _wtlfu(R: _Run, climb: bool) -> None:
         s_reqs += 1
         if s_reqs < sample_size:
             continue
-        rate = s_hits / s_reqs
-        change = rate - prev_rate
-        amount = step if change >= 0 else -step
-        if abs(change) >= restart:
-            step = step_pct * C * (1 if amount >= 0 else -1)
-        else:
-            step = decay * amount
-        prev_rate = rate
+        amount, prev_rate, step = climb_amount(s_hits / s_reqs, prev_rate, step, step_pct,
+                                               restart, decay, C)
         s_hits = s_reqs = 0
         adj = int(amount)
         if adj > 0:

@@ -523,7 +523,7 @@ def _subclasses(impl: ModuleType) -> dict[str, type]:
     if key not in _SUBCLASS_CACHE:
         out = {}
         for name in ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache",
-                     "TTLCache", "SIEVECache", "S3FIFOCache"):
+                     "TTLCache", "SIEVECache", "S3FIFOCache", "WTinyLFUCache"):
             qual = f"Sub{name}_{key.replace('.', '_')}"
             cls = type(qual, (getattr(impl, name),), {"__module__": __name__,
                                                      "__qualname__": qual})

@@ -43,7 +43,7 @@ from typing import Any
 
 IMPLS = {"c": "fastcache.caches", "py": "fastcache._py.public"}
 POLICIES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache",
-            "SIEVECache", "S3FIFOCache")
+            "SIEVECache", "S3FIFOCache", "WTinyLFUCache")
 TIMED = ("TTLCache", "TLRUCache")
 #: What a cache may raise at its caller (besides what the user code it runs raises).
 ALLOWED = (KeyError, ValueError, TypeError, RuntimeError, OverflowError)

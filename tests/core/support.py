@@ -6,7 +6,7 @@ from types import ModuleType
 from typing import Any
 
 POLICIES = ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TLRUCache", "TTLCache",
-            "SIEVECache", "S3FIFOCache")
+            "SIEVECache", "S3FIFOCache", "WTinyLFUCache")
 
 
 class Timer:

@@ -16,7 +16,7 @@ from .conftest import load_impl
 pytestmark = pytest.mark.compiled
 
 CLASSES = ["Cache", "LRUCache", "LFUCache", "FIFOCache", "RRCache", "TTLCache", "TLRUCache",
-           "SIEVECache", "S3FIFOCache"]
+           "SIEVECache", "S3FIFOCache", "WTinyLFUCache"]
 
 
 def public_names(cls: Any) -> list[str]:

@@ -33,6 +33,7 @@ CTORS = {
     "TLRUCache": "m.TLRUCache(100, lambda k, v, now: now + 1000, time.monotonic, {gs})",
     "SIEVECache": "m.SIEVECache(100, {gs})",
     "S3FIFOCache": "m.S3FIFOCache(100, {gs}, 0.2, 0.5)",
+    "WTinyLFUCache": "m.WTinyLFUCache(100, {gs}, 0.01, True, 0)",
 }
 
 # Each prints what it observed; the outcome must be the same in C and in the twin. A type that

@@ -428,8 +428,13 @@ def machine(impls: list[ModuleType], policy: str, sized: bool) -> type:
     return CacheMachine
 
 
+# WTinyLFUCache's reference is the simulator (test_wtinylfu.py replays traces through both);
+# its twin is held to it operation by operation by the reentrancy fuzzer's diff mode
+MODELLED = tuple(p for p in POLICIES if p != "WTinyLFUCache")
+
+
 @pytest.mark.parametrize("sized", [False, True], ids=["unit", "sized"])
-@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("policy", MODELLED)
 def test_against_the_model(impl: ModuleType, policy: str, sized: bool) -> None:
     impls = [impl] if impl.__name__ == "fastcache._py.public" else [impl, load_impl("py")]
     run_state_machine_as_test(

@@ -1,0 +1,35 @@
+/*
+ * wtinylfu.h: the W-TinyLFU policy of WTinyLFUCache (wtinylfu.c), the simulator's
+ * run_wtlfu/run_auto (sim.c) on the cache classes' one eviction list.
+ *
+ * The entries stay on the one eviction list (list.h) of every policy, as three contiguous
+ * segments in this order: probation, protected, window (each least recently used first), so
+ * iteration, snapshots, pickling and the consistency check walk one list as for the other
+ * policies. A segment is a {head, tail} range of that list; seg[ix] says where entry ix is.
+ * The count-min sketch is sketch.h's, shared with the simulator.
+ */
+#ifndef FC_WTINYLFU_H
+#define FC_WTINYLFU_H
+
+#include "list.h"
+#include "sketch.h"
+
+enum { FC_WT_PROBATION, FC_WT_PROTECTED, FC_WT_WINDOW, FC_WT_NSEG };
+
+typedef struct fc_wtlfu {
+    fc_sketch sk;                /* sk.table NULL until allocated (see wtinylfu.c) */
+    uint8_t *seg;                /* per entry: its segment (sized with the entries) */
+    fc_idx head[FC_WT_NSEG], tail[FC_WT_NSEG];
+    int64_t len[FC_WT_NSEG];     /* the segments' sizes (sum of the entries' sizes) */
+    int64_t wmax, pmax;          /* the window's and the protected segment's maxima */
+    double window;               /* the constructor's fraction */
+    int adaptive;
+    uint64_t seed;               /* the sketch's hash key */
+    PyObject *seed_obj;          /* the constructor's seed (None or an int) */
+    uint64_t rng;                /* the admission jitter's xorshift64* state (as sim.c) */
+    /* the hill climber (adaptive) */
+    uint64_t sample_size, s_hits, s_reqs;
+    double prev_rate, step;
+} fc_wtlfu;
+
+#endif /* FC_WTINYLFU_H */

@@ -1,0 +1,390 @@
+"""``WTinyLFUCache``: the simulator's W-TinyLFU (``sim_run`` policies ``wtinylfu`` and
+``auto``) as a cache class, request for request."""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+import random
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from fastcache import _core
+from fastcache._py import sim as py_sim
+
+from .contract import MappingContract
+from .support import Recorder, make
+
+TRACES = Path(__file__).resolve().parents[1] / "data" / "traces"
+#: hash(k) == k for these ints: the class's sketch sees the simulator's key
+HASH_MODULUS = (1 << 61) - 1
+
+
+def run(c: Any, keys: list[int]) -> int:
+    """Every request a read, a miss inserts (as sim_run): the number of hits."""
+    hits = 0
+    for k in keys:
+        if k in c:
+            c[k]
+            hits += 1
+        else:
+            c[k] = k
+    c._check()
+    return hits
+
+
+def replay(cls: Any, keys: list[int], capacity: int, **kw: Any) -> int:
+    """``run`` through a new cache of ``capacity``."""
+    c = cls(capacity, **kw)
+    hits = run(c, keys)
+    assert len(c) == min(capacity, len(set(keys)))
+    return hits
+
+
+def trace(name: str) -> list[int]:
+    np = pytest.importorskip("numpy")
+    keys = [int(k) for k in np.load(TRACES / f"{name}.npy")]
+    assert all(0 <= k < HASH_MODULUS and hash(k) == k for k in keys)
+    return keys
+
+
+def synthetic(n: int, universe: int, seed: int) -> list[int]:
+    """A skewed (Zipf-like) trace with a phase change halfway, keys of full 61-bit range."""
+    rng = random.Random(seed)
+    ids = [rng.randrange(HASH_MODULUS) for _ in range(universe)]
+    out = []
+    for i in range(n):
+        shift = universe // 2 if i >= n // 2 else 0
+        r = int(universe ** rng.random()) - 1
+        out.append(ids[(r + shift) % universe])
+    return out
+
+
+def sim_hits(policy: str, keys: list[int], capacity: int, seed: int) -> int:
+    import array
+
+    return int(_core.sim_run(policy, array.array("Q", keys), capacity, seed=seed)[0])
+
+
+def sketch_of(c: Any) -> Any:
+    """The cache's sketch table (bytes for the C, a list of words for the twin) or None."""
+    if hasattr(c, "_sk"):
+        return None if c._sk is None else list(c._sk.table)
+    return c.__reduce__()[1][1]["wtinylfu"]["sketch"]
+
+
+CASES = [("lirs_glimpse", f) for f in (0.01, 0.05, 0.1)] + [("cache2k_web12", 0.05)]
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+@pytest.mark.parametrize(("name", "fraction"), CASES)
+def test_trace_hits_equal_the_simulator(impl: ModuleType, name: str, fraction: float,
+                                         adaptive: bool) -> None:
+    keys = trace(name)
+    if impl.__name__.startswith("fastcache._py") and len(keys) > 10_000:
+        keys = keys[:20_000]  # the twin is slow: a prefix (still past the warm-up)
+    capacity = max(1, int(len(set(keys)) * fraction))
+    policy = "auto" if adaptive else "wtinylfu"
+    expected = sim_hits(policy, keys, capacity, seed=12345)
+    got = replay(impl.WTinyLFUCache, keys, capacity, seed=12345, adaptive=adaptive)
+    assert got == expected
+    assert got > 0
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+def test_synthetic_hits_equal_the_simulator(impl: ModuleType, adaptive: bool) -> None:
+    keys = synthetic(30_000, 4000, seed=3)
+    policy = "auto" if adaptive else "wtinylfu"
+    for capacity in (40, 200):
+        for seed in (0, 99):
+            expected = sim_hits(policy, keys, capacity, seed)
+            assert replay(impl.WTinyLFUCache, keys, capacity, seed=seed,
+                          adaptive=adaptive) == expected
+
+
+def test_a_lookup_miss_counts_nothing(impl: ModuleType) -> None:
+    """cached()'s pattern (``c[k]`` missing, then ``c[k] = v``) and ``get`` then insert are
+    each one request of the simulator: the miss is counted by the write only."""
+    keys = synthetic(8000, 1500, seed=6)
+    expected = sim_hits("auto", keys, 80, 1)
+    for style in ("getitem", "get"):
+        c = impl.WTinyLFUCache(80, seed=1)
+        hits = 0
+        for k in keys:
+            if style == "getitem":
+                try:
+                    c[k]
+                    hits += 1
+                    continue
+                except KeyError:
+                    pass
+            elif c.get(k) is not None:
+                hits += 1
+                continue
+            c[k] = k
+        assert hits == expected, style
+
+
+def test_window_parameter_equals_the_simulators(impl: ModuleType) -> None:
+    keys = synthetic(8000, 1500, seed=5)
+    import array
+
+    expected = _core.sim_run("wtinylfu", array.array("Q", keys), 100, seed=4,
+                             params={"window": 0.2})[0]
+    assert replay(impl.WTinyLFUCache, keys, 100, seed=4, adaptive=False,
+                  window=0.2) == expected
+
+
+def test_twin_simulator_agrees() -> None:
+    """The twin's simulator (sim.py, which the twin class's Sketch comes from) gives the C
+    simulator's counts: the two classes compare against the same reference."""
+    keys = synthetic(5000, 800, seed=8)
+    for policy in ("auto", "wtinylfu"):
+        assert py_sim.sim_run(policy, keys, 60, seed=2)[0] == sim_hits(policy, keys, 60, 2)
+
+
+class TestWTinyLFUCache(MappingContract):
+    NAME = "WTinyLFUCache"
+
+    def test_eviction_order_matches_iteration(self, impl: ModuleType) -> None:
+        """The admission contest decides each victim when it is taken: ``iter()`` lists
+        probation, protected, then the window (each least recently used first), and
+        ``popitem()`` takes the contest's loser, probation's first or the window's first."""
+        c = self.cache(impl, 6, seed=1, adaptive=False)  # window: 1 entry
+        for k in range(6):
+            c[k] = k
+        assert list(c) == [0, 1, 2, 3, 4, 5]  # probation 0..4, the window 5
+        # 5 (the window's, full) meets 0 (probation's first): equal estimates, 5 loses;
+        # then the window is empty: probation's first each time
+        assert [c.popitem()[0] for _ in range(6)] == [5, 0, 1, 2, 3, 4]
+
+    def _filled(self, impl: ModuleType) -> Any:
+        """The contract's, reading with get(): which keys the contest keeps is this policy's."""
+        c = self.cache(impl, 5, stats=True, seed=3)
+        for k in range(7):
+            c[k] = [k]
+        for k in (3, 3, 5, 2, 6):
+            c.get(k)
+        c.get("absent")
+        return c
+
+    def test_listener_may_use_the_cache(self, impl: ModuleType) -> None:
+        """As the contract's, with this policy's victims: the window's candidate (3, then 4)
+        loses each contest of equal estimates; the listener's nested writes complete."""
+        seen: list[Any] = []
+
+        def listener(key: Any, value: Any, cause: str) -> None:
+            c._check()
+            seen.append((key, cause, len(c), sorted(c, key=str), c.get(3)))
+            if cause == "evicted" and "extra" not in c:
+                c.pop(3, None)
+                c["extra"] = 0
+
+        c = self.cache(impl, 3, on_evict=listener, seed=0)
+        c[1], c[2], c[3] = 1, 2, 3
+        c[4] = 4
+        assert seen[0] == (3, "evicted", 3, [1, 2, 4], None)
+        assert "extra" in c and len(c) == 3 and c.currsize == 3
+        c._check()
+
+    def test_scan_resistance(self, impl: ModuleType) -> None:
+        """A frequently used key survives a scan of keys used once (LRU loses it)."""
+        c = self.cache(impl, 100, seed=0, adaptive=False)
+        lru = make(impl, "LRUCache", 100)
+        for cache in (c, lru):
+            for _ in range(5):
+                for k in range(50):
+                    cache[k] = k
+                    cache[k]
+            for k in range(1000, 3000):  # a scan
+                cache[k] = k
+        assert sum(k in c for k in range(50)) >= 45
+        assert sum(k in lru for k in range(50)) == 0
+
+    def test_popitem_is_the_contests_loser(self, impl: ModuleType) -> None:
+        c = self.cache(impl, 100, seed=0, adaptive=False)
+        for k in range(100):
+            c[k] = k
+        for _ in range(4):  # probation's first entry (0) is popular, the window's is not
+            c[0]
+        # window is 1 entry (key 99); it becomes the candidate and loses against 0
+        popped = c.popitem()
+        assert popped == (99, 99) and 0 in c
+        c._check()
+        rec = Recorder()
+        d = self.cache(impl, 100, seed=0, adaptive=False, on_evict=rec)
+        for k in range(100):
+            d[k] = k
+        for _ in range(4):
+            d[99]  # the window's entry is popular: admitted, probation's first goes
+        d[100] = 100
+        assert rec.calls == [(0, 0, "evicted")] and 99 in d
+
+    def test_subclass_popitem_drives_eviction(self, impl: ModuleType) -> None:
+        seen: list[Any] = []
+
+        def popitem(self: Any) -> Any:
+            pair = super(type(self), self).popitem()
+            seen.append(pair)
+            return pair
+
+        cls = self.subclass(impl, {"popitem": popitem})
+        c = make(impl, self.NAME, 10, cls=cls, seed=0, adaptive=False)
+        rec = Recorder()
+        plain = self.cache(impl, 10, seed=0, adaptive=False, on_evict=rec)
+        rng = random.Random(1)
+        for _ in range(300):
+            k = rng.randrange(30)
+            for cache in (c, plain):
+                if k in cache:
+                    cache[k]
+                else:
+                    cache[k] = k
+        assert seen == [(k, v) for k, v, _ in rec.calls] and seen
+        assert list(c) == list(plain)
+
+    def test_arguments(self, impl: ModuleType) -> None:
+        C = impl.WTinyLFUCache
+        for bad in (0, 0.0, -0.5, 1.5, math.nan):
+            with pytest.raises(ValueError, match="window"):
+                C(10, window=bad)
+        for bad in ("0.1", None, True, [0.1]):
+            with pytest.raises(TypeError, match="window"):
+                C(10, window=bad)
+        for bad in (1.5, "1", True):
+            with pytest.raises(TypeError, match="seed"):
+                C(10, seed=bad)
+        with pytest.raises(TypeError):
+            C(10, None, 0.1, True, 1, None)  # on_evict is keyword-only
+        with pytest.raises(ValueError, match="maxsize"):
+            C(-1)
+        with pytest.raises(TypeError, match="maxsize"):
+            C("10")
+        assert C(10, None, 1, False, 2**70).maxsize == 10  # a seed of any size
+
+    def test_seed_makes_it_reproducible(self, impl: ModuleType) -> None:
+        keys = synthetic(3000, 500, seed=1)
+        a = replay(impl.WTinyLFUCache, keys, 30, seed=5)
+        assert a == replay(impl.WTinyLFUCache, keys, 30, seed=5)
+        assert a == sim_hits("auto", keys, 30, 5)
+        # seed=None: one random seed per process, the same for every cache, compiled or twin
+        from fastcache._py.public import WTinyLFUCache as Twin
+
+        assert replay(impl.WTinyLFUCache, keys, 30) == replay(impl.WTinyLFUCache, keys, 30) \
+            == replay(Twin, keys, 30)
+
+    def test_init_again_and_clear(self, impl: ModuleType) -> None:
+        keys = synthetic(3000, 500, seed=2)
+        c = impl.WTinyLFUCache(10, seed=1)
+        for k in keys[:500]:
+            c[k] = k
+        c.__init__(30, seed=5)  # starts afresh: as a new cache
+        assert run(c, keys) == sim_hits("auto", keys, 30, 5)
+        c.clear()
+        assert len(c) == 0 and c.currsize == 0
+        c[1] = 1
+        c._check()
+
+    @pytest.mark.parametrize("how", ["pickle", "copy", "deepcopy"])
+    def test_copies_go_on_as_the_original(self, impl: ModuleType, how: str) -> None:
+        """The sketch, the window's size, the climber and the random stream survive."""
+        keys = synthetic(6000, 600, seed=4)
+        c = impl.WTinyLFUCache(50, seed=9)
+        first = run(c, keys[:3000])
+        dup = {"pickle": lambda x: pickle.loads(pickle.dumps(x)), "copy": copy.copy,
+               "deepcopy": copy.deepcopy}[how](c)
+        dup._check()
+        assert list(dup) == list(c)
+        rest = run(dup, keys[3000:])
+        assert rest == run(c, keys[3000:]) and list(dup) == list(c)
+        assert first + rest == sim_hits("auto", keys, 50, 9)  # as if never copied
+
+    def test_clear_keeps_the_sketch(self, impl: ModuleType) -> None:
+        c = impl.WTinyLFUCache(50, seed=1)
+        run(c, synthetic(2000, 300, seed=7))
+        before = sketch_of(c)
+        assert before is not None and any(before)
+        c.clear()
+        assert sketch_of(c) == before
+        c.__init__(50, seed=1)  # __init__ starts afresh
+        assert not any(sketch_of(c))
+
+    def test_sketch_memory(self, impl: ModuleType) -> None:
+        """8 bytes per unit of maxsize (a power of two), at once up to 2**16 words; a larger
+        one when the cache is first half full; with getsizeof, per entry."""
+        def words(c: Any) -> int:
+            table = sketch_of(c)
+            return len(table) // (8 if isinstance(table, bytes) else 1)
+
+        assert words(impl.WTinyLFUCache(1000, seed=0)) == 1024
+        big = impl.WTinyLFUCache(100_000, seed=0)
+        for k in range(49_999):
+            big[k] = k
+        assert sketch_of(big) is None
+        big[-1] = 0  # half full
+        assert words(big) == 1 << 17
+        sized = impl.WTinyLFUCache(1000, len, seed=0)
+        for k in range(100):
+            sized[k] = "x" * 5  # 500: half full, 100 entries
+        assert words(sized) == 128
+
+    def test_sizes(self, impl: ModuleType) -> None:
+        c = impl.WTinyLFUCache(100, len, seed=0)
+        rng = random.Random(0)
+        for _ in range(2000):
+            k = rng.randrange(200)
+            if k in c:
+                c[k]
+            else:
+                c[k] = "x" * rng.randrange(1, 20)
+            assert c.currsize <= 100
+        c._check()
+        assert c.currsize == sum(len(c.peek(k)) for k in c)
+
+    def test_unbounded_never_evicts(self, impl: ModuleType) -> None:
+        c = impl.WTinyLFUCache(math.inf, seed=0)
+        for k in range(5000):
+            c[k] = k
+            c[k // 2]
+        assert len(c) == 5000
+        assert c.popitem()[0] in c.keys() or len(c) == 4999
+        c._check()
+
+    def test_crafted_pickle_is_refused(self, impl: ModuleType) -> None:
+        c = impl.WTinyLFUCache(10, seed=0)
+        c[1] = 1
+        if impl.__name__.startswith("fastcache._py"):  # the twin's state (__getstate__)
+            params, entries, counters, (segs, keys, st), d = c.__getstate__()
+            table, size, sample = st[-1]
+            for bad, what in ((([7], keys, st), "segment"),
+                              ((segs, keys, (*st[:-1], (table[:5], size, sample))), "sketch"),
+                              ((segs, keys, (st[0], 11, *st[2:])), "W-TinyLFU")):
+                with pytest.raises(ValueError, match=what):
+                    impl.WTinyLFUCache(1).__setstate__((params, entries, counters, bad, d))
+            return
+        func, args, state = c.__reduce__()
+        config = dict(args[1])
+        config["wtinylfu"] = dict(config["wtinylfu"], sketch=b"12345")
+        with pytest.raises(ValueError, match="sketch"):
+            func(args[0], config, state[0])
+        with pytest.raises(ValueError, match="segment"):
+            func(args[0], args[1], [(1, 1, 1, 7)])
+        config = dict(args[1])
+        config["wtinylfu"] = dict(config["wtinylfu"], wmax=11)
+        with pytest.raises(ValueError, match="W-TinyLFU"):
+            func(args[0], config, state[0])
+
+
+def test_readme_hit_ratios() -> None:
+    """The README's figures (bench/wtinylfu.py's, seed 0), through the simulator that the
+    class equals (the tests above)."""
+    for name, pct, wtinylfu, lru in (("cache2k_web12", 5, 64.50, 60.00),
+                                     ("lirs_glimpse", 10, 15.88, 0.91)):
+        keys = trace(name)
+        cap = len(set(keys)) * pct // 100
+        assert round(100 * sim_hits("auto", keys, cap, 0) / len(keys), 2) == wtinylfu
+        assert round(100 * sim_hits("lru", keys, cap, 0) / len(keys), 2) == lru
