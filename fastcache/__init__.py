@@ -37,8 +37,6 @@ from .caches import (
     SIEVECache,
     TLRUCache,
     TTLCache,
-    TLRUCache,
-    TTLCache,
     WTinyLFUCache,
 )
 from .decorators import (
