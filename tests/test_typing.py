@@ -92,7 +92,8 @@ def test_correct_code_passes_with_precise_types(mypy_output: tuple[int, str]) ->
         14: "int",
         17: "list[tuple[str, int]]",
         21: "list[tuple[str, float]]",
-        22: "float",
+        # a float for a number timer, a timedelta for a datetime timer: the stub says Any
+        22: "Any",
     }, output
 
 
@@ -104,5 +105,5 @@ def test_wrong_types_are_flagged(mypy_output: tuple[int, str]) -> None:
     assert "[assignment]" in errors[4]
     assert "[index]" in errors[5]
     assert "[assignment]" in errors[6]
-    assert "[arg-type]" in errors[7]
+    assert "[call-overload]" in errors[7]  # ttl: a number or a timedelta (two overloads)
     assert "[call-overload]" in errors[8]
