@@ -149,7 +149,9 @@ class LFUCache(Cache):
         while pending:
             entry = popleft()
             bucket = entry.bucket
-            if not entry.live:  # removed since the access
+            # removed since the access, or not linked yet: a lock-free reader found it in the
+            # dict between a writer's insertion and its _p_link (which drains right now)
+            if not entry.live or bucket is None:
                 continue
             nxt = bucket.next
             count = bucket.count + 1

@@ -608,8 +608,10 @@ def run_threads(prog: Program, impl: str, rng_seed: int) -> None:
                 except (HookError, *ALLOWED):
                     pass
                 except Exception as exc:
+                    where = traceback.extract_tb(exc.__traceback__)[-1]
                     errors.append(f"thread {t}, `{render_op(op)}`: unexpected "
-                                  f"{type(exc).__name__}: {exc}")
+                                  f"{type(exc).__name__}: {exc} (at {where.filename}:"
+                                  f"{where.lineno} {where.name})")
                 if impl == "c":  # the C check runs without releasing the GIL: atomic
                     ctx.depth = MAX_DEPTH
                     try:
