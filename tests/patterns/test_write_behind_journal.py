@@ -58,8 +58,14 @@ class Child:
 
     def kill(self, signum: int) -> tuple[int, str]:
         """Send ``signum``; read every acknowledgement printed before the process died."""
+        assert self.proc.stdout is not None and self.proc.stderr is not None
         self.proc.send_signal(signum)
-        out, err = self.proc.communicate(timeout=120)
+        # through the same buffered reader as wait_acks (communicate() reads the raw pipe and
+        # would skip the lines readline() had already buffered: acknowledged writes unseen)
+        with self.proc.stdout, self.proc.stderr:
+            out = self.proc.stdout.read()
+            err = self.proc.stderr.read()
+        self.proc.wait(120)
         self.acks.extend(int(x) for x in out.split())
         return self.proc.returncode, err
 
