@@ -282,3 +282,26 @@ def _async(fn: Any) -> Any:
         return fn(None)
 
     return call
+
+
+def _iterating(module: str) -> Any:
+    """A function whose code runs in module ``module``: it changes a dict it iterates."""
+    namespace: dict[str, Any] = {"__name__": module}
+    exec("def initialize(nodes):\n    for k in nodes:\n        nodes[k + 1] = k\n", namespace)
+    return namespace["initialize"]
+
+
+def test_client_library_dict_race_in_a_failover_is_unavailable(redis_server: RedisServer) -> None:
+    """redis-py's threaded cluster client rebuilds its node table in one thread while another
+    iterates it (``RuntimeError: dictionary keys changed during iteration``, seen with a node
+    killed under load): an outage, so BackendUnavailable; from any other module, a bug that
+    propagates unchanged."""
+    b = RedisBackend(redis_server.url)
+    try:
+        with pytest.raises(BackendUnavailable, match="during iteration") as info:
+            b._guard.run("get", None, _iterating("redis.cluster"), {1: 1})
+        assert isinstance(info.value.__cause__, RuntimeError)
+        with pytest.raises(RuntimeError, match="during iteration"):
+            b._guard.run("get", None, _iterating("myapp.handlers"), {1: 1})
+    finally:
+        b.close()
