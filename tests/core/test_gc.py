@@ -76,6 +76,7 @@ def make_churned(impl: ModuleType, name: str) -> tuple[Any, Timer | None]:
 STRUCTURES = ["LRUCache", "LFUCache", "TTLCache", "TLRUCache"]
 
 
+@pytest.mark.slow  # (the debug build, which checks the structure after each operation, skips it)
 @pytest.mark.parametrize("name", STRUCTURES)
 def test_a_million_operations_leave_nothing(impl: ModuleType, name: str) -> None:
     """1,000,000 operations over the four structures (250,000 each): the count of allocated
