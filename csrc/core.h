@@ -189,12 +189,12 @@ int fc_check_time_origin(int mode, PyObject *origin);
 int fc_set_timer(CacheObject *c, PyObject *timer);
 int fc_timed_start(CacheObject *c);
 int fc_timed_resize(CacheObject *c, Py_ssize_t cap);
-void fc_expire_until(CacheObject *c, double now, fc_pending *p);
+void fc_expire_due(CacheObject *c, double now, fc_pending *p);
 int fc_expire_now(CacheObject *c);
 int fc_ttl_init(CacheObject *c, PyObject *args, PyObject *kwds);
 int fc_tlru_init(CacheObject *c, PyObject *args, PyObject *kwds);
-int fc_timed_deadline(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg,
-                      double *now, double *deadline);
+int fc_timed_deadline_call(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg,
+                           double *now, double *deadline);
 extern PyMethodDef fc_ttl_methods[], fc_tlru_methods[];
 extern PyGetSetDef fc_ttl_getset[], fc_tlru_getset[];
 
@@ -207,6 +207,33 @@ fc_time_read_first(CacheObject *c)
 {
     /* a Python timer, or a cache.timer handed out (it may freeze the time: `with t:`) */
     return c->timer_kind == TK_PYTHON || c->tobj != NULL;
+}
+
+/* Reclaim every entry due by `now`; they join `p` in (deadline, scheduling) order. Inline,
+ * as it runs on every write and most reads: nothing due costs two comparisons. */
+static inline void
+fc_expire_until(CacheObject *c, double now, fc_pending *p)
+{
+    if (c->t.len == 0 || fc_wheel_idle(c->wheel, c->tnodes, now))
+        return;
+    fc_expire_due(c, now, p);
+}
+
+/* The time now and the deadline of (key, value) being written (cache.c's write path):
+ * inline for a TTLCache on a C clock with its own ttl (nothing to call, nothing to parse),
+ * fc_timed_deadline_call (timed.c) for the rest: a Python timer or cache.timer, a per-item
+ * ttl, datetimes, TLRUCache's ttu. Runs Python code only there. */
+static inline int
+fc_timed_deadline(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg,
+                  double *now, double *deadline)
+{
+    if (c->policy == P_TTL && c->timer_kind != TK_PYTHON && c->tobj == NULL
+            && c->time_mode == TM_NUMBER && (ttl_arg == NULL || ttl_arg == Py_None)) {
+        *now = c->timer_kind == TK_MONOTONIC ? fc_clock_monotonic() : fc_clock_realtime();
+        *deadline = *now + c->ttl;
+        return 0;
+    }
+    return fc_timed_deadline_call(c, key, value, ttl_arg, now, deadline);
 }
 
 static inline int

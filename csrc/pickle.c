@@ -205,8 +205,7 @@ restore_config(CacheObject *c, PyObject *config)
             return -1;
         if (started && !(tick > 0))
             return bad_state("tick");
-        c->wheel->now = now;
-        c->wheel->started = started;
+        fc_wheel_set_clock(c->wheel, now, started);
     }
     if (c->policy == P_WTLFU && fc_wtlfu_restore_config(c, CFG("wtinylfu")) < 0)
         return -1;
@@ -372,10 +371,8 @@ fc_cache_setstate(CacheObject *c, PyObject *state)
         int has_evicted = c->s3.has_evicted;
         fc_s3_ghost_move(&ghost, &c->s3.ghost);
         fc_clear_all(c);
-        if (c->wheel != NULL) {
-            c->wheel->now = now;
-            c->wheel->started = started;
-        }
+        if (c->wheel != NULL)
+            fc_wheel_set_clock(c->wheel, now, started);
         if (c->policy == P_S3FIFO) {
             fc_s3_ghost_move(&c->s3.ghost, &ghost);
             c->s3.has_evicted = has_evicted;

@@ -434,10 +434,11 @@ fc_timed_resize(CacheObject *c, Py_ssize_t cap)
 }
 
 /* The time now and the deadline of (key, value) being written: TTLCache's ttl (or the
- * per-item `ttl_arg`), TLRUCache's ttu(key, value, now). Runs Python code (timer, ttu). */
+ * per-item `ttl_arg`), TLRUCache's ttu(key, value, now). Runs Python code (timer, ttu).
+ * core.h's fc_timed_deadline settles the commonest case inline before calling this. */
 int
-fc_timed_deadline(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg,
-                  double *now_out, double *deadline_out)
+fc_timed_deadline_call(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg,
+                       double *now_out, double *deadline_out)
 {
     double now, deadline;
     int has_ttl = ttl_arg != NULL && ttl_arg != Py_None;
@@ -502,12 +503,10 @@ expire_one(void *ctx, fc_idx ix)
         x->c->expirations++;
 }
 
-/* Reclaim every entry due by `now`; they join `p` in (deadline, scheduling) order. */
+/* fc_expire_until's work once something is due (core.h). */
 void
-fc_expire_until(CacheObject *c, double now, fc_pending *p)
+fc_expire_due(CacheObject *c, double now, fc_pending *p)
 {
-    if (c->t.len == 0)
-        return;
     Py_ssize_t first = p->n;
     expire_ctx x = {c, p};
     fc_wheel_advance(c->wheel, c->tnodes, now, expire_one, &x);

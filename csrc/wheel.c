@@ -16,8 +16,39 @@ fc_wheel_start(fc_wheel *w, double now, double delay)
     double floor_tick = fabs(now) * 0x1p-40;
     if (w->tick < floor_tick)
         w->tick = floor_tick;
-    w->now = fc_wheel_ticks(w, now);
-    w->started = 1;
+    fc_wheel_set_clock(w, fc_wheel_ticks(w, now), 1);
+}
+
+/* Set the wheel's tick (and whether it started) and the boundary fc_wheel_idle compares
+ * with: the smallest time whose tick is later than `now` (fc_wheel_ticks is monotonic, so
+ * every earlier time is in this tick or before). Found from (now + 1) * tick, corrected by
+ * a few ulps for rounding; -inf (never idle: always advance) if that fails. */
+void
+fc_wheel_set_clock(fc_wheel *w, int64_t now, int started)
+{
+    w->now = now;
+    w->started = started;
+    double b = -INFINITY;
+    if (started && w->tick > 0 && isfinite(w->tick)) {
+        if (now >= (int64_t)4e18) {
+            b = INFINITY;  /* fc_wheel_ticks is clamped there: no later tick */
+        }
+        else {
+            double t = (double)(now + 1) * w->tick;
+            int i = 0;
+            for (; i < 64 && isfinite(t) && fc_wheel_ticks(w, t) <= now; i++)
+                t = nextafter(t, INFINITY);
+            for (; i < 64 && isfinite(t); i++) {
+                double before = nextafter(t, -INFINITY);
+                if (fc_wheel_ticks(w, before) <= now)
+                    break;
+                t = before;
+            }
+            if (i < 64 && isfinite(t) && fc_wheel_ticks(w, t) > now)
+                b = t;
+        }
+    }
+    w->boundary = b;
 }
 
 void
@@ -119,7 +150,7 @@ fc_wheel_advance(fc_wheel *w, fc_tnode *nodes, double now, fc_expire_fn expire, 
         return;
     int64_t old = w->now, target = fc_wheel_ticks(w, now);
     if (target > old) {
-        w->now = target;
+        fc_wheel_set_clock(w, target, 1);
         /* the old tick's heap is due: pop it in order; what rounding left undue is taken out
          * (chained through `next`) and scheduled again against the new tick */
         fc_idx undue = FC_NIL;

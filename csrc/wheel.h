@@ -52,6 +52,8 @@ typedef struct {
     Py_ssize_t hlen;
     int64_t now;       /* the tick the wheel was last advanced to */
     double tick;       /* timer units per tick; 0 until known */
+    double boundary;   /* the first time of a later tick than `now` (-inf: unknown), so that
+                          fc_wheel_idle needs no division (fc_wheel_set_clock keeps it) */
     int started;
 } fc_wheel;
 
@@ -63,6 +65,7 @@ fc_wheel_init(fc_wheel *w, double tick)
     w->hlen = 0;  /* the heap array itself is kept */
     w->now = 0;
     w->tick = tick;
+    w->boundary = -INFINITY;
     w->started = 0;
 }
 
@@ -83,11 +86,22 @@ typedef void (*fc_expire_fn)(void *ctx, fc_idx ix);
 
 /* wheel.c */
 void fc_wheel_start(fc_wheel *w, double now, double delay);
+void fc_wheel_set_clock(fc_wheel *w, int64_t now, int started);
 void fc_heap_sift(fc_wheel *w, fc_tnode *nodes, Py_ssize_t pos);
 void fc_heap_push(fc_wheel *w, fc_tnode *nodes, fc_idx ix);
 void fc_heap_remove(fc_wheel *w, fc_tnode *nodes, fc_idx ix);
 void fc_wheel_schedule(fc_wheel *w, fc_tnode *nodes, fc_idx ix);
 void fc_wheel_advance(fc_wheel *w, fc_tnode *nodes, double now, fc_expire_fn expire, void *ctx);
+
+/* Whether fc_wheel_advance(w, nodes, now, ...) would do nothing: no tick boundary crossed
+ * since the last advance and nothing in the current tick's heap due. The write and read
+ * paths ask this inline on every call; it is exact (never idle when something is due). */
+static inline int
+fc_wheel_idle(const fc_wheel *w, const fc_tnode *nodes, double now)
+{
+    return !w->started ||
+           (now < w->boundary && (w->hlen == 0 || now < nodes[w->heap[0]].deadline));
+}
 
 static inline int
 fc_before(const fc_tnode *nodes, fc_idx a, fc_idx b)

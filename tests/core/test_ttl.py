@@ -231,3 +231,33 @@ def test_expire_takes_time_by_keyword(impl: ModuleType) -> None:
     assert c.expire(time=1) == [(1, "a")]
     with pytest.raises(TypeError):
         c.expire(when=1)
+
+
+@pytest.mark.parametrize("ttl", [0.1, 1 / 3, 7.77, 1e-9, 12345.678])
+def test_expiry_is_exact_at_every_tick_boundary(impl: ModuleType, ttl: float) -> None:
+    """Writes and reads skip the timer wheel while nothing can be due (a time before the
+    next tick's first instant, computed once per tick): times one ulp either side of every
+    tick boundary and of every deadline expire exactly what ``now >= deadline`` says."""
+    t = Timer(0.0)
+    c = impl.TTLCache(math.inf, ttl, t)
+    tick = ttl / 16  # the wheel's tick (a sixteenth of the ttl)
+    marks = sorted({m for k in range(1, 80)
+                    for m in (k * tick, math.nextafter(k * tick, -math.inf),
+                              math.nextafter(k * tick, math.inf))})
+    deadlines: dict[int, float] = {}
+    # written at tick boundaries and their neighbours, before the first deadline
+    for i, m in enumerate(m for m in marks if m < marks[0] + ttl):
+        t.time = m
+        c[i] = i
+        deadlines[i] = m + ttl
+    times = sorted({x for d in deadlines.values()
+                    for x in (d, math.nextafter(d, -math.inf))} | set(marks))
+    alive = dict(deadlines)
+    for now in (x for x in times if x >= t.time):
+        t.time = now
+        due = sorted(k for k, d in alive.items() if not now < d)
+        assert sorted(k for k, _ in c.expire()) == due, now
+        for k in due:
+            del alive[k]
+        assert len(c) == len(alive)
+    c._check()
