@@ -9,6 +9,7 @@ above LRU's.
     python -m bench.auto_cells                         # auto and the candidates
     python -m bench.auto_cells --policy auto,wtinylfu-hc --traces /work/shared/traces
     python -m bench.auto_cells --holdout                # other synthetic seeds
+    python -m bench.auto_cells --param floor=256        # smaller shadow caches
 """
 
 from __future__ import annotations
@@ -47,10 +48,13 @@ def main() -> int:
                                                        "/work/shared/traces"))
     ap.add_argument("--policy", default="auto")
     ap.add_argument("--only", default="", help="substring of the workload names to run")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="a parameter of the candidates (sim_run params), e.g. floor=256")
     ap.add_argument("--holdout", action="store_true",
                     help="other synthetic parameters and seeds (HOLDOUT), no traces")
     args = ap.parse_args()
     cands = args.policy.split(",")
+    params = {n: float(v) for n, _, v in (p.partition("=") for p in args.param)}
     print(f"{'workload':<36}{'C':>7}{'best':>8}{'(who)':>9}{'lru':>8}"
           + "".join(f"{c:>15}" for c in cands))
     fails = dict.fromkeys(cands, 0)
@@ -69,7 +73,7 @@ def main() -> int:
             cells += 1
             row = f"{name:<36}{cap:>7}{best:>8.4f}{who:>9}{lru:>8.4f}"
             for c in cands:
-                m = _core.sim_run(c, keys, cap)[1] / len(keys)
+                m = _core.sim_run(c, keys, cap, params=params)[1] / len(keys)
                 ok = m - best <= 0.005 and m - lru <= 0.01
                 fails[c] += not ok
                 row += f"{m:>13.4f}{' ' if ok else '!'} "

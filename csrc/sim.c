@@ -835,7 +835,10 @@ run_wtlfu(Run *R)
  * sampled requests each shadow's misses are added to a score that decays by `decay` per
  * period; when another shadow's score is below the current one's by more than `hysteresis`
  * (a fraction), the real cache takes that configuration: its window is moved
- * (wt_move_window), its protected segment resized, its filter switched. */
+ * (wt_move_window), its protected segment resized, its filter switched. Cost: NMINI shadows
+ * of at most `floor` entries whatever C (NMINI x C entries when C <= floor), one hash per
+ * request and NMINI shadow requests per sampled request. Measured with bench/auto_cells.py:
+ * 19 of its 21 cells within 0.5 points of the best online policy (the hill climber: 16). */
 static const struct {
     double window, protect;
     int filter;
