@@ -171,4 +171,36 @@ fc_climb_amount(double rate, double *prev_rate, double *step, double step_pct, d
     return amount;
 }
 
+/* The climber's move of the window's boundary by adj (Caffeine: BoundedLocalCache.
+ * increaseWindow / decreaseWindow), around the caller's moving of entries. fc_window_begin
+ * moves the maxima (the window never above wcap nor below 1, main's protected share pays for
+ * a larger window) and returns the quota: > 0, that much of main (probation's least recently
+ * used first, then protected's) goes to the window; < 0, that much of the window goes to
+ * probation. The caller moves at most 1000 entries, counting the quota towards 0, then
+ * fc_window_end gives back to the maxima what it did not move. */
+static inline int64_t
+fc_window_begin(int64_t adj, int64_t *pmax, int64_t *wmax, int64_t wcap)
+{
+    int64_t quota;
+    if (adj > 0) {
+        quota = adj < *pmax ? adj : *pmax;
+        if (quota > wcap - *wmax)
+            quota = wcap - *wmax > 0 ? wcap - *wmax : 0;
+    }
+    else if (adj < 0 && *wmax > 1)
+        quota = -(-adj < *wmax - 1 ? -adj : *wmax - 1);
+    else
+        return 0;
+    *pmax -= quota;
+    *wmax += quota;
+    return quota;
+}
+
+static inline void
+fc_window_end(int64_t left, int64_t *pmax, int64_t *wmax)
+{
+    *pmax += left;
+    *wmax -= left;
+}
+
 #endif /* FC_SKETCH_H */

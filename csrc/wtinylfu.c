@@ -1,7 +1,7 @@
 /*
  * wtinylfu.c: WTinyLFUCache, Window TinyLFU (Einziger, Friedman and Manes, "TinyLFU: A Highly
  * Efficient Cache Admission Policy", 2017) as the trace simulator runs it (sim.c run_wtlfu,
- * and run_auto for adaptive=True), on the cache classes' table, list and write path.
+ * and wtinylfu-hc for adaptive=True), on the cache classes' table, list and write path.
  *
  * Design. A new key enters the window, an LRU of `window` x maxsize (1% by default) at the
  * tail of the one eviction list; the rest is the main segmented LRU, probation then protected
@@ -21,7 +21,7 @@
  * then the new entry joins the window's tail (and, with sizes, the window's overflow moves to
  * probation). With unit sizes this makes exactly the simulator's choices, request for request
  * (tests/core/test_wtinylfu.py replays traces through both).
- * adaptive=True runs Caffeine's hill climber on the window's maximum as sim.c's `auto`: every
+ * adaptive=True runs Caffeine's hill climber on the window's maximum as sim.c's `wtinylfu-hc`: every
  * 10 x maxsize requests the hit rate of the sample is compared with the previous one; the
  * window keeps moving the same way while it improves (step 6.25% of maxsize, decaying by 0.98,
  * restarting at a 5-point jump), up to the whole cache. adaptive=False keeps it fixed
@@ -191,12 +191,8 @@ climb(CacheObject *c, int hit)
     w->s_hits = w->s_reqs = 0;
     int64_t adj = (int64_t)amount;
     int64_t wcap = c->maxsize > 1 ? (int64_t)c->maxsize : 1;
+    int64_t quota = fc_window_begin(adj, &w->pmax, &w->wmax, wcap);
     if (adj > 0) {
-        int64_t quota = adj < w->pmax ? adj : w->pmax;
-        if (quota > wcap - w->wmax)
-            quota = wcap - w->wmax > 0 ? wcap - w->wmax : 0;
-        w->pmax -= quota;
-        w->wmax += quota;
         demote_protected(c);
         for (int t = 0; t < 1000 && quota > 0; t++) {
             fc_idx x = w->head[FC_WT_PROBATION] != FC_NIL ? w->head[FC_WT_PROBATION]
@@ -206,21 +202,15 @@ climb(CacheObject *c, int hit)
             seg_move(c, x, FC_WT_WINDOW);
             quota -= fc_entry_size(c, x);
         }
-        w->pmax += quota;
-        w->wmax -= quota;
     }
-    else if (adj < 0 && w->wmax > 1) {
-        int64_t quota = -adj < w->wmax - 1 ? -adj : w->wmax - 1;
-        w->pmax += quota;
-        w->wmax -= quota;
-        for (int t = 0; t < 1000 && quota > 0 && w->head[FC_WT_WINDOW] != FC_NIL; t++) {
+    else {
+        for (int t = 0; t < 1000 && quota < 0 && w->head[FC_WT_WINDOW] != FC_NIL; t++) {
             fc_idx x = w->head[FC_WT_WINDOW];
             seg_move(c, x, FC_WT_PROBATION);
-            quota -= fc_entry_size(c, x);
+            quota += fc_entry_size(c, x);
         }
-        w->pmax -= quota;
-        w->wmax += quota;
     }
+    fc_window_end(quota, &w->pmax, &w->wmax);
 }
 
 /* ------------------------------------------------------------------ the policy hooks */

@@ -1,6 +1,6 @@
 /*
  * wtinylfu.h: the W-TinyLFU policy of WTinyLFUCache (wtinylfu.c), the simulator's
- * run_wtlfu/run_auto (sim.c) on the cache classes' one eviction list.
+ * run_wtlfu (sim.c: wtinylfu, wtinylfu-hc) on the cache classes' one eviction list.
  *
  * The entries stay on the one eviction list (list.h) of every policy, as three contiguous
  * segments in this order: probation, protected, window (each least recently used first), so

@@ -36,7 +36,7 @@ _DOCS = {
     "hash is in the ghost goes straight to main.",
     "WTinyLFUCache": "Window TinyLFU cache: a small LRU window in front of a segmented LRU\n"
     "whose entries are admitted by a frequency sketch (the simulator's ``wtinylfu``, and with\n"
-    "``adaptive=True`` its ``auto``: a hill climber sizes the window).",
+    "``adaptive=True`` its ``wtinylfu-hc``: a hill climber sizes the window).",
 }
 
 

@@ -49,7 +49,7 @@ __all__ = [
 
 #: Every policy the simulator knows, in table order.
 POLICIES = ("lru", "lfu", "fifo", "clock", "arc", "sieve", "s3fifo", "wtinylfu",
-            "wtinylfu-hc", "auto")
+            "wtinylfu-hc", "wtinylfu-mini", "auto")
 #: The online policies of the reference tables ("best online" is the best of these).
 ONLINE = ("lru", "lfu", "fifo", "clock", "arc", "sieve", "s3fifo", "wtinylfu")
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["POLICIES", "Sketch", "climb_amount", "mix64", "rng_next", "sim_run"]
+__all__ = ["POLICIES", "Sketch", "climb_amount", "mix64", "rng_next", "sim_run", "window_begin",
+           "window_end"]
 
 M64 = (1 << 64) - 1
 NIL = -1
 
 POLICIES = ("lru", "lfu", "fifo", "clock", "arc", "sieve", "s3fifo", "wtinylfu",
-            "wtinylfu-hc", "auto")
+            "wtinylfu-hc", "wtinylfu-mini", "auto")
 PARAM_NAMES = ("window", "protected", "small", "ghost", "threshold", "step", "restart",
-               "decay", "max_window", "sample", "variant")
+               "decay", "max_window", "sample", "variant", "floor", "hysteresis")
 
 
 def mix64(x: int) -> int:
@@ -417,8 +418,131 @@ def climb_amount(rate: float, prev_rate: float, step: float, step_pct: float, re
     return amount, rate, step
 
 
+def window_begin(adj: int, pmax: int, wmax: int, wcap: int) -> tuple[int, int, int]:
+    """The climber's move of the window's boundary (``fc_window_begin`` in csrc/sketch.h):
+    (quota, new pmax, new wmax); quota > 0 moves that much of main to the window, < 0 that
+    much of the window to probation. ``window_end`` gives back what was not moved."""
+    if adj > 0:
+        quota = min(adj, pmax)
+        if quota > wcap - wmax:
+            quota = max(wcap - wmax, 0)
+    elif adj < 0 and wmax > 1:
+        quota = -min(-adj, wmax - 1)
+    else:
+        return 0, pmax, wmax
+    return quota, pmax - quota, wmax + quota
+
+
+def window_end(left: int, pmax: int, wmax: int) -> tuple[int, int]:
+    """(pmax, wmax) after a move that left ``left`` of the quota (``fc_window_end``)."""
+    return pmax + left, wmax - left
+
+
+QW, QP, QR = 0, 1, 2  # W-TinyLFU's segments: window, probation, protected
+
+
+class _WT:
+    """One W-TinyLFU cache (``WT`` in sim.c): an LRU window, a segmented main, the sketch's
+    admission filter (``filter`` False: every candidate enters)."""
+
+    def __init__(self, C: int, wfrac: float, pfrac: float, seed: int) -> None:
+        self.C = C
+        self.sk = Sketch(C, seed)
+        self.L = _Lists(3)
+        main_max = int(C * (1.0 - wfrac))
+        self.wmax = C - main_max
+        self.pmax = int(main_max * pfrac)
+        self.len = [0, 0, 0]
+        rng = seed ^ 0x9E3779B97F4A7C15
+        self.rng = rng if rng else 1
+        self.filter = True
+
+    def shift(self, src: int, dst: int) -> None:
+        L = self.L
+        v = L.first(src)
+        L.move(dst, v)
+        L.q[v] = dst
+        self.len[src] -= 1
+        self.len[dst] += 1
+
+    def access(self, k: int) -> bool:
+        """One request for k (``wt_access``): True on a hit; a miss inserts k."""
+        L, sk, ln = self.L, self.sk, self.len
+        sk.increment(sk.hash(k))
+        x = L.where.get(k, NIL)
+        if x != NIL:
+            if L.q[x] == QP:
+                L.move(QR, x)
+                L.q[x] = QR
+                ln[QP] -= 1
+                ln[QR] += 1
+                if ln[QR] > self.pmax:
+                    self.shift(QR, QP)
+            else:
+                L.move(L.q[x], x)
+            return True
+        x = L.new(k)
+        L.push(QW, x)
+        L.q[x] = QW
+        ln[QW] += 1
+        cand = NIL
+        if ln[QW] > self.wmax:
+            cand = L.first(QW)
+            self.shift(QW, QP)
+        if sum(ln) > self.C:
+            q = QP if ln[QP] else QR if ln[QR] else QW
+            v = ev = L.first(q)
+            if cand != NIL and v != cand and self.filter:
+                fc = sk.estimate(sk.hash(L.key[cand]))
+                fv = sk.estimate(sk.hash(L.key[v]))
+                admit = fc > fv
+                if not admit and fc >= 6:
+                    self.rng, out = rng_next(self.rng)
+                    admit = (out & 127) == 0
+                ev = v if admit else cand
+            ln[L.q[ev]] -= 1
+            L.drop(ev)
+        return False
+
+    def move_window(self, adj: int, wcap: int) -> None:
+        """Move the window's boundary by adj entries (``wt_move_window``)."""
+        ln = self.len
+        quota, self.pmax, self.wmax = window_begin(adj, self.pmax, self.wmax, wcap)
+        t = 0
+        if adj > 0:
+            while ln[QR] > self.pmax:
+                self.shift(QR, QP)
+            while t < 1000 and quota > 0:
+                q = QP if ln[QP] else QR if ln[QR] else NIL
+                if q == NIL:
+                    break
+                self.shift(q, QW)
+                quota -= 1
+                t += 1
+        else:
+            while t < 1000 and quota < 0 and ln[QW]:
+                self.shift(QW, QP)
+                quota += 1
+                t += 1
+        self.pmax, self.wmax = window_end(quota, self.pmax, self.wmax)
+
+    def configure(self, window: float, protect: float, filter_: bool) -> None:
+        """Take a candidate configuration (``wt_configure``)."""
+        target = self.C - int(self.C * (1.0 - window))
+        t = 0
+        while t < 64 and self.wmax != target:
+            before = self.wmax
+            self.move_window(target - self.wmax, self.C)
+            if self.wmax == before:
+                break
+            t += 1
+        self.pmax = int((self.C - self.wmax) * protect)
+        while self.len[QR] > self.pmax:
+            self.shift(QR, QP)
+        self.filter = filter_
+
+
 def _wtlfu(R: _Run, climb: bool) -> None:
-    QW, QP, QR = 0, 1, 2
     C = R.cap
     wfrac = R.get("window", 0.01)
     pfrac = R.get("protected", 0.80)
@@ -427,66 +551,18 @@ def _wtlfu(R: _Run, climb: bool) -> None:
     decay = R.get("decay", 0.98)
     maxw = R.get("max_window", 1.0)
     sample_mult = R.get("sample", 10.0) or 10.0
-    sk = Sketch(C, R.seed)
-    L = _Lists(3)
-    main_max = int(C * (1.0 - wfrac))
-    wmax = C - main_max
-    pmax = int(main_max * pfrac)
+    W = _WT(C, wfrac, pfrac, R.seed)
     wcap = max(int(C * maxw), 1)
-    ln = [0, 0, 0]
-    rng = R.seed ^ 0x9E3779B97F4A7C15
-    if rng == 0:
-        rng = 1
     sample_size = int(sample_mult * (C or 1))
     s_hits = s_reqs = 0
     prev_rate = 0.0
     step = -step_pct * C
-
-    def shift(src: int, dst: int) -> None:
-        v = L.first(src)
-        L.move(dst, v)
-        L.q[v] = dst
-        ln[src] -= 1
-        ln[dst] += 1
-
     for i, k in enumerate(R.keys):
-        sk.increment(sk.hash(k))
-        x = L.where.get(k, NIL)
-        if x != NIL:
+        if W.access(k):
             R.hit(i)
             s_hits += 1
-            if L.q[x] == QP:
-                L.move(QR, x)
-                L.q[x] = QR
-                ln[QP] -= 1
-                ln[QR] += 1
-                if ln[QR] > pmax:
-                    shift(QR, QP)
-            else:
-                L.move(L.q[x], x)
         else:
             R.miss(i)
-            x = L.new(k)
-            L.push(QW, x)
-            L.q[x] = QW
-            ln[QW] += 1
-            cand = NIL
-            if ln[QW] > wmax:
-                cand = L.first(QW)
-                shift(QW, QP)
-            if sum(ln) > C:
-                q = QP if ln[QP] else QR if ln[QR] else QW
-                v = ev = L.first(q)
-                if cand != NIL and v != cand:
-                    fc = sk.estimate(sk.hash(L.key[cand]))
-                    fv = sk.estimate(sk.hash(L.key[v]))
-                    admit = fc > fv
-                    if not admit and fc >= 6:
-                        rng, out = rng_next(rng)
-                        admit = (out & 127) == 0
-                    ev = v if admit else cand
-                ln[L.q[ev]] -= 1
-                L.drop(ev)
         if not climb:
             continue
         s_reqs += 1
@@ -495,46 +571,59 @@ def _wtlfu(R: _Run, climb: bool) -> None:
         amount, prev_rate, step = climb_amount(s_hits / s_reqs, prev_rate, step, step_pct,
                                                restart, decay, C)
         s_hits = s_reqs = 0
-        adj = int(amount)
-        if adj > 0:
-            quota = min(adj, pmax)
-            if quota > wcap - wmax:
-                quota = max(wcap - wmax, 0)
-            pmax -= quota
-            wmax += quota
-            while ln[QR] > pmax:
-                shift(QR, QP)
-            t = 0
-            while t < 1000 and quota > 0:
-                q = QP if ln[QP] else QR if ln[QR] else NIL
-                if q == NIL:
-                    break
-                shift(q, QW)
-                quota -= 1
-                t += 1
-            pmax += quota
-            wmax -= quota
-        elif adj < 0 and wmax > 1:
-            quota = min(-adj, wmax - 1)
-            pmax += quota
-            wmax -= quota
-            t = 0
-            while t < 1000 and quota > 0 and ln[QW]:
-                shift(QW, QP)
-                quota -= 1
-                t += 1
-            pmax -= quota
-            wmax += quota
-    R.window_final = wmax
+        W.move_window(int(amount), wcap)
+    R.window_final = W.wmax
 
 
-AUTO_PARAMS = {"max_window": 1.0}
+# the candidate configurations of the miniature simulations (MINI_CONFIGS in sim.c):
+# (window, protected, admission filter)
+MINI_CONFIGS = ((0.01, 0.80, True), (0.20, 0.50, True), (0.01, 0.50, False))
 
 
-def _auto(R: _Run) -> None:
-    """The adaptive default (``run_auto`` in sim.c): the climber with AUTO_PARAMS."""
-    R.p = {**AUTO_PARAMS, **R.p}
-    _wtlfu(R, True)
+def _mini(R: _Run) -> None:
+    """W-TinyLFU configured by miniature simulations (``run_mini`` in sim.c)."""
+    C = R.cap
+    floor = R.get("floor", 1024)
+    if floor < 1:
+        floor = 1024
+    period_mult = R.get("sample", 1.0) or 1.0
+    decay = R.get("decay", 0.9)
+    hyst = R.get("hysteresis", 0.02)
+    rate = 1.0 if C <= floor else floor / C
+    thr = int(rate * 16777216.0)
+    cs = max(int(C * rate + 0.5), 1)
+    period = max(int(period_mult * cs), 1)
+    W = _WT(C, MINI_CONFIGS[0][0], MINI_CONFIGS[0][1], R.seed)
+    shadows = []
+    for window, protect, filter_ in MINI_CONFIGS:
+        s = _WT(cs, window, protect, R.seed)
+        s.filter = filter_
+        shadows.append(s)
+    score = [0.0] * len(shadows)
+    cur = 0
+    s_reqs = 0
+    for i, k in enumerate(R.keys):
+        if W.access(k):
+            R.hit(i)
+        else:
+            R.miss(i)
+        if mix64(k ^ 0x5851F42D4C957F2D) >> 40 >= thr:
+            continue
+        for j, s in enumerate(shadows):
+            score[j] += 1 - s.access(k)
+        s_reqs += 1
+        if s_reqs < period:
+            continue
+        s_reqs = 0
+        best = cur
+        for j in range(len(shadows)):
+            if score[j] < score[best]:
+                best = j
+        if best != cur and score[best] < score[cur] * (1.0 - hyst):
+            cur = best
+            W.configure(*MINI_CONFIGS[cur])
+        score = [x * decay for x in score]
+    R.window_final = W.wmax
 
 
 _RUNNERS: dict[str, Callable[[_Run], None]] = {
@@ -547,7 +636,8 @@ _RUNNERS: dict[str, Callable[[_Run], None]] = {
     "s3fifo": _s3fifo,
     "wtinylfu": lambda R: _wtlfu(R, False),
     "wtinylfu-hc": lambda R: _wtlfu(R, True),
-    "auto": _auto,
+    "wtinylfu-mini": _mini,
+    "auto": _mini,  # the adaptive default (sim.c's POLICIES)
 }
 
 
@@ -565,7 +655,7 @@ def sim_run(policy: str, keys: Iterable[int], capacity: int, sizes: Iterable[int
             raise ValueError(f"unknown parameter {name!r}")
         if not 0 <= float(value) <= 1e9:
             raise ValueError(f"parameter {name} must be a number >= 0, not {value!r}")
-    for name in ("window", "protected", "small", "max_window"):
+    for name in ("window", "protected", "small", "max_window", "hysteresis"):
         if float(params.get(name, 0)) > 1:
             raise ValueError("fractions must be in [0, 1]")
     ks = [int(k) & M64 for k in keys]

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._types import process_seed
 from .caches import MISSING, PLAIN, Cache, _Entry, _require
-from .sim import M64, Sketch, climb_amount, rng_next
+from .sim import M64, Sketch, climb_amount, rng_next, window_begin, window_end
 
 __all__ = ["WTinyLFUCache"]
 
@@ -182,14 +182,10 @@ class WTinyLFUCache(Cache):
         adj = int(amount)
         wcap = maxsize if maxsize > 1 else 1
         segs = self._segs
+        quota, self._pmax, self._wmax = window_begin(adj, self._pmax, self._wmax, wcap)
+        t = 0
         if adj > 0:
-            quota = min(adj, self._pmax)
-            if quota > wcap - self._wmax:
-                quota = max(wcap - self._wmax, 0)
-            self._pmax -= quota
-            self._wmax += quota
             self._demote_protected()
-            t = 0
             while t < 1000 and quota > 0:
                 seg = segs[PROBATION] or segs[PROTECTED]
                 if not seg:
@@ -198,20 +194,13 @@ class WTinyLFUCache(Cache):
                 self._seg_move(x, WINDOW)
                 quota -= x.size
                 t += 1
-            self._pmax += quota
-            self._wmax -= quota
-        elif adj < 0 and self._wmax > 1:
-            quota = min(-adj, self._wmax - 1)
-            self._pmax += quota
-            self._wmax -= quota
-            t = 0
-            while t < 1000 and quota > 0 and segs[WINDOW]:
+        else:
+            while t < 1000 and quota < 0 and segs[WINDOW]:
                 x = next(iter(segs[WINDOW]))
                 self._seg_move(x, PROBATION)
-                quota -= x.size
+                quota += x.size
                 t += 1
-            self._pmax -= quota
-            self._wmax += quota
+        self._pmax, self._wmax = window_end(quota, self._pmax, self._wmax)
 
     def _wt_reorder(self, entry: _Entry, old_size: int) -> None:
         s = entry.bucket

@@ -1,5 +1,5 @@
 """``WTinyLFUCache``: the simulator's W-TinyLFU (``sim_run`` policies ``wtinylfu`` and
-``auto``) as a cache class, request for request."""
+``wtinylfu-hc``) as a cache class, request for request."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_trace_hits_equal_the_simulator(impl: ModuleType, name: str, fraction: f
     if impl.__name__.startswith("fastcache._py") and len(keys) > 10_000:
         keys = keys[:20_000]  # the twin is slow: a prefix (still past the warm-up)
     capacity = max(1, int(len(set(keys)) * fraction))
-    policy = "auto" if adaptive else "wtinylfu"
+    policy = "wtinylfu-hc" if adaptive else "wtinylfu"
     expected = sim_hits(policy, keys, capacity, seed=12345)
     got = replay(impl.WTinyLFUCache, keys, capacity, seed=12345, adaptive=adaptive)
     assert got == expected
@@ -98,7 +98,7 @@ def test_trace_hits_equal_the_simulator(impl: ModuleType, name: str, fraction: f
 @pytest.mark.parametrize("adaptive", [True, False])
 def test_synthetic_hits_equal_the_simulator(impl: ModuleType, adaptive: bool) -> None:
     keys = synthetic(30_000, 4000, seed=3)
-    policy = "auto" if adaptive else "wtinylfu"
+    policy = "wtinylfu-hc" if adaptive else "wtinylfu"
     for capacity in (40, 200):
         for seed in (0, 99):
             expected = sim_hits(policy, keys, capacity, seed)
@@ -110,7 +110,7 @@ def test_a_lookup_miss_counts_nothing(impl: ModuleType) -> None:
     """cached()'s pattern (``c[k]`` missing, then ``c[k] = v``) and ``get`` then insert are
     each one request of the simulator: the miss is counted by the write only."""
     keys = synthetic(8000, 1500, seed=6)
-    expected = sim_hits("auto", keys, 80, 1)
+    expected = sim_hits("wtinylfu-hc", keys, 80, 1)
     for style in ("getitem", "get"):
         c = impl.WTinyLFUCache(80, seed=1)
         hits = 0
@@ -143,7 +143,7 @@ def test_twin_simulator_agrees() -> None:
     """The twin's simulator (sim.py, which the twin class's Sketch comes from) gives the C
     simulator's counts: the two classes compare against the same reference."""
     keys = synthetic(5000, 800, seed=8)
-    for policy in ("auto", "wtinylfu"):
+    for policy in ("wtinylfu-hc", "wtinylfu"):
         assert py_sim.sim_run(policy, keys, 60, seed=2)[0] == sim_hits(policy, keys, 60, 2)
 
 
@@ -270,7 +270,7 @@ class TestWTinyLFUCache(MappingContract):
         keys = synthetic(3000, 500, seed=1)
         a = replay(impl.WTinyLFUCache, keys, 30, seed=5)
         assert a == replay(impl.WTinyLFUCache, keys, 30, seed=5)
-        assert a == sim_hits("auto", keys, 30, 5)
+        assert a == sim_hits("wtinylfu-hc", keys, 30, 5)
         # seed=None: one random seed per process, the same for every cache, compiled or twin
         from fastcache._py.public import WTinyLFUCache as Twin
 
@@ -283,7 +283,7 @@ class TestWTinyLFUCache(MappingContract):
         for k in keys[:500]:
             c[k] = k
         c.__init__(30, seed=5)  # starts afresh: as a new cache
-        assert run(c, keys) == sim_hits("auto", keys, 30, 5)
+        assert run(c, keys) == sim_hits("wtinylfu-hc", keys, 30, 5)
         c.clear()
         assert len(c) == 0 and c.currsize == 0
         c[1] = 1
@@ -301,7 +301,7 @@ class TestWTinyLFUCache(MappingContract):
         assert list(dup) == list(c)
         rest = run(dup, keys[3000:])
         assert rest == run(c, keys[3000:]) and list(dup) == list(c)
-        assert first + rest == sim_hits("auto", keys, 50, 9)  # as if never copied
+        assert first + rest == sim_hits("wtinylfu-hc", keys, 50, 9)  # as if never copied
 
     def test_clear_keeps_the_sketch(self, impl: ModuleType) -> None:
         c = impl.WTinyLFUCache(50, seed=1)
@@ -386,5 +386,5 @@ def test_readme_hit_ratios() -> None:
                                      ("lirs_glimpse", 10, 15.88, 0.91)):
         keys = trace(name)
         cap = len(set(keys)) * pct // 100
-        assert round(100 * sim_hits("auto", keys, cap, 0) / len(keys), 2) == wtinylfu
+        assert round(100 * sim_hits("wtinylfu-hc", keys, cap, 0) / len(keys), 2) == wtinylfu
         assert round(100 * sim_hits("lru", keys, cap, 0) / len(keys), 2) == lru
