@@ -18,36 +18,10 @@ fc_pending_grow(fc_pending *p)
     return 0;
 }
 
-int
-fc_pending_finish(fc_pending *p, PyObject *listener)
+/* Release the pairs and reset the list to its inline room. */
+static void
+release_all(fc_pending *p)
 {
-    if (p->n == 0)
-        return 0;
-    PyObject *saved_type = NULL, *saved_value = NULL, *saved_tb = NULL;
-    if (PyErr_Occurred())
-        PyErr_Fetch(&saved_type, &saved_value, &saved_tb);
-    int status = 0;
-    PyObject *exc_type = NULL, *exc_value = NULL, *exc_tb = NULL;
-    Py_XINCREF(listener);
-    if (listener != NULL) {
-        for (Py_ssize_t i = 0; i < p->n; i++) {
-            fc_removed *r = &p->items[i];
-            if (r->cause == NULL)
-                continue;
-            PyObject *args[3] = {r->key, r->value, r->cause};
-            PyObject *res = PyObject_Vectorcall(listener, args, 3, NULL);
-            if (res != NULL) {
-                Py_DECREF(res);
-            }
-            else if (status == 0) {
-                status = -1;
-                PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-            }
-            else {
-                PyErr_WriteUnraisable(listener);
-            }
-        }
-    }
     Py_ssize_t n = p->n;
     fc_removed *items = p->items;
     p->n = 0;
@@ -59,17 +33,54 @@ fc_pending_finish(fc_pending *p, PyObject *listener)
     }
     if (items != p->inline_items)
         PyMem_Free(items);
+}
+
+int
+fc_pending_finish(fc_pending *p, PyObject *listener)
+{
+    if (p->n == 0)
+        return 0;
+    if (listener == NULL) {
+        /* nothing to report: an exception the caller has set stays (the finalizers that
+         * releasing may run keep it, as CPython's deallocation does) */
+        release_all(p);
+        return 0;
+    }
+    PyObject *saved_type = NULL, *saved_value = NULL, *saved_tb = NULL;
+    if (PyErr_Occurred())
+        PyErr_Fetch(&saved_type, &saved_value, &saved_tb);
+    int status = 0;
+    PyObject *exc_type = NULL, *exc_value = NULL, *exc_tb = NULL;
+    Py_INCREF(listener);
+    for (Py_ssize_t i = 0; i < p->n; i++) {
+        fc_removed *r = &p->items[i];
+        if (r->cause == NULL)
+            continue;
+        PyObject *args[3] = {r->key, r->value, r->cause};
+        PyObject *res = PyObject_Vectorcall(listener, args, 3, NULL);
+        if (res != NULL) {
+            Py_DECREF(res);
+        }
+        else if (status == 0) {
+            status = -1;
+            PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+        }
+        else {
+            PyErr_WriteUnraisable(listener);
+        }
+    }
+    release_all(p);
     if (saved_type != NULL) {
         /* an operation that failed: its exception wins, a listener's is unraisable */
         if (status < 0) {
             PyErr_Restore(exc_type, exc_value, exc_tb);
             PyErr_WriteUnraisable(listener);
         }
-        Py_XDECREF(listener);
+        Py_DECREF(listener);
         PyErr_Restore(saved_type, saved_value, saved_tb);
         return 0;
     }
-    Py_XDECREF(listener);
+    Py_DECREF(listener);
     if (status < 0)
         PyErr_Restore(exc_type, exc_value, exc_tb);
     return status;
