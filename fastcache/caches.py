@@ -44,15 +44,15 @@ class _Signature:
     ``inspect.signature`` read the same on both implementations exactly when their
     parameters agree (tests/core/test_parity.py also compares the raw ones)."""
 
-    def __init__(self, cls: Any, compiled: Any, twin: Any) -> None:
-        self.cls, self.compiled, self.twin = cls, compiled, twin
+    def __init__(self, cls: Any, compiled: Any, name: str) -> None:
+        self.cls, self.compiled, self.name = cls, compiled, name
         self.sig: inspect.Signature | None = None
 
     def __get__(self, obj: Any, owner: Any = None) -> inspect.Signature:
         if obj is not None or owner is not self.cls:
             raise AttributeError("__signature__")
         if self.sig is None:
-            ref = inspect.signature(self.twin)
+            ref = inspect.signature(getattr(_py, self.name))  # (imports that twin class)
             own = _text_signature(self.compiled)
             params = [p.replace(annotation=ref.parameters[p.name].annotation)
                       if p.name in ref.parameters else p for p in own.parameters.values()]
@@ -64,7 +64,7 @@ if impl is not _py:
     for _name in ("Cache", "FIFOCache", "LFUCache", "LRUCache", "RRCache", "TTLCache", "TLRUCache",
                   "SIEVECache", "S3FIFOCache", "WTinyLFUCache"):
         _cls = globals()[_name]
-        _cls.__signature__ = _Signature(_cls, getattr(impl, _name), getattr(_py, _name))
+        _cls.__signature__ = _Signature(_cls, getattr(impl, _name), _name)
     del _name, _cls
 
 # defined by build() above; fastcache/caches.pyi declares them for type checkers

@@ -37,6 +37,20 @@ def test_import_does_not_pull_optional_dependencies() -> None:
     assert json.loads(out) == []
 
 
+@pytest.mark.compiled
+def test_compiled_core_programs_do_not_load_the_twin() -> None:
+    """The twin's cache modules load at first use: not by ``import fastcache`` nor by using
+    the compiled classes (half the import time); ``help()``'s signature reads one class."""
+    code = ("import sys, fastcache\n"
+            "c = fastcache.LRUCache(2); c[1] = 1; fastcache.lru_cache(lambda x: x)(1)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('fastcache._py.')))\n"
+            "import inspect; inspect.signature(fastcache.TTLCache)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('fastcache._py.')))")
+    before, after = python(code).splitlines()
+    assert before == "['fastcache._py.wrapper']"
+    assert "fastcache._py.timed" in after and "fastcache._py.lfu" not in after
+
+
 def test_all_names_exist_and_are_unique() -> None:
     names = fastcache.__all__
     assert len(names) == len(set(names))
