@@ -341,13 +341,20 @@ class Cache:
         return None
 
     def _p_first(self) -> _Entry:
-        """The entry the policy evicts next, never ``self._pinned``."""
+        """The entry the policy evicts next, never ``self._pinned``. A lock-free reader's
+        ``move_to_end`` (LRU, the timed caches) between two steps of the walk makes the next
+        step raise ``RuntimeError`` ("OrderedDict mutated during iteration"): walked again."""
         pinned = self._pinned
+        order = self._order
         entry: _Entry
-        for entry in self._order:
-            if entry is not pinned:
-                return entry
-        raise KeyError(f"{type(self).__name__} is empty") from None
+        while True:
+            try:
+                for entry in order:
+                    if entry is not pinned:
+                        return entry
+            except RuntimeError:
+                continue
+            raise KeyError(f"{type(self).__name__} is empty") from None
 
     def _p_victim(self) -> _Entry:
         """The entry the policy itself evicts next (no user code: RR's uniform pick where
