@@ -185,6 +185,19 @@ victim(CacheObject *c, fc_idx skip)
     return head != skip ? head : e[head].next;
 }
 
+void
+fc_make_room(CacheObject *c, Py_ssize_t need, fc_idx skip, fc_pending *p)
+{
+    while (!c->unbounded && need > c->maxsize - c->currsize) {
+        fc_idx v = victim(c, skip);
+        if (v == FC_NIL)
+            break;
+        fc_entry_remove(c, v, p, fc_g.str_evicted);
+        if (c->stats)
+            c->evictions++;
+    }
+}
+
 /* Policy bookkeeping for an access (a hit). */
 static inline void
 touch(CacheObject *c, fc_idx ix)
@@ -366,14 +379,7 @@ again:;
     }
     if (ix >= 0) {
         /* evictions come first (as cachetools' popitem() loop), never of the key written */
-        while (!c->unbounded && size - fc_entry_size(c, ix) > c->maxsize - c->currsize) {
-            fc_idx v = victim(c, ix);
-            if (v == FC_NIL)
-                break;
-            fc_entry_remove(c, v, &p, fc_g.str_evicted);
-            if (c->stats)
-                c->evictions++;
-        }
+        fc_make_room(c, size - fc_entry_size(c, ix), ix, &p);
         fc_entry *e = &c->t.entries[ix];
         PyObject *old = e->value;
         Py_INCREF(value);
@@ -416,14 +422,7 @@ again:;
     else {
         /* S3-FIFO: the ghost is consulted before evicting (which may drop the key's hash) */
         uint64_t admit = c->policy == P_S3FIFO ? fc_s3_admit(c, hash) : 0;
-        while (!c->unbounded && size > c->maxsize - c->currsize) {
-            fc_idx v = victim(c, FC_NIL);
-            if (v == FC_NIL)
-                break;
-            fc_entry_remove(c, v, &p, fc_g.str_evicted);
-            if (c->stats)
-                c->evictions++;
-        }
+        fc_make_room(c, size, FC_NIL, &p);
         fc_idx nix = fc_entry_alloc(c);
         if (nix == FC_ERROR)
             goto error;

@@ -160,6 +160,9 @@ fc_entry_alloc(CacheObject *c)
 void fc_entry_link(CacheObject *c, fc_idx ix, Py_ssize_t size, uint64_t freq, double deadline,
                    double now);
 void fc_entry_remove(CacheObject *c, fc_idx ix, fc_pending *p, PyObject *cause);
+/* Evict the policy's own victims (never user code: RR's own PRNG, whatever its choice), never
+ * `skip`, until `need` more fits or nothing else is left; they go to `p` (reported evicted). */
+void fc_make_room(CacheObject *c, Py_ssize_t need, fc_idx skip, fc_pending *p);
 int fc_cache_set(CacheObject *c, PyObject *key, PyObject *value, PyObject *ttl_arg);
 fc_idx fc_find_live(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired,
                     double *now_out);

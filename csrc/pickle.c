@@ -18,6 +18,16 @@
  * config value, each entry's size against maxsize and the running total, frequencies and
  * deadlines, duplicates. Whatever it accepts passes _check().
  *
+ * A restore runs user code: each key's __hash__ and, in its lookup, the __eq__ of keys it
+ * collides with. What that code does to the cache stands, and the cache stays within
+ * maxsize whatever it wrote: an entry's room is checked after its lookup (the running total
+ * above checks the state alone) and made, with no Python code in between, by evicting the
+ * policy's own victims (victim(): never RR's choice or a popitem() override), reported to the
+ * listener once all entries are in. An __init__ meanwhile stops the restore (RuntimeError;
+ * the entries restored before it went with the __init__). The twin's __setstate__ does the
+ * same (fastcache/_py/caches.py, whose removals run the victims' __hash__/__eq__: point 7
+ * of its opening note).
+ *
  * A timed cache whose times are datetimes pickles its deadlines as they are held
  * (microseconds from the origin, timed.c) with the origin itself (config "origin",
  * "time_mode").
@@ -218,9 +228,12 @@ restore_config(CacheObject *c, PyObject *config)
     return 0;
 }
 
-/* One (key, value, size, extra) entry, appended in order. */
+/* One (key, value, size, extra) entry, appended in order. `total`: the sizes of the state's
+ * entries so far (checked apart from what nested writes add); `generation`: the cache's when
+ * the restore began; evictions go to `p`. */
 static int
-restore_entry(CacheObject *c, PyObject *item)
+restore_entry(CacheObject *c, PyObject *item, Py_ssize_t *total, uint64_t generation,
+              fc_pending *p)
 {
     PyObject *key, *value, *extra;
     Py_ssize_t size;
@@ -230,10 +243,11 @@ restore_entry(CacheObject *c, PyObject *item)
         return -1;
     if (size < 0 || (!c->sized && size != 1))
         return bad_state("entry size");
-    if (!c->unbounded && size > c->maxsize - c->currsize)
+    if (!c->unbounded && size > c->maxsize - *total)
         return bad_state("entries larger than maxsize");
-    if (c->unbounded && size > PY_SSIZE_T_MAX - c->currsize)
+    if (c->unbounded && size > PY_SSIZE_T_MAX - *total)
         return bad_state("entry sizes overflow");
+    *total += size;
     uint64_t freq = 1, seq = 0;
     int has_seq = 0;
     double deadline = INFINITY;
@@ -291,8 +305,19 @@ restore_entry(CacheObject *c, PyObject *item)
     fc_idx ix = fc_lookup(&c->t, key, hash);
     if (ix == FC_ERROR)
         return -1;
+    /* From here on no Python code runs. What the key's __eq__ did meanwhile stands: the room
+     * is checked now, and made by evicting the policy's own victims. */
+    if (c->generation != generation) {
+        PyErr_SetString(PyExc_RuntimeError, "cache re-initialised during __setstate__");
+        return -1;
+    }
     if (ix >= 0)
         return bad_state("duplicate key");
+    if (c->unbounded && size > PY_SSIZE_T_MAX - c->currsize) {
+        PyErr_SetString(PyExc_OverflowError, "cache size overflow");
+        return -1;
+    }
+    fc_make_room(c, size, FC_NIL, p);
     ix = fc_entry_alloc(c);
     if (ix == FC_ERROR)
         return -1;
@@ -323,18 +348,22 @@ restore_entries(CacheObject *c, PyObject *entries)
     if (!PyList_Check(entries))
         return bad_state("entries must be a list");
     Py_INCREF(entries);
+    fc_pending p;
+    fc_pending_init(&p);
+    uint64_t generation = c->generation;
+    Py_ssize_t total = 0;
+    int r = 0;
     /* each entry is read anew: a key's __eq__ or __hash__ may change the list */
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
+    for (Py_ssize_t i = 0; r == 0 && i < PyList_GET_SIZE(entries); i++) {
         PyObject *item = Py_NewRef(PyList_GET_ITEM(entries, i));
-        int r = restore_entry(c, item);
+        r = restore_entry(c, item, &total, generation, &p);
         Py_DECREF(item);
-        if (r < 0) {
-            Py_DECREF(entries);
-            return -1;
-        }
     }
     Py_DECREF(entries);
-    return 0;
+    /* the listener hears the evictions (an error of the restore's own wins) */
+    if (fc_pending_finish(&p, c->on_evict) < 0)
+        r = -1;
+    return r;
 }
 
 /* __setstate__((entries, instance dict or None)), or the instance dict alone (pickles of

@@ -40,7 +40,9 @@ How it is built:
    (``pop``); what follows each is re-validated: an ``__init__`` during the lookup restarts
    the write (``_gen``, as the C; a ``clear()`` is simply seen by it); a removal finding another
    record (or none) removes that one (or nothing); an insertion finding the key stored meanwhile
-   replaces it; nested writes that overfill the cache meanwhile are evicted after.
+   replaces it; nested writes that overfill the cache meanwhile are evicted after. A restore
+   (``__setstate__``) makes each entry's room after its insertion's lookup, the entry out of
+   the ``dict`` while user code runs (``_restore_one``), as the C's ``restore_entry``.
 6. Removed keys and values are kept referenced by locals until the structure is consistent again,
    so a ``__del__`` that touches the cache sees a consistent cache; the listener ``on_evict`` and
    ``__missing__`` run after the lock is released.
@@ -339,13 +341,25 @@ class Cache:
         return None
 
     def _p_first(self) -> _Entry:
-        """The entry the policy evicts next, never ``self._pinned``."""
+        """The entry the policy evicts next, never ``self._pinned``. A lock-free reader's
+        ``move_to_end`` (LRU, the timed caches) between two steps of the walk makes the next
+        step raise ``RuntimeError`` ("OrderedDict mutated during iteration"): walked again."""
         pinned = self._pinned
+        order = self._order
         entry: _Entry
-        for entry in self._order:
-            if entry is not pinned:
-                return entry
-        raise KeyError(f"{type(self).__name__} is empty") from None
+        while True:
+            try:
+                for entry in order:
+                    if entry is not pinned:
+                        return entry
+            except RuntimeError:
+                continue
+            raise KeyError(f"{type(self).__name__} is empty") from None
+
+    def _p_victim(self) -> _Entry:
+        """The entry the policy itself evicts next (no user code: RR's uniform pick where
+        ``_p_first`` calls ``choice``)."""
+        return self._p_first()
 
     def _p_order(self) -> list[_Entry]:
         """The entries in eviction order."""
@@ -933,6 +947,13 @@ class Cache:
         return (self._params(), entries, counters, extra, getattr(self, "__dict__", None))
 
     def __setstate__(self, state: Any) -> None:
+        """Restore a ``__getstate__`` state (everything in it checked: it may be crafted).
+        User code runs while it loads (a key's ``__hash__``/``__eq__`` in the lookups, a
+        value's ``__del__``); what it does to this cache is kept, and whatever it wrote, the
+        cache stays within ``maxsize``: the room for each restored entry is checked after
+        its lookup, and made by evicting the policy's own victims (never through ``choice``
+        or a ``popitem()`` override: as the C's ``victim()``; reported to the listener).
+        An ``__init__`` meanwhile stops the restore: ``RuntimeError``."""
         params, entries, counters, extra, user_dict = state
         self._setup_from(params)
         if not (isinstance(counters, tuple) and len(counters) == 4
@@ -940,34 +961,74 @@ class Cache:
             raise ValueError("invalid cache state: counters")
         entries = list(entries)
         extras = self._p_restore_extras(extra, len(entries))
-        data = self._data
         notes: list[Note] = []
+        outcome: BaseException | None = None
         depth = self._enter(True)
         try:
-            # everything a pickle says is checked (it may be crafted); each entry is linked as
-            # soon as stored: a key's __hash__/__eq__ may run operations meanwhile
+            # the counters first (as the C's _restore): nested operations count on them
+            self._hits = itertools.count(counters[0])
+            self._misses = itertools.count(counters[1])
+            self._evictions, self._expirations = counters[2], counters[3]
+            gen = self._gen
+            total = 0  # the state's own sizes: checked apart from what nested writes add
             for (key, value, size), more in zip(entries, extras, strict=True):
                 size = check_size(size)
                 if not self._sized and size != 1:
                     raise ValueError("invalid cache state: entry size")
-                if size > self._maxsize - self._currsize:
+                total += size
+                if total > self._maxsize:
                     raise ValueError("invalid cache state: entries larger than maxsize")
                 entry = _Entry(key, value, size)
                 entry.item = self._p_keyhash(key)  # user code (S3-FIFO: the hash): first
-                if data.setdefault(key, entry) is not entry:
-                    raise ValueError("invalid cache state: duplicate key")
-                self._currsize += size
-                self._p_restore_one(entry, more)
+                self._restore_one(entry, more, gen, notes)
             self._p_restore_end(extra)
-            self._evict_for(0, MISSING, notes)  # what nested writes added beyond maxsize
-            self._hits = itertools.count(counters[0])
-            self._misses = itertools.count(counters[1])
-            self._evictions, self._expirations = counters[2], counters[3]
+        except BaseException as exc:
+            outcome = exc
         finally:
             self._leave(depth)
-        self._notify(notes)
+        self._finish(notes, outcome, None, None)  # the listener hears evictions, then errors
         if user_dict:
             self.__dict__.update(user_dict)
+
+    def _restore_one(self, entry: _Entry, more: Any, gen: int, notes: list[Note]) -> None:
+        """Store and link a restored entry (lock held), with room made for it in between, where
+        no user code runs. User code runs in the dict operations only, while the entry is out
+        of the dict: if the insertion's lookup found the room taken (nested writes from the
+        key's ``__eq__``), the entry is taken out again (``popitem``: the last inserted, no
+        user code), room is made and it is stored anew."""
+        data = self._data
+        size = entry.size
+        while self._gen == gen:
+            self._own_evictions(size, notes)  # the pops run user code
+            if self._gen != gen:
+                break
+            got = data.setdefault(entry.key, entry)  # inserts iff absent: user code
+            if got is entry:
+                if self._gen == gen and size <= self._maxsize - self._currsize:
+                    if size > MAX_SIZE - self._currsize:  # unbounded: the total as _store's
+                        data.popitem()
+                        raise OverflowError("cache size overflow")
+                    self._currsize += size
+                    self._p_restore_one(entry, more)
+                    return
+                data.popitem()  # the entry, inserted last
+            if self._gen != gen:
+                break
+            if got is not entry:
+                raise ValueError("invalid cache state: duplicate key")
+        raise RuntimeError("cache re-initialised during __setstate__")
+
+    def _own_evictions(self, size: int, notes: list[Note]) -> None:
+        """Evict the policy's own victims (``_p_victim``: no ``choice``, no ``popitem()``
+        override) until ``size`` fits. A removal runs the victim key's ``__hash__`` and
+        ``__eq__``; nested writes there are evicted in turn (each counts against
+        ``_MAX_RESTARTS``)."""
+        data = self._data
+        while size > self._maxsize - self._currsize and data:
+            got = self._remove(self._p_victim())
+            if got is not None:
+                notes.append((got.key, got.value, EVICTED))
+                self._evictions += 1
 
     def _setup_from(self, params: dict[str, Any]) -> None:
         self._setup(params["maxsize"], params["getsizeof"], params["on_evict"],
@@ -992,6 +1053,11 @@ class Cache:
         _require(mte is None or mte.__self__ is self._order,
                  "_mte is not the order's move_to_end")
         self._p_check()
+
+
+def _pick(entries: list[_Entry]) -> _Entry:
+    """A uniformly random entry (RR's own victim; ``entries`` not empty)."""
+    return entries[int(_random() * len(entries))]
 
 
 def _require(condition: bool, message: str) -> None:
@@ -1150,7 +1216,7 @@ class RRCache(Cache):
         if not entries:
             raise KeyError(f"{type(self).__name__} is empty") from None
         if self._uniform:  # the default choice: uniform, without the Python call
-            return entries[int(_random() * len(entries))]
+            return _pick(entries)
         key = self._choice([e.key for e in entries])  # may change the cache
         for entry in entries:
             if entry.key is key and entry.live:
@@ -1159,6 +1225,12 @@ class RRCache(Cache):
         if found is None or found is pinned:
             raise KeyError(f"choice() returned {key!r}, which is not a key of the cache")
         return found
+
+    def _p_victim(self) -> _Entry:
+        entries = self._entries  # no entry pinned: restores only
+        if not entries:
+            raise KeyError(f"{type(self).__name__} is empty")
+        return _pick(entries)
 
     def _p_order(self) -> list[_Entry]:
         return list(self._data.values())

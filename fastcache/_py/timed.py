@@ -280,7 +280,8 @@ class _TimedCache(Cache):
                  "heap property")
 
     def _p_state(self) -> Any:
-        return [e.item[:2] for e in self._order]
+        # a copy of the order (one C call): lock-free readers reorder it
+        return [e.item[:2] for e in self._p_order()]
 
     def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
         extras = list(extra)
@@ -313,7 +314,8 @@ class _TimedCache(Cache):
                     now = self._timer()
                     if (type(now) is not float and type(now) is not int) or now != now:
                         now = self._time_of(now, "timer")
-                    if now < entry.item[0]:
+                    item = entry.item  # None: not linked yet (see _live)
+                    if item is not None and now < item[0]:
                         return entry.value
             return self.__missing__(key)
         return self._read(key)  # with stats, or another key type
@@ -333,7 +335,8 @@ class _TimedCache(Cache):
             now = self._timer()
             if (type(now) is not float and type(now) is not int) or now != now:
                 now = self._time_of(now, "timer")
-            if now < entry.item[0]:
+            item = entry.item  # None: not linked yet (see _live)
+            if item is not None and now < item[0]:
                 return entry.value
             return default
         return self._get_lookup(key, default)
@@ -347,17 +350,23 @@ class _TimedCache(Cache):
             mte(entry)  # an access even when expired, as cachetools
         except KeyError:  # removed meanwhile by another thread
             return MISSING
-        if self._now() < entry.item[0]:
+        item = entry.item  # None: not linked yet (see _live)
+        if item is not None and self._now() < item[0]:
             return entry.value
         return MISSING
 
     def _live(self, key: Any) -> _Entry | None:
-        """The entry if present and not expired (no access), else ``None``."""
+        """The entry if present and not expired (no access), else ``None``. Without the lock
+        (plain keys), the entry may be one a writer has stored but not linked yet (from its
+        insertion in the dict to its scheduling, ``item`` is ``None``): absent, as the write
+        has not happened for this reader (an LRU reader's ``move_to_end`` fails alike)."""
         entry = self._data.get(key)
         if entry is None:
             return None
-        deadline = entry.item[0]
-        return entry if self._now() < deadline and entry.live else None
+        item = entry.item
+        if item is None:
+            return None
+        return entry if self._now() < item[0] and entry.live else None
 
     def __contains__(self, key: Any) -> bool:
         if type(key) in PLAIN:

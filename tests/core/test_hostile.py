@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from .support import POLICIES, make
+from .fuzz_support import impl_name
+from .support import POLICIES, Recorder, make, size_of_value
 
 
 class BadHash:
@@ -195,3 +196,96 @@ def test_recursive_missing(impl: ModuleType) -> None:
     f = Fib(1000)
     assert f[300] == 222232244629420445529739893461909967206666939096499764990979600
     f._check()
+
+
+class Refiller:
+    """A restored key colliding with the others: the first comparison after ``act`` is set
+    runs it (once), from inside ``__setstate__``'s lookup of a restored key."""
+
+    act: Callable[[], Any] | None = None
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __hash__(self) -> int:
+        return 7
+
+    def __eq__(self, other: object) -> bool:
+        act, Refiller.act = Refiller.act, None
+        if act is not None:
+            act()
+        return self is other
+
+    def __repr__(self) -> str:
+        return f"Refiller({self.name!r})"
+
+
+def never(keys: Any) -> Any:
+    raise AssertionError("choice() called")
+
+
+def restore(impl: ModuleType, name: str, sized: bool, act: Callable[[Any], Any]
+            ) -> tuple[Any, Recorder, BaseException | None]:
+    """A cache restored (``__setstate__``, in place) from the state of one holding two colliding
+    keys, ``act(cache)`` running from the second key's lookup (RR's ``choice`` must not run);
+    its listener; what the restore raised."""
+    listener = Recorder()
+    kw: dict[str, Any] = {"on_evict": listener}
+    if name == "RRCache":
+        kw["choice"] = never
+
+    def new() -> Any:
+        return make(impl, name, 10 if sized else 3, size_of_value if sized else None, **kw)
+
+    c = new()
+    c[Refiller("a")] = 3
+    c[Refiller("b")] = 3
+    state = c.__reduce__()[2] if impl_name(impl) == "c" else c.__getstate__()
+    d = new()
+    Refiller.act = lambda: act(d)
+    error = None
+    try:
+        d.__setstate__(state)
+    except Exception as exc:
+        error = exc
+    finally:
+        Refiller.act = None
+    d._check()
+    assert d.currsize <= d.maxsize
+    return d, listener, error
+
+
+@pytest.mark.parametrize("name", POLICIES)
+@pytest.mark.parametrize("sized", [False, True])
+def test_setstate_keeps_maxsize_when_user_code_fills_the_room(
+        impl: ModuleType, name: str, sized: bool) -> None:
+    """Nested writes from a restored key's ``__eq__`` fill the room checked before its lookup:
+    the policy's own victims are evicted (reported; never RR's ``choice``), the key stored."""
+
+    def fill(d: Any) -> None:
+        for k in (100, 101):
+            d[k] = 3
+
+    d, listener, error = restore(impl, name, sized, fill)
+    assert error is None
+    keys = {getattr(k, "name", k) for k in d}
+    assert "b" in keys and len(keys) == len(d) == 3
+    assert d.currsize == (9 if sized else 3)
+    evicted = listener.causes("evicted")
+    assert len(evicted) == 1
+    assert {getattr(k, "name", k) for k, _ in evicted} | keys == {"a", "b", 100, 101}
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_setstate_stops_when_user_code_reinitialises(impl: ModuleType, name: str) -> None:
+    """``__init__`` from a restored key's ``__eq__``: the restore stops with RuntimeError, the
+    cache consistent (emptied by the ``__init__``; the key not stored)."""
+
+    def reinit(d: Any) -> None:
+        make(impl, name, 3, cls=lambda *a, **kw: d.__init__(*a, **kw))
+        d[100] = 1
+
+    d, _, error = restore(impl, name, False, reinit)
+    assert isinstance(error, RuntimeError), error
+    assert "re-initialised during __setstate__" in str(error)
+    assert list(d) == [100]
