@@ -17,6 +17,7 @@ from .conftest import load_impl
 from .support import make, size_of_value
 
 Stop = Callable[[FrameType, str], bool]
+WAIT = 60.0  # seconds: generous, only a broken interleaving reaches it
 
 
 def interleave(write: Callable[[], Any], stop: Stop, read: Callable[[], Any]) -> Any:
@@ -26,12 +27,14 @@ def interleave(write: Callable[[], Any], stop: Stop, read: Callable[[], Any]) ->
     stopped, resume = threading.Event(), threading.Event()
     errors: list[BaseException] = []
     matched: list[bool] = []
+    blocked: list[bool] = []
 
     def trace(frame: FrameType, event: str, arg: Any) -> Any:
         if not stopped.is_set() and stop(frame, event):
             matched.append(True)
             stopped.set()
-            resume.wait()
+            if not resume.wait(WAIT):  # a read that blocks on the writer: fail, not hang
+                blocked.append(True)
         return trace
 
     def writer() -> None:
@@ -44,14 +47,16 @@ def interleave(write: Callable[[], Any], stop: Stop, read: Callable[[], Any]) ->
             sys.settrace(None)
             stopped.set()
 
-    t = threading.Thread(target=writer)
+    t = threading.Thread(target=writer, daemon=True)
     t.start()
-    stopped.wait()
+    assert stopped.wait(WAIT), "the writer did not get going"
     try:
         result = read()
     finally:
         resume.set()
-        t.join()
+        t.join(WAIT)
+    assert not t.is_alive(), "the write did not finish"
+    assert not blocked, "the read waited for the stopped writer"
     if errors:
         raise errors[0]
     assert matched, "the write never reached the point to stop at"
