@@ -1,6 +1,8 @@
 """Fault injection: the table of acknowledged operations, reads, stale reads and errors.
 
-    python bench/faults.py [--seconds 30] [--processes 2] [--threads 4] [--tasks 8] [KIND...]
+    python -m bench.faults [--seconds 30] [--processes 2] [--threads 4] [--tasks 8] [KIND...]
+
+(from the repository root: the harness is the fault-injection tests' own, tests/faults)
 
 For each backend kind (redis, cluster, memcached: fresh servers on loopback), several
 processes each with their own clients write and read while the servers are frozen
@@ -18,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tests.faults.harness import KINDS, Report, run
 
