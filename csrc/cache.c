@@ -502,8 +502,6 @@ find_live_at(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired, do
     *hash = PyObject_Hash(key);
     if (*hash == -1)
         return FC_ERROR;
-    if (c->policy == P_WTLFU)
-        fc_wtlfu_prefetch(c->wt, *hash);  /* a hit counts the key: its counters meanwhile */
     double now = 0;
     if (IS_TIMED(c) && fc_time_read_first(c) && fc_read_time(c, &now) < 0)
         return FC_ERROR;

@@ -114,21 +114,6 @@ fc_sketch_block(const fc_sketch *s, uint64_t h)
     return s->table + (((uint32_t)h & s->block_mask) << 3);
 }
 
-/* Ask the CPU for the block of the key whose hash is h ahead of its use. */
-static inline void
-fc_sketch_prefetch(const fc_sketch *s, uint64_t h)
-{
-#if defined(__GNUC__) && defined(__x86_64__)
-    /* (GCC 12 drops __builtin_prefetch here, at -O2, for reasons of its own) */
-    __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)fc_sketch_block(s, h)));
-#elif defined(__GNUC__)
-    __builtin_prefetch(fc_sketch_block(s, h), 0, 3);
-#else
-    (void)s;
-    (void)h;
-#endif
-}
-
 static inline int
 fc_sketch_counter(const uint64_t *b, uint32_t c, int i)
 {

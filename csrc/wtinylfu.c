@@ -34,11 +34,11 @@
  * simulator and in Caffeine. `in`, peek(), iteration count nothing.
  *
  * Cost (bench/policies.py). A hit is the table's lookup, one sketch increment (the key's four
- * counters in one cache line, fetched while the lookup runs: cache.c find_live_at) and the
- * move within its segment (seg_to_tail; a probation hit also promotes, and may demote), inline
- * in fc_wtlfu_access; the climber's sample end and the sketch's halving are out of line. A
- * write into a full cache fetches the contest's two sketch lines when it starts
- * (fc_wtlfu_record), so that victim() finds them there.
+ * counters in one cache line, unrolled) and the move within its segment (seg_to_tail; a
+ * probation hit also promotes, and may demote), inline in fc_wtlfu_access; the climber's
+ * sample end and the sketch's halving are out of line. (Prefetching the sketch line when the
+ * lookup starts costs ~20 instructions a hit for a load that already overlaps the list move's
+ * own misses: not done.)
  *
  * The sketch hashes a key's Python hash (the one the table stored) with the seed: hash(k) is
  * k for an int 0 <= k < 2**61 - 1, so an int key and the simulator's uint64 key of the same
@@ -179,21 +179,11 @@ record(fc_wtlfu *w, Py_hash_t hash)
         fc_sketch_increment(&w->sk, key_hash(w, hash));
 }
 
-/* A write (cache.c) is a request: the sketch counts it. When the cache is full the write
- * of a new key evicts, after its lookup: the contest's two entries are then the window's and
- * probation's least recently used (fc_wtlfu_victim), whose sketch blocks are fetched now. */
+/* A write (cache.c) is a request: the sketch counts it. */
 void
 fc_wtlfu_record(CacheObject *c, Py_hash_t hash)
 {
-    fc_wtlfu *w = WT(c);
-    record(w, hash);
-    if (w->sk.table != NULL && c->currsize >= c->maxsize) {
-        fc_entry *e = c->t.entries;
-        if (w->head[FC_WT_WINDOW] != FC_NIL)
-            fc_wtlfu_prefetch(w, e[w->head[FC_WT_WINDOW]].hash);
-        if (w->head[FC_WT_PROBATION] != FC_NIL)
-            fc_wtlfu_prefetch(w, e[w->head[FC_WT_PROBATION]].hash);
-    }
+    record(WT(c), hash);
 }
 
 /* ------------------------------------------------------------------ the hill climber */

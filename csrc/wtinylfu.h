@@ -32,13 +32,4 @@ typedef struct fc_wtlfu {
     double prev_rate, step;
 } fc_wtlfu;
 
-/* A lookup of the key whose hash is h starts (a hit counts it in the sketch): its sketch
- * block is fetched meanwhile. The hash is sketch.h's of the key's Python hash (key_hash). */
-static inline void
-fc_wtlfu_prefetch(const fc_wtlfu *w, Py_hash_t h)
-{
-    if (w->sk.table != NULL)
-        fc_sketch_prefetch(&w->sk, fc_sketch_hash(&w->sk, (uint64_t)h));
-}
-
 #endif /* FC_WTINYLFU_H */
