@@ -1,13 +1,18 @@
-"""Hit and miss paths of SIEVECache and S3FIFOCache as ratios to LRUCache, measured in the
-same run.
+"""Hit and miss paths of SIEVECache, S3FIFOCache and WTinyLFUCache as ratios to LRUCache,
+measured in the same run.
 
-Hit: a full cache of 1,000 (in the CPU's caches) and of 100,000 (beyond them) int keys (random
-60-bit ints), 200,000 lookups ``c[k]`` of keys drawn uniformly at random (SIEVE sets a bit,
-S3-FIFO counts up to 3, LRU moves the entry).
-Miss: ``c[k] = k`` of 200,000 keys never seen before into a full cache of 10,000 entries
-(one eviction each). The caches take turns, one pass each per round, with the garbage
-collector off; each cache's best round is kept, and the spread (median over best) says how
-noisy the run was. Ratios below 1 mean cheaper than LRUCache.
+Hit: 200,000 lookups ``c[k]`` on a full cache of int keys (random 60-bit ints): of 1,000 keys
+(in the CPU's caches) drawn uniformly, and of 100,000 keys (beyond them) drawn uniformly and
+with Zipf 0.99 popularity (SIEVE sets a bit, S3-FIFO counts up to 3, LRU moves the entry,
+W-TinyLFU counts the key in its sketch and moves the entry within its segment).
+Miss: ``c[k] = k`` of keys not in the cache into a full cache (one eviction each): new keys
+(uniform) into a cache of 10,000 and of 100,000; and (Zipf) into a cache of 100,000 that Zipf
+0.99 traffic over 1,000,000 keys filled (every request a read, a miss inserts), each round
+the next distinct keys of that traffic that are not in the cache, so the cache's state (the
+sketch, S3-FIFO's frequencies and ghost, W-TinyLFU's segments) is the one that traffic makes.
+The caches take turns, one pass each per round, with the garbage collector off; each cache's
+best round is kept, and the spread (median over best) says how noisy the run was. Ratios
+below 1 mean cheaper than LRUCache. WTinyLFUCache runs with seed=0 (the same sketch every run).
 
     python -m bench.policies               # 25 rounds
     python -m bench.policies --rounds 9
@@ -16,67 +21,137 @@ noisy the run was. Ratios below 1 mean cheaper than LRUCache.
 from __future__ import annotations
 
 import argparse
+import bisect
 import gc
+import itertools
 import random
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
-from fastcache import IMPLEMENTATION, LRUCache, S3FIFOCache, SIEVECache
+from fastcache import IMPLEMENTATION, LRUCache, S3FIFOCache, SIEVECache, WTinyLFUCache
 
 CLASSES: dict[str, Any] = {"LRUCache": LRUCache, "SIEVECache": SIEVECache,
-                           "S3FIFOCache": S3FIFOCache}
+                           "S3FIFOCache": S3FIFOCache, "WTinyLFUCache": WTinyLFUCache}
+LABELS = {
+    "hit 1000": "hit: c[k] on a full cache of 1,000, uniform",
+    "hit 100000": "hit: c[k] on a full cache of 100,000, uniform",
+    "hit 100000 zipf": "hit: c[k] on a full cache of 100,000, Zipf 0.99",
+    "miss 10000": "miss: c[k] = k (new key) into a full cache of 10,000, uniform",
+    "miss 100000": "miss: c[k] = k (new key) into a full cache of 100,000, uniform",
+    "miss 100000 zipf": "miss: c[k] = k (absent key) into a full cache of 100,000, Zipf 0.99",
+}
+ZIPF_KEYS = 1_000_000
 
 
-HITS = (1_000, 100_000)
+def make(cls: Any, n: int) -> Any:
+    return cls(n, seed=0) if cls is WTinyLFUCache else cls(n)
 
 
-def measure(n_miss: int = 10_000, ops: int = 200_000,
+def zipf_draws(rnd: random.Random, keys: list[int], count: int, s: float = 0.99) -> list[int]:
+    """count keys drawn with Zipf(s) popularity, keys[0] the most popular."""
+    cum = list(itertools.accumulate(1.0 / (i + 1) ** s for i in range(len(keys))))
+    top = cum[-1]
+    return [keys[bisect.bisect_left(cum, rnd.random() * top)] for _ in range(count)]
+
+
+def measure(names: list[str] | None = None, ops: int = 200_000,
             rounds: int = 25) -> dict[str, dict[str, list[float]]]:
-    """ns per operation of each class, per path ("hit 1000", "hit 100000", "miss"), one
-    figure per round."""
+    """ns per operation of each class (of `names`, all by default; LRUCache always), per path
+    (LABELS' keys), one figure per round."""
+    classes = {name: CLASSES[name] for name in CLASSES
+               if names is None or name in names or name == "LRUCache"}
     rnd = random.Random(1)
-    keys = [rnd.getrandbits(60) for _ in range(max(HITS))]
-    fresh = [rnd.getrandbits(60) | (1 << 61) for _ in range(ops * rounds)]
-    full: dict[int, dict[str, Any]] = {}
-    orders: dict[int, list[int]] = {}
-    for n in HITS:
-        orders[n] = [rnd.choice(keys[:n]) for _ in range(ops)]
-        full[n] = {name: cls(n) for name, cls in CLASSES.items()}
-        for c in full[n].values():
+    keys = [rnd.getrandbits(60) for _ in range(100_000)]
+    orders = {"hit 1000": [rnd.choice(keys[:1000]) for _ in range(ops)],
+              "hit 100000": [rnd.choice(keys) for _ in range(ops)],
+              "hit 100000 zipf": zipf_draws(rnd, keys, ops)}
+    caches: dict[str, dict[str, Any]] = {path: {} for path in LABELS}
+    for path in orders:
+        n = int(path.split()[1])
+        for name, cls in classes.items():
+            c = caches[path][name] = make(cls, n)
             for k in keys[:n]:
                 c[k] = 0
-    small = {name: cls(n_miss) for name, cls in CLASSES.items()}
-    for c in small.values():
-        for k in keys[:n_miss]:
-            c[k] = 0
+    universe = [rnd.getrandbits(60) | (1 << 62) for _ in range(ZIPF_KEYS)]
+    traffic = iter(zipf_draws(rnd, universe, 1_000_000 + 2 * ops * rounds))
+    warm = list(itertools.islice(traffic, 1_000_000))
+    zipf_misses = list(itertools.islice(traffic, 2 * ops * rounds))
+    for n in (10_000, 100_000):
+        for name, cls in classes.items():
+            c = caches[f"miss {n}"][name] = make(cls, n)
+            for k in keys[:n]:
+                c[k] = 0
+    for name, cls in classes.items():
+        c = caches["miss 100000 zipf"][name] = make(cls, 100_000)
+        for k in warm:
+            if k in c:
+                c[k]
+            else:
+                c[k] = k
+    zipf_at = dict.fromkeys(classes, 0)
+
+    def fresh() -> list[int]:
+        """Keys never seen before (built before the timing starts)."""
+        return [rnd.getrandbits(60) | (1 << 61) for _ in range(ops // 2)]
 
     def hits(c: Any, order: list[int]) -> float:
         t = time.perf_counter()
         for k in order:
             c[k]
-        return (time.perf_counter() - t) / ops * 1e9
+        return (time.perf_counter() - t) / len(order) * 1e9
 
-    def misses(c: Any, r: int) -> float:
-        batch = fresh[r * ops:(r + 1) * ops]  # new keys every round: always a miss
+    def inserts(c: Any, batch: list[int]) -> float:
         t = time.perf_counter()
         for k in batch:
             c[k] = k
-        return (time.perf_counter() - t) / ops * 1e9
+        return (time.perf_counter() - t) / len(batch) * 1e9
 
-    paths = [f"hit {n}" for n in HITS] + ["miss"]
+    def zipf_batch(name: str, c: Any) -> list[int]:
+        """The traffic's next distinct keys that are not in c (each one an insert)."""
+        batch: dict[int, None] = {}
+        i = zipf_at[name]
+        while len(batch) < ops // 4 and i < len(zipf_misses):
+            k = zipf_misses[i]
+            i += 1
+            if k not in c:
+                batch[k] = None
+        zipf_at[name] = i
+        if not batch:
+            raise RuntimeError("the Zipf traffic ran out: more rounds than it was drawn for")
+        return list(batch)
+
+    runs: dict[str, Callable[[str, Any], float]] = {
+        "hit 1000": lambda name, c: hits(c, orders["hit 1000"]),
+        "hit 100000": lambda name, c: hits(c, orders["hit 100000"]),
+        "hit 100000 zipf": lambda name, c: hits(c, orders["hit 100000 zipf"]),
+        # new keys every round: always a miss
+        "miss 10000": lambda name, c: inserts(c, fresh()),
+        "miss 100000": lambda name, c: inserts(c, fresh()),
+        "miss 100000 zipf": lambda name, c: inserts(c, zipf_batch(name, c)),
+    }
     times: dict[str, dict[str, list[float]]] = {
-        path: {name: [] for name in CLASSES} for path in paths}
+        path: {name: [] for name in classes} for path in LABELS}
     gc.disable()
     try:
-        for r in range(rounds):
-            for name in CLASSES:
-                for n in HITS:
-                    times[f"hit {n}"][name].append(hits(full[n][name], orders[n]))
-                times["miss"][name].append(misses(small[name], r))
+        for _ in range(rounds):
+            for name in classes:
+                for path, run in runs.items():
+                    times[path][name].append(run(name, caches[path][name]))
     finally:
         gc.enable()
     return times
+
+
+def report(times: dict[str, dict[str, list[float]]]) -> None:
+    for path, label in LABELS.items():
+        base = min(times[path]["LRUCache"])
+        print(f"## {label}")
+        for name, ts in times[path].items():
+            best = min(ts)
+            print(f"  {name:14s} {best:7.1f} ns  {best / base:5.2f}x LRUCache  "
+                  f"spread {statistics.median(ts) / best:5.2f}")
 
 
 def main() -> None:
@@ -85,16 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# implementation: {IMPLEMENTATION}; ns per operation, lower is better; best of "
           f"{args.rounds} interleaved rounds; spread = median / best")
-    times = measure(rounds=args.rounds)
-    labels = [(f"hit {n}", f"hit: c[k] on a full cache of {n:,}") for n in HITS]
-    labels.append(("miss", "miss: c[k] = k (new key) into a full cache of 10,000"))
-    for path, label in labels:
-        base = min(times[path]["LRUCache"])
-        print(f"## {label}")
-        for name, ts in times[path].items():
-            best = min(ts)
-            print(f"  {name:12s} {best:7.1f} ns  {best / base:5.2f}x LRUCache  "
-                  f"spread {statistics.median(ts) / best:5.2f}")
+    report(measure(rounds=args.rounds))
 
 
 if __name__ == "__main__":

@@ -173,14 +173,16 @@ ghost_push(CacheObject *c, Py_hash_t hash, Py_ssize_t size)
         ghost_drop(g, old);
     while (g->used > c->s3.gcap - w)
         ghost_drop(g, g->order.head);
-    PyObject *et, *ev, *tb;
-    PyErr_Fetch(&et, &ev, &tb);
-    int r = fc_table_reserve(&g->t, FC_MAX_ENTRIES, ghost_resize, g);
-    if (r < 0)
-        PyErr_Clear();  /* nothing may fail here: the ghost forgets (difference 6) */
-    PyErr_Restore(et, ev, tb);
-    if (r < 0)
-        return;
+    if (!fc_table_has_room(&g->t)) {  /* growing may raise: the exception set is kept */
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        int r = fc_table_reserve(&g->t, FC_MAX_ENTRIES, ghost_resize, g);
+        if (r < 0)
+            PyErr_Clear();  /* nothing may fail here: the ghost forgets (difference 6) */
+        PyErr_Restore(et, ev, tb);
+        if (r < 0)
+            return;
+    }
     fc_idx ix = fc_entry_take(&g->t);
     fc_entry *e = &g->t.entries[ix];
     e->hash = hash;

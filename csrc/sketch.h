@@ -77,8 +77,11 @@ fc_sketch_hash(const fc_sketch *s, uint64_t key)
     return fc_mix64(key ^ s->seed);
 }
 
-/* Halve every counter (the periodic aging step). */
-static inline void
+/* Halve every counter (the periodic aging step; out of line: once in sample_size). */
+#if defined(__GNUC__)
+__attribute__((noinline, cold, unused))
+#endif
+static void
 fc_sketch_reset(fc_sketch *s)
 {
     uint32_t odd = 0;
@@ -97,44 +100,59 @@ fc_sketch_clear(fc_sketch *s)
     s->size = 0;
 }
 
-/* The word and the counter (0..15) in it of the key's i-th counter (i in 0..3). */
-#define FC_SKETCH_SLOT(s, h, i, word, nib)                                             \
-    do {                                                                               \
-        uint32_t _b = ((uint32_t)(h) & (s)->block_mask) << 3;                          \
-        uint32_t _c = (uint32_t)((h) >> 32) >> ((i) << 3);                             \
-        (nib) = (_c >> 1) & 15;                                                        \
-        (word) = _b + (_c & 1) + ((uint32_t)(i) << 1);                                 \
-    } while (0)
+/* The key's block of eight words (one cache line) and its four counters in it: counter i
+ * (0..3) is in word 2i or 2i + 1 of the block (bit 8i of the hash's upper half chooses), at
+ * nibble (bits 8i+1..8i+4); FC_SKETCH_WORD gives the word's offset in the block, FC_SKETCH_SHIFT
+ * the counter's bit offset in its word. Fully unrolled by the callers (no loop, no index
+ * arithmetic beyond these shifts and masks): the hit path of WTinyLFUCache runs this. */
+#define FC_SKETCH_WORD(c, i) ((((c) >> ((i) << 3)) & 1) + ((uint32_t)(i) << 1))
+#define FC_SKETCH_SHIFT(c, i) ((((c) >> ((i) << 3)) & 30) << 1)
 
-/* The estimated frequency (0..15) of the key whose hash is h. */
+static inline uint64_t *
+fc_sketch_block(const fc_sketch *s, uint64_t h)
+{
+    return s->table + (((uint32_t)h & s->block_mask) << 3);
+}
+
+static inline int
+fc_sketch_counter(const uint64_t *b, uint32_t c, int i)
+{
+    return (int)((b[FC_SKETCH_WORD(c, i)] >> FC_SKETCH_SHIFT(c, i)) & 15);
+}
+
+/* The estimated frequency (0..15) of the key whose hash is h: its lowest counter. */
 static inline int
 fc_sketch_estimate(const fc_sketch *s, uint64_t h)
 {
-    int m = 15;
-    for (int i = 0; i < 4; i++) {
-        uint32_t w, nib;
-        FC_SKETCH_SLOT(s, h, i, w, nib);
-        int c = (int)((s->table[w] >> (nib << 2)) & 15);
-        if (c < m)
-            m = c;
-    }
-    return m;
+    const uint64_t *b = fc_sketch_block(s, h);
+    uint32_t c = (uint32_t)(h >> 32);
+    int m0 = fc_sketch_counter(b, c, 0), m1 = fc_sketch_counter(b, c, 1);
+    int m2 = fc_sketch_counter(b, c, 2), m3 = fc_sketch_counter(b, c, 3);
+    m0 = m0 < m1 ? m0 : m1;
+    m2 = m2 < m3 ? m2 : m3;
+    return m0 < m2 ? m0 : m2;
+}
+
+/* Add one to counter i unless it is saturated (15); 1 if it was added to. */
+static inline int
+fc_sketch_add(uint64_t *b, uint32_t c, int i)
+{
+    uint64_t *w = b + FC_SKETCH_WORD(c, i);
+    uint32_t sh = FC_SKETCH_SHIFT(c, i);
+    if (((*w >> sh) & 15) == 15)
+        return 0;
+    *w += UINT64_C(1) << sh;
+    return 1;
 }
 
 /* Count one occurrence of the key whose hash is h; halves the sketch every sample_size. */
 static inline void
 fc_sketch_increment(fc_sketch *s, uint64_t h)
 {
-    int added = 0;
-    for (int i = 0; i < 4; i++) {
-        uint32_t w, nib;
-        FC_SKETCH_SLOT(s, h, i, w, nib);
-        uint64_t mask = UINT64_C(15) << (nib << 2);
-        if ((s->table[w] & mask) != mask) {
-            s->table[w] += UINT64_C(1) << (nib << 2);
-            added = 1;
-        }
-    }
+    uint64_t *b = fc_sketch_block(s, h);
+    uint32_t c = (uint32_t)(h >> 32);
+    int added = fc_sketch_add(b, c, 0) | fc_sketch_add(b, c, 1) | fc_sketch_add(b, c, 2) |
+                fc_sketch_add(b, c, 3);
     if (added && ++s->size == s->sample_size)
         fc_sketch_reset(s);
 }

@@ -304,12 +304,17 @@ typedef int (*fc_resize_fn)(void *owner, Py_ssize_t cap);
  * unchanged. */
 int fc_table_grow(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner);
 
+/* A free entry, or room below the capacity: the common case, taken without growing. */
+static inline int
+fc_table_has_room(const fc_table *t)
+{
+    return t->free_head != FC_NIL || t->top < t->cap;
+}
+
 static inline int
 fc_table_reserve(fc_table *t, Py_ssize_t limit, fc_resize_fn resize, void *owner)
 {
-    if (t->free_head != FC_NIL || t->top < t->cap)
-        return 0;  /* the common case, inline: a free entry, or room below the capacity */
-    return fc_table_grow(t, limit, resize, owner);
+    return fc_table_has_room(t) ? 0 : fc_table_grow(t, limit, resize, owner);
 }
 
 /* Detach everything: the table is empty and consistent afterwards; returns the old entries

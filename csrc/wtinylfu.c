@@ -33,6 +33,13 @@
  * c[k] = v`) is the miss, so each request of a miss-then-insert counts once, as in the
  * simulator and in Caffeine. `in`, peek(), iteration count nothing.
  *
+ * Cost (bench/policies.py). A hit is the table's lookup, one sketch increment (the key's four
+ * counters in one cache line, unrolled) and the move within its segment (seg_to_tail; a
+ * probation hit also promotes, and may demote), inline in fc_wtlfu_access; the climber's
+ * sample end and the sketch's halving are out of line. (Prefetching the sketch line when the
+ * lookup starts costs ~20 instructions a hit for a load that already overlaps the list move's
+ * own misses: not done.)
+ *
  * The sketch hashes a key's Python hash (the one the table stored) with the seed: hash(k) is
  * k for an int 0 <= k < 2**61 - 1, so an int key and the simulator's uint64 key of the same
  * value land on the same counters. It is sized as the simulator's, one 64-bit word per entry
@@ -96,6 +103,22 @@ seg_append(CacheObject *c, fc_idx ix, int s)
     w->len[s] += fc_entry_size(c, ix);
 }
 
+/* Move ix (in segment s) to s's tail: the move of most hits, with nothing to recount. */
+static inline void
+seg_to_tail(CacheObject *c, fc_idx ix, int s)
+{
+    fc_wtlfu *w = WT(c);
+    fc_entry *e = c->t.entries;
+    fc_idx t = w->tail[s];
+    if (t == ix)
+        return;
+    if (w->head[s] == ix)
+        w->head[s] = e[ix].next;
+    fc_list_unlink(e, &c->order, ix);
+    fc_list_insert_after(e, &c->order, ix, t);
+    w->tail[s] = ix;
+}
+
 static inline void
 seg_move(CacheObject *c, fc_idx ix, int s)
 {
@@ -130,15 +153,6 @@ estimate(fc_wtlfu *w, Py_hash_t h)
     return w->sk.table ? fc_sketch_estimate(&w->sk, key_hash(w, h)) : 0;
 }
 
-static inline uint64_t
-pow2_words(uint64_t n)
-{
-    uint64_t p = 8;
-    while (p < n)
-        p <<= 1;
-    return p;
-}
-
 /* Allocate or grow the sketch when its time has come (see the opening note). */
 static void
 ensure_sketch(CacheObject *c)
@@ -149,7 +163,7 @@ ensure_sketch(CacheObject *c)
     uint64_t target = c->sized ? (uint64_t)c->t.len : (uint64_t)c->maxsize;
     if (target > SK_MAX)
         target = SK_MAX;
-    if (w->sk.table != NULL && pow2_words(target) <= w->sk.nwords)
+    if (w->sk.table != NULL && target <= w->sk.nwords)  /* nwords: a power of two >= 8 */
         return;
     if ((c->sized || target > SK_EAGER) && c->currsize < c->maxsize / 2 + c->maxsize % 2)
         return;
@@ -158,12 +172,18 @@ ensure_sketch(CacheObject *c)
         w->sk.table = NULL;
 }
 
+static inline void
+record(fc_wtlfu *w, Py_hash_t hash)
+{
+    if (w->sk.table != NULL)
+        fc_sketch_increment(&w->sk, key_hash(w, hash));
+}
+
+/* A write (cache.c) is a request: the sketch counts it. */
 void
 fc_wtlfu_record(CacheObject *c, Py_hash_t hash)
 {
-    fc_wtlfu *w = WT(c);
-    if (w->sk.table != NULL)
-        fc_sketch_increment(&w->sk, key_hash(w, hash));
+    record(WT(c), hash);
 }
 
 /* ------------------------------------------------------------------ the hill climber */
@@ -176,16 +196,15 @@ demote_protected(CacheObject *c)
         seg_move(c, w->head[FC_WT_PROTECTED], FC_WT_PROBATION);
 }
 
-/* One request done (hit or miss): sim.c's climber, sizes for counts. */
+/* The end of a sample: sim.c's climber moves the window's maximum (out of line: once in
+ * 10 x maxsize requests). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void
-climb(CacheObject *c, int hit)
+climb_adjust(CacheObject *c)
 {
     fc_wtlfu *w = WT(c);
-    if (!w->adaptive || c->unbounded || c->maxsize == 0)
-        return;
-    w->s_hits += (uint64_t)hit;
-    if (++w->s_reqs < w->sample_size)
-        return;
     double amount = fc_climb_amount((double)w->s_hits / (double)w->s_reqs, &w->prev_rate,
                                     &w->step, 0.0625, 0.05, 0.98, (double)c->maxsize);
     w->s_hits = w->s_reqs = 0;
@@ -211,6 +230,18 @@ climb(CacheObject *c, int hit)
         }
     }
     fc_window_end(quota, &w->pmax, &w->wmax);
+}
+
+/* One request done (hit or miss): sim.c's climber, sizes for counts. */
+static inline void
+climb(CacheObject *c, int hit)
+{
+    fc_wtlfu *w = WT(c);
+    if (!w->adaptive || c->unbounded || c->maxsize == 0)
+        return;
+    w->s_hits += (uint64_t)hit;
+    if (++w->s_reqs >= w->sample_size)
+        climb_adjust(c);
 }
 
 /* ------------------------------------------------------------------ the policy hooks */
@@ -283,28 +314,34 @@ fc_wtlfu_inserted(CacheObject *c)
 
 /* An access to entry ix, whose size was old_size (a write may change it): the move of a hit
  * (sim.c), then the climber counts a hit. The sketch counted it already (touch, the write). */
-void
-fc_wtlfu_reorder(CacheObject *c, fc_idx ix, Py_ssize_t old_size)
+static inline void
+reorder(CacheObject *c, fc_idx ix)
 {
-    fc_wtlfu *w = WT(c);
-    int s = w->seg[ix];
-    w->len[s] += fc_entry_size(c, ix) - old_size;
+    int s = WT(c)->seg[ix];
     if (s == FC_WT_PROBATION) {
         seg_move(c, ix, FC_WT_PROTECTED);
         demote_protected(c);
     }
     else {
-        seg_move(c, ix, s);
+        seg_to_tail(c, ix, s);
     }
     climb(c, 1);
 }
 
-/* A hit (touch()): the sketch counts it, then the move. */
+void
+fc_wtlfu_reorder(CacheObject *c, fc_idx ix, Py_ssize_t old_size)
+{
+    fc_wtlfu *w = WT(c);
+    w->len[w->seg[ix]] += fc_entry_size(c, ix) - old_size;
+    reorder(c, ix);
+}
+
+/* A hit (touch()): the sketch counts it, then the move; all of it inline here. */
 void
 fc_wtlfu_access(CacheObject *c, fc_idx ix)
 {
-    fc_wtlfu_record(c, c->t.entries[ix].hash);
-    fc_wtlfu_reorder(c, ix, fc_entry_size(c, ix));
+    record(WT(c), c->t.entries[ix].hash);
+    reorder(c, ix);
 }
 
 /* The next victim, never `skip` (victim()): the admission contest of the opening note. */
