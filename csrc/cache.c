@@ -185,8 +185,12 @@ victim(CacheObject *c, fc_idx skip)
     return head != skip ? head : e[head].next;
 }
 
-void
-fc_make_room(CacheObject *c, Py_ssize_t need, fc_idx skip, fc_pending *p)
+/* (inlined into the write path; fc_make_room is the same for pickle.c) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
+make_room(CacheObject *c, Py_ssize_t need, fc_idx skip, fc_pending *p)
 {
     while (!c->unbounded && need > c->maxsize - c->currsize) {
         fc_idx v = victim(c, skip);
@@ -196,6 +200,12 @@ fc_make_room(CacheObject *c, Py_ssize_t need, fc_idx skip, fc_pending *p)
         if (c->stats)
             c->evictions++;
     }
+}
+
+void
+fc_make_room(CacheObject *c, Py_ssize_t need, fc_idx skip, fc_pending *p)
+{
+    make_room(c, need, skip, p);
 }
 
 /* Policy bookkeeping for an access (a hit). */
@@ -379,7 +389,7 @@ again:;
     }
     if (ix >= 0) {
         /* evictions come first (as cachetools' popitem() loop), never of the key written */
-        fc_make_room(c, size - fc_entry_size(c, ix), ix, &p);
+        make_room(c, size - fc_entry_size(c, ix), ix, &p);
         fc_entry *e = &c->t.entries[ix];
         PyObject *old = e->value;
         Py_INCREF(value);
@@ -422,7 +432,7 @@ again:;
     else {
         /* S3-FIFO: the ghost is consulted before evicting (which may drop the key's hash) */
         uint64_t admit = c->policy == P_S3FIFO ? fc_s3_admit(c, hash) : 0;
-        fc_make_room(c, size, FC_NIL, &p);
+        make_room(c, size, FC_NIL, &p);
         fc_idx nix = fc_entry_alloc(c);
         if (nix == FC_ERROR)
             goto error;
