@@ -5,7 +5,7 @@ Speed: bench/policies.py's cases (hits on full caches of 1,000 and 100,000 int k
 and Zipf 0.99; inserts with eviction into full caches of 10,000 and 100,000, uniform and Zipf
 0.99) for the two classes alone; each one's best round is kept, and the spread (median over
 best) says how noisy the run was.
-Hit ratio: every request a read, a miss inserts (``if k in c: c[k] else: c[k] = k``), at a
+Hit ratio: every request a read, a miss inserts (``fastcache.simulate.replay``), at a
 capacity of 1%, 5% and 10% of the trace's unique keys (seed 0 for the sketch).
 
     python -m bench.wtinylfu                 # both parts
@@ -20,6 +20,7 @@ from typing import Any
 
 from bench import policies
 from fastcache import IMPLEMENTATION, LRUCache, WTinyLFUCache
+from fastcache.simulate import replay
 
 TRACES = Path(__file__).resolve().parents[1] / "tests" / "data" / "traces"
 
@@ -38,14 +39,7 @@ def hit_ratios() -> None:
             caches: list[Any] = [LRUCache(cap), WTinyLFUCache(cap, seed=0),
                                  WTinyLFUCache(cap, seed=0, adaptive=False)]
             for c in caches:
-                h = 0
-                for k in keys:
-                    if k in c:
-                        c[k]
-                        h += 1
-                    else:
-                        c[k] = k
-                row.append(100.0 * h / len(keys))
+                row.append(100.0 * (1 - replay(c, keys)[0] / len(keys)))
             print(f"  {path.stem:15} {pct:5}% {row[0]:7.2f} {row[1]:9.2f} {row[2]:7.2f}")
 
 

@@ -211,3 +211,17 @@ def test_sketch_twin_estimates() -> None:
             s.increment(s.hash(k))
     assert s.estimate(s.hash(4)) >= 4
     assert s.estimate(s.hash(1000)) <= 2
+
+
+def test_replay_through_a_class_misses_as_the_simulator() -> None:
+    """``simulate.replay`` (a read, a miss inserts) through the cache classes counts the
+    simulator's misses exactly, and the seconds it took."""
+    from fastcache import LRUCache, WTinyLFUCache
+    from fastcache.simulate import replay
+
+    keys = [int(k) for k in generate("zipf:alpha=0.9,n=20000,keys=3000,seed=1")]
+    for policy, cache in (("lru", LRUCache(300)),
+                          ("wtinylfu", WTinyLFUCache(300, seed=0, adaptive=False))):
+        hits = int(core.sim_run(policy, array("Q", keys), 300, seed=0)[0])
+        misses, seconds = replay(cache, keys)
+        assert misses == len(keys) - hits and seconds > 0, policy
