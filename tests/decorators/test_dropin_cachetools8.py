@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cachetools8_suite_passes_on_fastcache(implementation: Implementation) -> None:
-    env = dict(os.environ)
+    # (without the outer run's PYTEST_* variables: under pytest-xdist they would make the
+    # inner pytest believe it is a worker too)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT / "tests" / "cachetools_shim"), str(ROOT), env.get("PYTHONPATH", "")])
     env["FASTCACHE_PURE_PYTHON"] = "1" if implementation.name == "py" else ""
