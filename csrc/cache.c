@@ -196,7 +196,7 @@ make_room(CacheObject *c, Py_ssize_t need, fc_idx skip, fc_pending *p)
         fc_idx v = victim(c, skip);
         if (v == FC_NIL)
             break;
-        fc_entry_remove(c, v, p, fc_g.str_evicted);
+        fc_entry_remove(c, v, p, c->st->str_evicted);
         if (c->stats)
             c->evictions++;
     }
@@ -242,7 +242,7 @@ value_size(CacheObject *c, PyObject *value)
 {
     PyObject *r;
     if (c->flags & F_SIZEOF)
-        r = PyObject_CallMethodOneArg((PyObject *)c, fc_g.str_getsizeof, value);
+        r = PyObject_CallMethodOneArg((PyObject *)c, c->st->str_getsizeof, value);
     else
         r = PyObject_CallOneArg(c->getsizeof, value);
     if (r == NULL)
@@ -285,7 +285,7 @@ static PyObject *
 call_missing(CacheObject *c, PyObject *key)
 {
     if (c->flags & F_MISSING)
-        return PyObject_CallMethodOneArg((PyObject *)c, fc_g.str_missing, key);
+        return PyObject_CallMethodOneArg((PyObject *)c, c->st->str_missing, key);
     fc_set_key_error(key);
     return NULL;
 }
@@ -325,7 +325,7 @@ again:;
                 return -1;
             }
             if (ix >= 0)
-                fc_entry_remove(c, ix, &p, fc_g.str_replaced);
+                fc_entry_remove(c, ix, &p, c->st->str_replaced);
             FC_ASSERT_CONSISTENT(c);
             return fc_pending_finish(&p, c->on_evict);
         }
@@ -347,7 +347,7 @@ again:;
                 break;
             Py_ssize_t before = c->currsize, before_len = c->t.len;
             c->pinned = ix >= 0 ? ix : FC_NIL;  /* never evict the key being written */
-            PyObject *pair = PyObject_CallMethodNoArgs((PyObject *)c, fc_g.str_popitem);
+            PyObject *pair = PyObject_CallMethodNoArgs((PyObject *)c, c->st->str_popitem);
             c->pinned = FC_NIL;
             if (pair == NULL)
                 goto error;
@@ -355,7 +355,7 @@ again:;
                 PyObject *k = PyTuple_GET_ITEM(pair, 0), *v = PyTuple_GET_ITEM(pair, 1);
                 Py_INCREF(k);
                 Py_INCREF(v);
-                fc_pending_push(&p, k, v, fc_g.str_evicted, 0, 0);
+                fc_pending_push(&p, k, v, c->st->str_evicted, 0, 0);
                 if (c->stats)
                     c->evictions++;
             }
@@ -395,7 +395,7 @@ again:;
         Py_INCREF(value);
         e->value = value;
         Py_INCREF(e->key);
-        fc_pending_push(&p, e->key, old, fc_g.str_replaced, 0, 0);
+        fc_pending_push(&p, e->key, old, c->st->str_replaced, 0, 0);
         Py_ssize_t old_size = fc_entry_size(c, ix);
         if (c->sized) {
             if (c->policy == P_S3FIFO)
@@ -488,7 +488,7 @@ cache_remove(CacheObject *c, PyObject *key, PyObject **out, int remove_expired)
         *out = c->t.entries[ix].value;
         Py_INCREF(*out);
     }
-    fc_entry_remove(c, ix, &p, live ? fc_g.str_deleted : fc_g.str_expired);
+    fc_entry_remove(c, ix, &p, live ? c->st->str_deleted : c->st->str_expired);
     if (!live && c->stats)
         c->expirations++;
     FC_ASSERT_CONSISTENT(c);
@@ -536,8 +536,8 @@ find_live_(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired)
     return find_live_at(c, key, hash, expired, &now);
 }
 
-static PyObject *
-cache_subscript(CacheObject *c, PyObject *key)
+PyObject *
+fc_cache_subscript(CacheObject *c, PyObject *key)
 {
     Py_hash_t hash;
     fc_idx expired, ix = find_live_(c, key, &hash, &expired);
@@ -556,8 +556,8 @@ cache_subscript(CacheObject *c, PyObject *key)
     return call_missing(c, key);
 }
 
-static int
-cache_ass_subscript(CacheObject *c, PyObject *key, PyObject *value)
+int
+fc_cache_ass_subscript(CacheObject *c, PyObject *key, PyObject *value)
 {
     if (value != NULL)
         return fc_cache_set(c, key, value, NULL);
@@ -568,8 +568,8 @@ cache_ass_subscript(CacheObject *c, PyObject *key, PyObject *value)
 }
 
 /* Membership without an access: 1, 0 or -1. */
-static int
-cache_contains(CacheObject *c, PyObject *key)
+int
+fc_cache_contains(CacheObject *c, PyObject *key)
 {
     Py_hash_t hash;
     fc_idx expired, ix = find_live_(c, key, &hash, &expired);
@@ -577,8 +577,8 @@ cache_contains(CacheObject *c, PyObject *key)
 }
 
 
-static Py_ssize_t
-cache_length(CacheObject *c)
+Py_ssize_t
+fc_cache_length(CacheObject *c)
 {
     if (fc_expire_now(c) < 0)
         return -1;
@@ -652,7 +652,7 @@ fc_cache_iter(CacheObject *c)
     PyObject *keys = fc_snapshot(c, 0, FC_NIL);
     if (keys == NULL)
         return NULL;
-    KeyIterObject *it = PyObject_GC_New(KeyIterObject, &fc_KeyIterType);
+    KeyIterObject *it = PyObject_GC_New(KeyIterObject, c->st->KeyIterType);
     if (it == NULL) {
         Py_DECREF(keys);
         return NULL;
@@ -671,7 +671,7 @@ keyiter_next(KeyIterObject *it)
     while (it->keys != NULL && it->pos < PyList_GET_SIZE(it->keys)) {
         PyObject *k = PyList_GET_ITEM(it->keys, it->pos++);
         Py_INCREF(k);
-        int r = cache_contains((CacheObject *)it->cache, k);
+        int r = fc_cache_contains((CacheObject *)it->cache, k);
         if (r > 0)
             return k;
         Py_DECREF(k);
@@ -685,6 +685,7 @@ keyiter_next(KeyIterObject *it)
 static int
 keyiter_traverse(KeyIterObject *it, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(it));
     Py_VISIT(it->cache);
     Py_VISIT(it->keys);
     return 0;
@@ -701,9 +702,11 @@ keyiter_clear(KeyIterObject *it)
 static void
 keyiter_dealloc(KeyIterObject *it)
 {
+    PyTypeObject *tp = Py_TYPE(it);
     PyObject_GC_UnTrack(it);
     keyiter_clear(it);
     PyObject_GC_Del(it);
+    Py_DECREF(tp);
 }
 
 static PyObject *
@@ -718,17 +721,22 @@ static PyMethodDef keyiter_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject fc_KeyIterType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "fastcache._core.key_iterator",
-    .tp_basicsize = sizeof(KeyIterObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_dealloc = (destructor)keyiter_dealloc,
-    .tp_traverse = (traverseproc)keyiter_traverse,
-    .tp_clear = (inquiry)keyiter_clear,
-    .tp_iter = PyObject_SelfIter,
-    .tp_iternext = (iternextfunc)keyiter_next,
-    .tp_methods = keyiter_methods,
+static PyType_Slot keyiter_slots[] = {
+    {Py_tp_dealloc, keyiter_dealloc},
+    {Py_tp_traverse, keyiter_traverse},
+    {Py_tp_clear, keyiter_clear},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, keyiter_next},
+    {Py_tp_methods, keyiter_methods},
+    {0, NULL},
+};
+
+PyType_Spec fc_KeyIterSpec = {
+    .name = "fastcache._core.key_iterator",
+    .basicsize = sizeof(KeyIterObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = keyiter_slots,
 };
 /* ------------------------------------------------------------------ clearing */
 
@@ -774,9 +782,13 @@ fc_clear_all(CacheObject *c)
 PyObject *
 fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
+    fc_state *st = fc_state_of_type(type);
+    if (st == NULL)
+        return NULL;
     CacheObject *c = (CacheObject *)type->tp_alloc(type, 0);
     if (c == NULL)
         return NULL;
+    c->st = st;
     fc_table_init(&c->t, 2);
     fc_list_init(&c->order);
     fc_lfu_init(&c->lfu);
@@ -784,15 +796,15 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     c->unbounded = 1;
     c->ttl = INFINITY;
     c->timer_kind = TK_MONOTONIC;
-    if (PyType_IsSubtype(type, &fc_TLRUCacheType)) c->policy = P_TLRU;
-    else if (PyType_IsSubtype(type, &fc_TTLCacheType)) c->policy = P_TTL;
-    else if (PyType_IsSubtype(type, &fc_LRUCacheType)) c->policy = P_LRU;
-    else if (PyType_IsSubtype(type, &fc_LFUCacheType)) c->policy = P_LFU;
-    else if (PyType_IsSubtype(type, &fc_FIFOCacheType)) c->policy = P_FIFO;
-    else if (PyType_IsSubtype(type, &fc_RRCacheType)) c->policy = P_RR;
-    else if (PyType_IsSubtype(type, &fc_SIEVECacheType)) c->policy = P_SIEVE;
-    else if (PyType_IsSubtype(type, &fc_S3FIFOCacheType)) c->policy = P_S3FIFO;
-    else if (PyType_IsSubtype(type, &fc_WTinyLFUCacheType)) c->policy = P_WTLFU;
+    if (PyType_IsSubtype(type, st->TLRUCacheType)) c->policy = P_TLRU;
+    else if (PyType_IsSubtype(type, st->TTLCacheType)) c->policy = P_TTL;
+    else if (PyType_IsSubtype(type, st->LRUCacheType)) c->policy = P_LRU;
+    else if (PyType_IsSubtype(type, st->LFUCacheType)) c->policy = P_LFU;
+    else if (PyType_IsSubtype(type, st->FIFOCacheType)) c->policy = P_FIFO;
+    else if (PyType_IsSubtype(type, st->RRCacheType)) c->policy = P_RR;
+    else if (PyType_IsSubtype(type, st->SIEVECacheType)) c->policy = P_SIEVE;
+    else if (PyType_IsSubtype(type, st->S3FIFOCacheType)) c->policy = P_S3FIFO;
+    else if (PyType_IsSubtype(type, st->WTinyLFUCacheType)) c->policy = P_WTLFU;
     else c->policy = P_CACHE;
     c->sieve.hand = FC_NIL;
     if (c->policy == P_S3FIFO)
@@ -805,8 +817,7 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         }
         c->wheel->heap = NULL;
         fc_wheel_init(c->wheel, 0);
-        Py_INCREF(fc_g.time_monotonic);
-        c->timer = fc_g.time_monotonic;
+        c->timer = Py_NewRef(st->time_monotonic);
     }
     if (c->policy == P_WTLFU && fc_wtlfu_new(c) < 0) {
         Py_DECREF(c);
@@ -815,14 +826,14 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     c->rng = (uint64_t)(uintptr_t)c ^ ((uint64_t)time(NULL) << 32) ^ 0x2545F4914F6CDD1DULL;
     /* subclass overrides, found once per instance */
     PyObject *m;
-    if ((m = PyObject_GetAttr((PyObject *)type, fc_g.str_popitem)) == NULL) goto fail;
-    if (m != fc_g.base_popitem) c->flags |= F_PY_EVICT;
+    if ((m = PyObject_GetAttr((PyObject *)type, c->st->str_popitem)) == NULL) goto fail;
+    if (m != c->st->base_popitem) c->flags |= F_PY_EVICT;
     Py_DECREF(m);
-    if ((m = PyObject_GetAttr((PyObject *)type, fc_g.str_missing)) == NULL) goto fail;
-    if (m != fc_g.base_missing) c->flags |= F_MISSING;
+    if ((m = PyObject_GetAttr((PyObject *)type, c->st->str_missing)) == NULL) goto fail;
+    if (m != c->st->base_missing) c->flags |= F_MISSING;
     Py_DECREF(m);
-    if ((m = PyObject_GetAttr((PyObject *)type, fc_g.str_getsizeof)) == NULL) goto fail;
-    if (m != fc_g.base_getsizeof) c->flags |= F_SIZEOF;
+    if ((m = PyObject_GetAttr((PyObject *)type, c->st->str_getsizeof)) == NULL) goto fail;
+    if (m != c->st->base_getsizeof) c->flags |= F_SIZEOF;
     Py_DECREF(m);
     c->sized = (c->flags & F_SIZEOF) != 0;
     return (PyObject *)c;
@@ -919,9 +930,9 @@ fc_configure(CacheObject *c, PyObject *maxsize, PyObject *getsizeof, PyObject *o
         PyErr_Clear();  /* no instance __dict__ (the bare compiled type) */
     }
     else {
-        int r = getsizeof != NULL ? PyDict_SetItem(dict, fc_g.str_getsizeof, getsizeof)
-                                  : (PyDict_Contains(dict, fc_g.str_getsizeof) == 1
-                                     ? PyDict_DelItem(dict, fc_g.str_getsizeof) : 0);
+        int r = getsizeof != NULL ? PyDict_SetItem(dict, c->st->str_getsizeof, getsizeof)
+                                  : (PyDict_Contains(dict, c->st->str_getsizeof) == 1
+                                     ? PyDict_DelItem(dict, c->st->str_getsizeof) : 0);
         Py_DECREF(dict);
         if (r < 0)
             return -1;
@@ -1034,7 +1045,7 @@ fc_rr_init(CacheObject *c, PyObject *args, PyObject *kwds)
 {
     static const char *const names[] = {"maxsize", "choice", "getsizeof", "on_evict", "stats",
                                         NULL};
-    PyObject *a[5] = {NULL, fc_g.random_choice, Py_None, Py_None, Py_False};
+    PyObject *a[5] = {NULL, c->st->random_choice, Py_None, Py_None, Py_False};
     if (fc_parse_args("RRCache.__init__", args, kwds, names, 3, 1, a) < 0)
         return -1;
     int stats = PyObject_IsTrue(a[4]);
@@ -1050,7 +1061,7 @@ fc_rr_set_choice(CacheObject *c, PyObject *choice)
 {
     if (fc_set_callable(&c->choice, choice, "choice", 0) < 0)
         return -1;
-    if (choice != fc_g.random_choice)
+    if (choice != c->st->random_choice)
         c->flags |= F_CHOICE;
     else
         c->flags &= ~F_CHOICE;
@@ -1074,6 +1085,7 @@ fc_cache_traverse(CacheObject *c, visitproc visit, void *arg)
     Py_VISIT(c->choice);
     Py_VISIT(c->ttl_obj);
     Py_VISIT(c->time_origin);
+    Py_VISIT(Py_TYPE(c));   /* a heap type (the instance holds it) */
     return 0;
 }
 
@@ -1103,7 +1115,9 @@ fc_cache_dealloc(CacheObject *c)
     PyMem_Free(c->wheel);
     c->wheel = NULL;
     fc_wtlfu_free(c);
-    Py_TYPE(c)->tp_free((PyObject *)c);
+    PyTypeObject *tp = Py_TYPE(c);
+    tp->tp_free((PyObject *)c);
+    Py_DECREF(tp);   /* a heap type (for a Python subclass too: its base is one) */
     Py_TRASHCAN_END
 }
 /* ------------------------------------------------------------------ methods */
@@ -1227,7 +1241,7 @@ popitem_impl(CacheObject *c, int report)
     }
     PyObject *key = Py_NewRef(c->t.entries[ix].key);
     PyObject *value = Py_NewRef(c->t.entries[ix].value);
-    fc_entry_remove(c, ix, &p, report ? fc_g.str_evicted : NULL);
+    fc_entry_remove(c, ix, &p, report ? c->st->str_evicted : NULL);
     FC_ASSERT_CONSISTENT(c);
     PyObject *pair = NULL;
     if (fc_pending_finish(&p, c->on_evict) == 0)
@@ -1279,7 +1293,7 @@ m_stats(CacheObject *c, PyObject *unused)
         PyErr_SetString(PyExc_RuntimeError, "stats not enabled");
         return NULL;
     }
-    return PyObject_CallFunction(fc_g.CacheStatsType, "KKKK", c->hits, c->misses, c->evictions,
+    return PyObject_CallFunction(c->st->CacheStatsType, "KKKK", c->hits, c->misses, c->evictions,
                                  c->expirations);
 }
 
@@ -1441,14 +1455,4 @@ PyMethodDef fc_lfu_methods[] = {
      "frequency($self, key, /)\n--\n\n"
      "How often key was accessed (its insertion counts one); KeyError if absent."},
     {NULL, NULL, 0, NULL},
-};
-
-PyMappingMethods fc_cache_as_mapping = {
-    (lenfunc)cache_length,
-    (binaryfunc)cache_subscript,
-    (objobjargproc)cache_ass_subscript,
-};
-
-PySequenceMethods fc_cache_as_sequence = {
-    .sq_contains = (objobjproc)cache_contains,
 };

@@ -70,6 +70,7 @@ enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU, P_SIEVE, P_S3FIFO, P_
 typedef struct {
     PyObject_HEAD
     fc_table t;
+    struct fc_state *st;      /* its module's state (fc_state_of_type, once in tp_new) */
     int policy;
     unsigned flags;
     fc_list order;            /* eviction order: head goes first (LFU: lfu.h's groups) */
@@ -115,23 +116,39 @@ typedef struct fc_timer_obj {
     PyObject *time;           /* the frozen time while nesting > 0 */
     Py_ssize_t nesting;
 } fc_TimerObject;
-extern PyTypeObject fc_TimerType;
+extern PyType_Spec fc_TimerSpec;
 
 #define IS_TIMED(c) ((c)->policy == P_TTL || (c)->policy == P_TLRU)
 
-/* The module's shared objects (module.c), made once at the first exec. */
-typedef struct {
-    PyObject *str_evicted, *str_expired, *str_replaced, *str_deleted;
-    PyObject *str_missing, *str_popitem, *str_getsizeof;
-    PyObject *time_monotonic, *time_time, *random_choice, *CacheStatsType;
-    PyObject *base_popitem, *base_missing, *base_getsizeof;
-    PyObject *restore_func;
-} fc_shared;
-extern fc_shared fc_g;
+/* The module's state (module.c, PEP 573): its types and the objects its code shares, one
+ * per module object (so per interpreter). Listed once here: the struct, the module's
+ * traverse and clear, and the types' creation all expand these lists. */
+#define FC_STATE_CACHE_TYPES(X) \
+    X(LRUCacheType) X(LFUCacheType) X(FIFOCacheType) X(RRCacheType) X(TTLCacheType) \
+    X(TLRUCacheType) X(SIEVECacheType) X(S3FIFOCacheType) X(WTinyLFUCacheType)
+#define FC_STATE_TYPES(X) \
+    X(CacheType) FC_STATE_CACHE_TYPES(X) X(KeyIterType) X(TimerType) X(WrapperType) \
+    X(MappingType)
+#define FC_STATE_OBJECTS(X) \
+    X(str_evicted) X(str_expired) X(str_replaced) X(str_deleted) X(str_missing) \
+    X(str_popitem) X(str_getsizeof) X(time_monotonic) X(time_time) X(random_choice) \
+    X(CacheStatsType) X(base_popitem) X(base_missing) X(base_getsizeof) X(restore_func) \
+    /* wrapper.c */ \
+    X(kwd_mark) X(event_type) X(str_enter) X(str_exit) X(str_setdefault) X(str_clear)
 
-extern PyTypeObject fc_CacheType, fc_LRUCacheType, fc_LFUCacheType, fc_FIFOCacheType,
-    fc_RRCacheType, fc_TTLCacheType, fc_TLRUCacheType, fc_SIEVECacheType, fc_S3FIFOCacheType,
-    fc_WTinyLFUCacheType, fc_KeyIterType;
+typedef struct fc_state {
+#define FC_TYPE_FIELD(name) PyTypeObject *name;
+#define FC_OBJECT_FIELD(name) PyObject *name;
+    FC_STATE_TYPES(FC_TYPE_FIELD)
+    FC_STATE_OBJECTS(FC_OBJECT_FIELD)
+#undef FC_TYPE_FIELD
+#undef FC_OBJECT_FIELD
+} fc_state;
+
+/* The state of the module that made `type` (or one of its bases); NULL with an exception set
+ * if none did. Once per object (tp_new): an object keeps the pointer, valid as long as the
+ * object lives (it holds its type, which holds the module). */
+fc_state *fc_state_of_type(PyTypeObject *type);
 
 #define HAS_MARKS(c) ((c)->policy == P_SIEVE || (c)->policy == P_S3FIFO)
 
@@ -178,9 +195,12 @@ int fc_cache_traverse(CacheObject *c, visitproc visit, void *arg);
 int fc_cache_gc_clear(CacheObject *c);
 void fc_cache_dealloc(CacheObject *c);
 PyObject *fc_cache_repr(CacheObject *c);
-extern PyMappingMethods fc_cache_as_mapping;
-extern PySequenceMethods fc_cache_as_sequence;
+Py_ssize_t fc_cache_length(CacheObject *c);
+PyObject *fc_cache_subscript(CacheObject *c, PyObject *key);
+int fc_cache_ass_subscript(CacheObject *c, PyObject *key, PyObject *value);
+int fc_cache_contains(CacheObject *c, PyObject *key);
 PyObject *fc_cache_iter(CacheObject *c);
+extern PyType_Spec fc_KeyIterSpec;
 extern PyGetSetDef fc_rr_getset[];
 
 /* timed.c */
@@ -299,8 +319,9 @@ PyObject *fc_cache_setstate(CacheObject *c, PyObject *state);
 int fc_cache_check(CacheObject *c);
 PyObject *fc_cache_check_method(CacheObject *c, PyObject *unused);
 
-/* wrapper.c: adds _lru_cache_wrapper and _cached_wrapper to the module */
-int fc_wrapper_add(PyObject *module);
+/* wrapper.c: adds _lru_cache_wrapper and _cached_wrapper to the module (their types and
+   objects in its state) */
+int fc_wrapper_add(PyObject *module, fc_state *st);
 
 /* sim.c: adds the trace simulator (sim_run, SIM_POLICIES) to the module */
 int fc_sim_add(PyObject *module);

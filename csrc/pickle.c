@@ -130,7 +130,7 @@ fc_cache_reduce(CacheObject *c, PyObject *unused)
     else if (PyDict_GET_SIZE(dict) == 0) {
         Py_SETREF(dict, Py_NewRef(Py_None));
     }
-    result = Py_BuildValue("O(OO)(OO)", fc_g.restore_func, (PyObject *)Py_TYPE(c), config,
+    result = Py_BuildValue("O(OO)(OO)", c->st->restore_func, (PyObject *)Py_TYPE(c), config,
                            entries, dict);
 done:
     Py_XDECREF(ms);
@@ -174,7 +174,7 @@ restore_config(CacheObject *c, PyObject *config)
                      IS_TIMED(c) ? tick : -1) < 0)
         return -1;
     if (c->policy == P_RR) {
-        PyObject *choice = CFG("choice") != Py_None ? CFG("choice") : fc_g.random_choice;
+        PyObject *choice = CFG("choice") != Py_None ? CFG("choice") : c->st->random_choice;
         if (fc_rr_set_choice(c, choice) < 0)
             return -1;
     }
@@ -424,7 +424,8 @@ fc_restore(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!O!|O!:_restore", &PyType_Type, &type, &PyDict_Type, &config,
                           &PyList_Type, &entries))
         return NULL;
-    if (!PyType_IsSubtype(type, &fc_CacheType)) {
+    fc_state *st = PyModule_GetState(module);
+    if (!PyType_IsSubtype(type, st->CacheType)) {
         PyErr_SetString(PyExc_TypeError, "_restore needs a cache type");
         return NULL;
     }

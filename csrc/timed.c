@@ -278,6 +278,7 @@ timer_getattro(fc_TimerObject *t, PyObject *name)
 static int
 timer_traverse(fc_TimerObject *t, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(t));
     Py_VISIT(t->timer);
     Py_VISIT(t->time);
     return 0;
@@ -294,9 +295,11 @@ timer_clear(fc_TimerObject *t)
 static void
 timer_dealloc(fc_TimerObject *t)
 {
+    PyTypeObject *tp = Py_TYPE(t);
     PyObject_GC_UnTrack(t);
     timer_clear(t);
-    Py_TYPE(t)->tp_free((PyObject *)t);
+    tp->tp_free((PyObject *)t);
+    Py_DECREF(tp);
 }
 
 static PyMethodDef timer_methods[] = {
@@ -307,21 +310,25 @@ static PyMethodDef timer_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject fc_TimerType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "fastcache._core._Timer",
-    .tp_basicsize = sizeof(fc_TimerObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "_Timer(timer, /)\n--\n\n"
-              "A timed cache's timer, as cachetools': calls timer(); inside `with t:` "
-              "(nested) returns the time read on entering.",
-    .tp_new = timer_new,
-    .tp_call = (ternaryfunc)timer_call,
-    .tp_getattro = (getattrofunc)timer_getattro,
-    .tp_traverse = (traverseproc)timer_traverse,
-    .tp_clear = (inquiry)timer_clear,
-    .tp_dealloc = (destructor)timer_dealloc,
-    .tp_methods = timer_methods,
+static PyType_Slot timer_slots[] = {
+    {Py_tp_doc, "_Timer(timer, /)\n--\n\n"
+                "A timed cache's timer, as cachetools': calls timer(); inside `with t:` "
+                "(nested) returns the time read on entering."},
+    {Py_tp_new, timer_new},
+    {Py_tp_call, timer_call},
+    {Py_tp_getattro, timer_getattro},
+    {Py_tp_traverse, timer_traverse},
+    {Py_tp_clear, timer_clear},
+    {Py_tp_dealloc, timer_dealloc},
+    {Py_tp_methods, timer_methods},
+    {0, NULL},
+};
+
+PyType_Spec fc_TimerSpec = {
+    .name = "fastcache._core._Timer",
+    .basicsize = sizeof(fc_TimerObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = timer_slots,
 };
 
 /* A real number (not bool) > 0, inf allowed. */
@@ -405,8 +412,8 @@ fc_set_timer(CacheObject *c, PyObject *timer)
     if (fc_set_callable(&c->timer, timer, "timer", 0) < 0)
         return -1;
     Py_CLEAR(c->tobj);  /* a new timer, a new _Timer (as cachetools' __init__) */
-    int clock = timer == fc_g.time_monotonic ? TK_MONOTONIC
-              : timer == fc_g.time_time ? TK_REALTIME : TK_PYTHON;
+    int clock = timer == c->st->time_monotonic ? TK_MONOTONIC
+              : timer == c->st->time_time ? TK_REALTIME : TK_PYTHON;
     if (clock != TK_PYTHON && c->time_mode == TM_UNDECIDED)
         c->time_mode = TM_NUMBER;
     c->timer_kind = FC_NATIVE_CLOCKS && c->time_mode == TM_NUMBER ? clock : TK_PYTHON;
@@ -498,7 +505,7 @@ expire_one(void *ctx, fc_idx ix)
 {
     expire_ctx *x = ctx;
     x->c->tnodes[ix].bucket = FC_UNSCHEDULED;
-    fc_entry_remove(x->c, ix, x->p, fc_g.str_expired);
+    fc_entry_remove(x->c, ix, x->p, x->c->st->str_expired);
     if (x->c->stats)
         x->c->expirations++;
 }
@@ -536,7 +543,7 @@ timed_init(CacheObject *c, PyObject *args, PyObject *kwds, int ttl_kind)
                                          "stats", NULL};
     static const char *const ttu_kw[] = {"maxsize", "ttu", "timer", "getsizeof", "on_evict",
                                          "stats", NULL};
-    PyObject *a[6] = {NULL, NULL, fc_g.time_monotonic, Py_None, Py_None, Py_False};
+    PyObject *a[6] = {NULL, NULL, c->st->time_monotonic, Py_None, Py_None, Py_False};
     if (fc_parse_args(ttl_kind ? "TTLCache.__init__" : "TLRUCache.__init__", args, kwds,
                       ttl_kind ? ttl_kw : ttu_kw, 4, 2, a) < 0)
         return -1;
@@ -714,7 +721,7 @@ static PyObject *
 g_timer(CacheObject *c, void *x)
 {
     if (c->tobj == NULL) {
-        PyObject *t = PyObject_CallOneArg((PyObject *)&fc_TimerType, c->timer);
+        PyObject *t = PyObject_CallOneArg((PyObject *)c->st->TimerType, c->timer);
         if (t == NULL)
             return NULL;
         if (c->tobj == NULL)

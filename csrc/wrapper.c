@@ -103,6 +103,7 @@ typedef struct flight {
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
+    fc_state *st;           /* its module's state (core.h), set once by tp_new */
     PyObject *func;
     PyObject *cache_info_type;
     PyObject *maxsize_obj;
@@ -127,10 +128,6 @@ typedef struct {
     int fast_hashkey;
 } wrapper_t;
 
-static PyObject *kwd_mark;          /* separates args from keyword items in a key */
-static PyObject *monotonic_func;    /* time.monotonic */
-static PyObject *event_type;        /* threading.Event */
-static PyObject *str_enter, *str_exit, *str_setdefault, *str_clear;
 
 /* ---------------------------------------------------------------------------------- */
 /* the key of a call, never materialised on a hit */
@@ -140,6 +137,7 @@ typedef struct {
     PyObject *kwnames;
     Py_ssize_t nargs, nkw, len;
     PyObject *single;        /* the argument that is its own key, or NULL */
+    PyObject *mark;          /* separates args from keyword items (the module's kwd_mark) */
 } vkey_t;
 
 static inline PyObject *
@@ -152,7 +150,7 @@ vk_item(const vkey_t *vk, Py_ssize_t i)
     i -= n;
     if (k) {
         if (i == 0) {
-            return kwd_mark;
+            return vk->mark;
         }
         i -= 1;
         if (i < 2 * k) {
@@ -534,7 +532,7 @@ static int
 flight_wait(wrapper_t *w, flight_t *f)
 {
     if (f->event == NULL) {
-        PyObject *ev = PyObject_CallNoArgs(event_type);
+        PyObject *ev = PyObject_CallNoArgs(w->st->event_type);
         if (ev == NULL) {
             return -1;
         }
@@ -597,6 +595,7 @@ wrapper_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
         vk.args = args;
         vk.nargs = PyVectorcall_NARGS(nargsf);
         vk.kwnames = kwnames;
+        vk.mark = w->st->kwd_mark;
         vk.nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
         vk.single = NULL;
         if (vk.nkw == 0 && vk.nargs == 1 && !w->typed) {
@@ -741,7 +740,7 @@ lock_enter(wrapper_t *w)
     if (w->lock == NULL) {
         return 0;
     }
-    PyObject *r = PyObject_CallMethodNoArgs(w->lock, str_enter);
+    PyObject *r = PyObject_CallMethodNoArgs(w->lock, w->st->str_enter);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
 }
@@ -755,7 +754,7 @@ lock_exit(wrapper_t *w)
     }
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    PyObject *r = PyObject_CallMethodObjArgs(w->lock, str_exit, Py_None, Py_None, Py_None,
+    PyObject *r = PyObject_CallMethodObjArgs(w->lock, w->st->str_exit, Py_None, Py_None, Py_None,
                                              NULL);
     if (r == NULL) {
         Py_XDECREF(exc_type);
@@ -888,7 +887,7 @@ mapping_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObjec
                 Py_CLEAR(result);
             }
             else {
-                PyObject *r = PyObject_CallMethodObjArgs(cache, str_setdefault, key,
+                PyObject *r = PyObject_CallMethodObjArgs(cache, w->st->str_setdefault, key,
                                                          result, NULL);
                 if (r == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) {
                     PyErr_Clear();   /* value too large */
@@ -930,8 +929,6 @@ error:
 
 /* ---------------------------------------------------------------------------------- */
 /* the type */
-
-static PyTypeObject wrapper_type;
 
 static PyObject *
 wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -1008,11 +1005,13 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             return NULL;
         }
     }
-    wrapper_t *w = (wrapper_t *)type->tp_alloc(type, 0);
+    fc_state *st = fc_state_of_type(type);
+    wrapper_t *w = st == NULL ? NULL : (wrapper_t *)type->tp_alloc(type, 0);
     if (w == NULL) {
         Py_XDECREF(reported);
         return NULL;
     }
+    w->st = st;
     w->vectorcall = wrapper_vectorcall;
     Py_INCREF(func);
     w->func = func;
@@ -1029,7 +1028,7 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (pol == POLICY_TTL) {
         Py_INCREF(timer);
         w->timer = timer;
-        w->fast_monotonic = FC_NATIVE_CLOCKS && timer == monotonic_func;
+        w->fast_monotonic = FC_NATIVE_CLOCKS && timer == st->time_monotonic;
     }
     w->maxsize = maxsize;
     w->bounded = bounded;
@@ -1044,6 +1043,7 @@ wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static int
 wrapper_traverse(wrapper_t *w, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(w));
     Py_VISIT(w->func);
     Py_VISIT(w->cache_info_type);
     Py_VISIT(w->maxsize_obj);
@@ -1090,7 +1090,9 @@ wrapper_dealloc(wrapper_t *w)
         PyObject_ClearWeakRefs((PyObject *)w);
     }
     wrapper_clear(w);
-    Py_TYPE(w)->tp_free((PyObject *)w);
+    PyTypeObject *tp = Py_TYPE(w);
+    tp->tp_free((PyObject *)w);
+    Py_DECREF(tp);
 }
 
 static PyObject *
@@ -1176,25 +1178,32 @@ PyDoc_STRVAR(wrapper_doc,
 "                   ttl=None, timer=None, single_flight=False)\n\n"
 "Compiled call wrapper of fastcache's memoizing decorators.");
 
-static PyTypeObject wrapper_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "fastcache._core._lru_cache_wrapper",
-    .tp_basicsize = sizeof(wrapper_t),
-    .tp_dealloc = (destructor)wrapper_dealloc,
-    .tp_vectorcall_offset = offsetof(wrapper_t, vectorcall),
-    .tp_call = PyVectorcall_Call,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL
-                | Py_TPFLAGS_METHOD_DESCRIPTOR,
-    .tp_doc = wrapper_doc,
-    .tp_traverse = (traverseproc)wrapper_traverse,
-    .tp_clear = (inquiry)wrapper_clear,
-    .tp_weaklistoffset = offsetof(wrapper_t, weakreflist),
-    .tp_methods = wrapper_methods,
-    .tp_members = wrapper_members,
-    .tp_getset = wrapper_getset,
-    .tp_descr_get = wrapper_descr_get,
-    .tp_dictoffset = offsetof(wrapper_t, dict),
-    .tp_new = wrapper_new,
+/* what the two types (_lru_cache_wrapper, _cached_wrapper) share */
+#define WRAPPER_COMMON_SLOTS                        \
+    {Py_tp_dealloc, wrapper_dealloc},               \
+    {Py_tp_call, PyVectorcall_Call},                \
+    {Py_tp_traverse, wrapper_traverse},             \
+    {Py_tp_clear, wrapper_clear},                   \
+    {Py_tp_members, wrapper_members},               \
+    {Py_tp_descr_get, wrapper_descr_get}
+
+#define WRAPPER_FLAGS (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL \
+                       | Py_TPFLAGS_METHOD_DESCRIPTOR | Py_TPFLAGS_IMMUTABLETYPE)
+
+static PyType_Slot wrapper_slots[] = {
+    WRAPPER_COMMON_SLOTS,
+    {Py_tp_doc, (void *)wrapper_doc},
+    {Py_tp_methods, wrapper_methods},
+    {Py_tp_getset, wrapper_getset},
+    {Py_tp_new, wrapper_new},
+    {0, NULL},
+};
+
+static PyType_Spec wrapper_spec = {
+    .name = "fastcache._core._lru_cache_wrapper",
+    .basicsize = sizeof(wrapper_t),
+    .flags = WRAPPER_FLAGS,
+    .slots = wrapper_slots,
 };
 
 /* --- the mapping-mode type: cached(cache, key, lock, info) ----------------------- */
@@ -1242,7 +1251,7 @@ mapping_cache_clear(PyObject *self, PyObject *unused)
         return NULL;
     }
     PyObject *cache = current_cache(w);
-    PyObject *r = cache == NULL ? NULL : PyObject_CallMethodNoArgs(cache, str_clear);
+    PyObject *r = cache == NULL ? NULL : PyObject_CallMethodNoArgs(cache, w->st->str_clear);
     Py_XDECREF(cache);
     if (r != NULL) {
         w->hits = w->misses = 0;
@@ -1319,10 +1328,12 @@ mapping_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "user_function and key must be callable");
         return NULL;
     }
-    wrapper_t *w = (wrapper_t *)type->tp_alloc(type, 0);
+    fc_state *st = fc_state_of_type(type);
+    wrapper_t *w = st == NULL ? NULL : (wrapper_t *)type->tp_alloc(type, 0);
     if (w == NULL) {
         return NULL;
     }
+    w->st = st;
     w->vectorcall = mapping_vectorcall;
     Py_INCREF(func);
     w->func = func;
@@ -1375,54 +1386,52 @@ mapping_repr(PyObject *self)
     return r;
 }
 
-/* a copy of wrapper_type (made at import, before PyType_Ready) with these differences */
-static PyTypeObject mapping_type;
+static PyType_Slot mapping_slots[] = {
+    WRAPPER_COMMON_SLOTS,
+    {Py_tp_doc, (void *)mapping_doc},
+    {Py_tp_methods, mapping_methods},
+    {Py_tp_getset, mapping_getset},
+    {Py_tp_new, mapping_new},
+    {Py_tp_repr, mapping_repr},
+    {0, NULL},
+};
 
-static void
-init_mapping_type(void)
+static PyType_Spec mapping_spec = {
+    .name = "fastcache._core._cached_wrapper",
+    .basicsize = sizeof(wrapper_t),
+    .flags = WRAPPER_FLAGS,
+    .slots = mapping_slots,
+};
+
+static PyObject *
+intern(const char *s)
 {
-    mapping_type = wrapper_type;
-    mapping_type.tp_name = "fastcache._core._cached_wrapper";
-    mapping_type.tp_doc = mapping_doc;
-    mapping_type.tp_methods = mapping_methods;
-    mapping_type.tp_getset = mapping_getset;
-    mapping_type.tp_new = mapping_new;
-    mapping_type.tp_repr = mapping_repr;
+    return PyUnicode_InternFromString(s);
 }
 
-/* Adds _lru_cache_wrapper and _cached_wrapper to fastcache._core (module.c). */
+/* Adds _lru_cache_wrapper and _cached_wrapper to fastcache._core (module.c), their types
+   and the objects this file uses in its state. */
 int
-fc_wrapper_add(PyObject *m)
+fc_wrapper_add(PyObject *m, fc_state *st)
 {
-    if (kwd_mark == NULL) {
-        init_mapping_type();
-        if (PyType_Ready(&wrapper_type) < 0 || PyType_Ready(&mapping_type) < 0) {
-            return -1;
-        }
-        kwd_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
-        if (kwd_mark == NULL) {
-            return -1;
-        }
-        monotonic_func = fc_g.time_monotonic;
-        PyObject *mod = PyImport_ImportModule("threading");
-        if (mod == NULL) {
-            return -1;
-        }
-        event_type = PyObject_GetAttrString(mod, "Event");
-        Py_DECREF(mod);
-        if (event_type == NULL) {
-            return -1;
-        }
-        str_enter = PyUnicode_InternFromString("__enter__");
-        str_exit = PyUnicode_InternFromString("__exit__");
-        str_setdefault = PyUnicode_InternFromString("setdefault");
-        str_clear = PyUnicode_InternFromString("clear");
-        if (!str_enter || !str_exit || !str_setdefault || !str_clear) {
-            return -1;
-        }
-    }
-    if (PyModule_AddObjectRef(m, "_lru_cache_wrapper", (PyObject *)&wrapper_type) < 0 ||
-        PyModule_AddObjectRef(m, "_cached_wrapper", (PyObject *)&mapping_type) < 0) {
+    PyObject *threading;
+    if ((st->WrapperType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &wrapper_spec, NULL))
+            == NULL ||
+        (st->MappingType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mapping_spec, NULL))
+            == NULL ||
+        (st->kwd_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) == NULL ||
+        (threading = PyImport_ImportModule("threading")) == NULL)
+        return -1;
+    st->event_type = PyObject_GetAttrString(threading, "Event");
+    Py_DECREF(threading);
+    if (st->event_type == NULL ||
+        (st->str_enter = intern("__enter__")) == NULL ||
+        (st->str_exit = intern("__exit__")) == NULL ||
+        (st->str_setdefault = intern("setdefault")) == NULL ||
+        (st->str_clear = intern("clear")) == NULL)
+        return -1;
+    if (PyModule_AddObjectRef(m, "_lru_cache_wrapper", (PyObject *)st->WrapperType) < 0 ||
+        PyModule_AddObjectRef(m, "_cached_wrapper", (PyObject *)st->MappingType) < 0) {
         return -1;
     }
     return 0;
