@@ -19,7 +19,8 @@
  * releases the GIL. The pure-Python twin is fastcache/_py/sim.py: same algorithms, same
  * hash, same pseudo-random stream, so both give identical counts.
  *
- * Entry point: fc_sim_add(module) adds `sim_run` and `SIM_POLICIES` to a module.
+ * Entry points: fc_sim_add(module) adds `sim_run` and `SIM_POLICIES` to a module;
+ * fc_mini_init/step/free (mini.h) run the miniature simulations for WTinyLFUCache too.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

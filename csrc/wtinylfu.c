@@ -49,8 +49,13 @@
  * counters in one cache line, unrolled), the move within its segment (seg_to_tail; a
  * probation hit also promotes, and may demote) and the sample test, inline in
  * fc_wtlfu_access; the shadows' request, the climber's sample end and the sketch's halving
- * are out of line. (Prefetching the sketch line when the lookup starts costs ~20 instructions
- * a hit for a load that already overlaps the list move's own misses: not done.)
+ * are out of line. The sample test costs ~10 instructions a hit; a sampled hit adds three
+ * shadow requests (~210 instructions each, in the shadows' own memory): a cache of at most
+ * 1024 entries samples every key, so its hits cost about twice the fixed configuration's
+ * instructions (cachegrind: ~1230 against ~585 per c[k] of a full cache of 1000), one of
+ * 100,000 samples 1% of the keys (~570 against ~550). (Prefetching the sketch line when the
+ * lookup starts costs ~20 instructions a hit for a load that already overlaps the list
+ * move's own misses: not done.)
  *
  * The sketch hashes a key's Python hash (the one the table stored) with the seed: hash(k) is
  * k for an int 0 <= k < 2**61 - 1, so an int key and the simulator's uint64 key of the same

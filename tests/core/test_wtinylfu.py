@@ -403,7 +403,8 @@ class TestWTinyLFUCache(MappingContract):
             table, size, sample = st[-1]
             for bad, what in ((([7], keys, st), "segment"),
                               ((segs, keys, (*st[:-1], (table[:5], size, sample))), "sketch"),
-                              ((segs, keys, (st[0], 11, *st[2:])), "W-TinyLFU")):
+                              ((segs, keys, (st[0], 11, *st[2:])), "W-TinyLFU"),
+                              ((segs, keys, (*st[:-2], 3, st[-1])), "configuration")):
                 with pytest.raises(ValueError, match=what):
                     impl.WTinyLFUCache(1).__setstate__((params, entries, counters, bad, d))
             return
@@ -418,6 +419,12 @@ class TestWTinyLFUCache(MappingContract):
         config["wtinylfu"] = dict(config["wtinylfu"], wmax=11)
         with pytest.raises(ValueError, match="W-TinyLFU"):
             func(args[0], config, state[0])
+        for bad in ({"config": 3}, {"config": -1}, {"config": 1, "adaptive": False},
+                    {"config": 2, "adaptive": "climb"}, {"config": "1"}):
+            config = dict(args[1])
+            config["wtinylfu"] = dict(config["wtinylfu"], **bad)
+            with pytest.raises(ValueError, match="W-TinyLFU"):
+                func(args[0], config, state[0])
 
 
 def test_the_miniature_simulations_switch(impl: ModuleType) -> None:
