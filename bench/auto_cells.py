@@ -10,6 +10,12 @@ above LRU's.
     python -m bench.auto_cells --policy auto,wtinylfu-hc --traces /work/shared/traces
     python -m bench.auto_cells --holdout                # other synthetic seeds
     python -m bench.auto_cells --param floor=256        # smaller shadow caches
+    python -m bench.auto_cells --cache --only web12     # also WTinyLFUCache(cap, seed=0)
+
+``--cache`` replays each cell through the cache class ``WTinyLFUCache`` too
+(``fastcache.simulate.replay``, adaptive=True: the same miniature simulations as ``auto``;
+slow, a Python loop); its misses equal ``auto``'s where every key is an int below 2**61 - 1
+(``hash(k) == k``), and the column says ``=`` when they do.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from fastcache import _core
+from fastcache import WTinyLFUCache, _core
 from fastcache._sim_workloads import generate
+from fastcache.simulate import replay
 
 ONLINE = ("lru", "lfu", "fifo", "clock", "arc", "sieve", "s3fifo", "wtinylfu")
 SYNTHETIC = ("zipf:", "shift:", "loop:", "scan:")
@@ -52,11 +59,14 @@ def main() -> int:
                     help="a parameter of the candidates (sim_run params), e.g. floor=256")
     ap.add_argument("--holdout", action="store_true",
                     help="other synthetic parameters and seeds (HOLDOUT), no traces")
+    ap.add_argument("--cache", action="store_true",
+                    help="also replay each cell through WTinyLFUCache (the class)")
     args = ap.parse_args()
     cands = args.policy.split(",")
     params = {n: float(v) for n, _, v in (p.partition("=") for p in args.param)}
     print(f"{'workload':<36}{'C':>7}{'best':>8}{'(who)':>9}{'lru':>8}"
-          + "".join(f"{c:>15}" for c in cands))
+          + "".join(f"{c:>15}" for c in cands)
+          + (f"{'WTinyLFUCache':>16}" if args.cache else ""))
     fails = dict.fromkeys(cands, 0)
     cells = 0
     chosen = workloads("", list(HOLDOUT)) if args.holdout else workloads(args.traces,
@@ -77,6 +87,10 @@ def main() -> int:
                 ok = m - best <= 0.005 and m - lru <= 0.01
                 fails[c] += not ok
                 row += f"{m:>13.4f}{' ' if ok else '!'} "
+            if args.cache:
+                misses = replay(WTinyLFUCache(cap, seed=0), keys.tolist())[0]
+                same = misses == _core.sim_run("auto", keys, cap, params=params)[1]
+                row += f"{misses / len(keys):>14.4f}{'=' if same else ' '} "
             print(row, flush=True)
     print("cells failed (! = more than 0.5 points over the best or 1 point over LRU): "
           + ", ".join(f"{c} {fails[c]}/{cells}" for c in cands))

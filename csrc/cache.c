@@ -445,7 +445,7 @@ again:;
         fc_entry_link(c, nix, size, c->policy == P_S3FIFO ? admit : c->policy == P_LFU,
                       deadline, now);
         if (c->policy == P_WTLFU)
-            fc_wtlfu_inserted(c);
+            fc_wtlfu_inserted(c, hash);
     }
     FC_ASSERT_CONSISTENT(c);
     return fc_pending_finish(&p, c->on_evict);

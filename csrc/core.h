@@ -20,6 +20,8 @@
  *   wrapper.c     the decorators' call wrappers
  *   sketch.h, sim.c  the trace simulator: replacement policies run over a whole trace
  *                 in one call (fastcache.simulate), with their twin in _py/sim.py
+ *   mini.h        the miniature simulations (shadows in sim.c) that configure W-TinyLFU:
+ *                 the simulator's auto and WTinyLFUCache(adaptive=True)
  *   module.c      the module: multi-phase init, the types
  * Their twins in fastcache/_py/: caches.py (cache.c), lfu.py (lfu.c), sieve.py (sieve.c),
  * s3fifo.py (s3fifo.c), timed.py (timed.c, wheel.c), wrapper.py (wrapper.c).
@@ -300,7 +302,7 @@ void fc_wtlfu_free(CacheObject *c);
 void fc_wtlfu_enter(CacheObject *c, fc_idx ix);
 void fc_wtlfu_leave(CacheObject *c, fc_idx ix);
 void fc_wtlfu_record(CacheObject *c, Py_hash_t hash);
-void fc_wtlfu_inserted(CacheObject *c);
+void fc_wtlfu_inserted(CacheObject *c, Py_hash_t hash);
 void fc_wtlfu_reorder(CacheObject *c, fc_idx ix, Py_ssize_t old_size);
 void fc_wtlfu_access(CacheObject *c, fc_idx ix);
 fc_idx fc_wtlfu_victim(CacheObject *c, fc_idx skip);

@@ -98,7 +98,9 @@ SUBTYPE(WTinyLFUCacheType, "WTinyLFUCache",
         "WTinyLFUCache(maxsize, getsizeof=None, window=0.01, adaptive=True, seed=None, *, "
         "on_evict=None, stats=False)\n--\n\n"
         "Window TinyLFU cache: a small LRU window in front of a segmented LRU whose entries are\n"
-        "admitted by a frequency sketch; adaptive sizes the window with a hill climber.",
+        "admitted by a frequency sketch; adaptive (True) picks the window's and the protected\n"
+        "segment's sizes and the filter by miniature simulations, \"climb\" sizes the window\n"
+        "with a hill climber, False keeps them fixed.",
         fc_wtlfu_init)
 
 static PyObject *

@@ -11,7 +11,7 @@
  *   of 90% of the capacity, move to main at frequency >= 2), wtinylfu (Caffeine's
  *   simulator: 1% window LRU, segmented main 80% protected, count-min sketch admission,
  *   sample 10 x capacity), wtinylfu-hc (the same with Caffeine's hill climber on the
- *   window size), wtinylfu-mini (the same configured by miniature simulations, see
+ *   window size), wtinylfu-mini (the same configured by miniature simulations, mini.h,
  *   run_mini), auto (the adaptive default: wtinylfu-mini).
  *
  * Every policy runs on one node pool (32-bit links, sentinels first) and one open-addressing
@@ -19,7 +19,8 @@
  * releases the GIL. The pure-Python twin is fastcache/_py/sim.py: same algorithms, same
  * hash, same pseudo-random stream, so both give identical counts.
  *
- * Entry point: fc_sim_add(module) adds `sim_run` and `SIM_POLICIES` to a module.
+ * Entry points: fc_sim_add(module) adds `sim_run` and `SIM_POLICIES` to a module;
+ * fc_mini_init/step/free (mini.h) run the miniature simulations for WTinyLFUCache too.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mini.h"
 #include "sketch.h"
 
 #define NIL UINT32_MAX
@@ -828,31 +830,91 @@ run_wtlfu(Run *R)
 
 /* ------------------------------------------------------------------ miniature simulations */
 
-/* W-TinyLFU that picks its configuration by miniature simulation (Waldspurger et al., USENIX
- * ATC 2017; SHARDS sampling): NMINI shadow W-TinyLFU caches, one per candidate configuration,
- * see the requests of a hash-sampled subset of the keys (rate `floor` / C, all of them when
- * C <= floor) with their capacity scaled by the same rate. Every `period` x (shadow capacity)
- * sampled requests each shadow's misses are added to a score that decays by `decay` per
- * period; when another shadow's score is below the current one's by more than `hysteresis`
- * (a fraction), the real cache takes that configuration: its window is moved
- * (wt_move_window), its protected segment resized, its filter switched. Cost: NMINI shadows
- * of at most `floor` entries whatever C (NMINI x C entries when C <= floor), one hash per
- * request and NMINI shadow requests per sampled request. Measured with bench/auto_cells.py:
- * 19 of its 21 cells within 0.5 points of the best online policy (the hill climber: 16). */
-static const struct {
-    double window, protect;
-    int filter;
-} MINI_CONFIGS[] = {
+/* W-TinyLFU that picks its configuration by miniature simulation (mini.h: the mechanism,
+ * shared with WTinyLFUCache(adaptive=True)). Cost: FC_NMINI shadows of at most `floor`
+ * entries whatever C (FC_NMINI x C entries when C <= floor), one hash per request and
+ * FC_NMINI shadow requests per sampled request. Measured with bench/auto_cells.py: 19 of its
+ * 21 cells within 0.5 points of the best online policy (the hill climber: 16). */
+const fc_mini_config FC_MINI_CONFIGS[FC_NMINI] = {
     {0.01, 0.80, 1}, /* Caffeine's default: frequency-biased (Zipf, loops, block I/O) */
     {0.20, 0.50, 1}, /* recency-biased: a large window (web traffic) */
     {0.01, 0.50, 0}, /* no filter: SLRU, for hot sets that move faster than the sketch ages */
 };
-#define NMINI (sizeof(MINI_CONFIGS) / sizeof(MINI_CONFIGS[0]))
+
+struct fc_shadows {
+    WT M[FC_NMINI];
+    Run S[FC_NMINI];
+};
+
+int
+fc_mini_init(fc_mini *m, uint64_t C, uint64_t seed, double floor_, double period_mult,
+             double decay, double hyst)
+{
+    memset(m, 0, sizeof(*m));
+    if (floor_ < 1)
+        floor_ = 1024;
+    double rate = (double)C <= floor_ ? 1.0 : floor_ / (double)C;
+    m->salt = seed ^ UINT64_C(0x5851F42D4C957F2D);
+    m->thr = (uint64_t)(rate * 16777216.0);
+    uint64_t cs = (uint64_t)((double)C * rate + 0.5);
+    if (cs < 1)
+        cs = 1;
+    m->period = (uint64_t)((period_mult > 0 ? period_mult : 1.0) * (double)cs);
+    if (m->period < 1)
+        m->period = 1;
+    m->decay = decay >= 0 ? decay : 0.9;
+    m->hyst = hyst >= 0 ? hyst : 0.02;
+    fc_shadows *sh = (fc_shadows *)calloc(1, sizeof(fc_shadows));
+    if (sh == NULL)
+        return -1;
+    for (size_t j = 0; j < FC_NMINI; j++) {
+        if (wt_init(&sh->M[j], &sh->S[j], cs, FC_MINI_CONFIGS[j].window,
+                    FC_MINI_CONFIGS[j].protect, seed) < 0) {
+            while (j-- > 0)
+                wt_free(&sh->M[j]);
+            free(sh);
+            return -1;
+        }
+        sh->M[j].filter = FC_MINI_CONFIGS[j].filter;
+    }
+    m->sh = sh;
+    return 0;
+}
+
+void
+fc_mini_free(fc_mini *m)
+{
+    if (m->sh == NULL)
+        return;
+    for (size_t j = 0; j < FC_NMINI; j++)
+        wt_free(&m->sh->M[j]);
+    free(m->sh);
+    m->sh = NULL;
+}
+
+int
+fc_mini_step(fc_mini *m, uint64_t k, int cur)
+{
+    for (size_t j = 0; j < FC_NMINI; j++)
+        m->score[j] += 1 - wt_access(&m->sh->M[j], k);
+    if (++m->s_reqs < m->period)
+        return cur;
+    m->s_reqs = 0;
+    int best = cur;
+    for (int j = 0; j < FC_NMINI; j++)
+        if (m->score[j] < m->score[best])
+            best = j;
+    if (best != cur && m->score[best] < m->score[cur] * (1.0 - m->hyst))
+        cur = best;
+    for (size_t j = 0; j < FC_NMINI; j++)
+        m->score[j] *= m->decay;
+    return cur;
+}
 
 static void
-wt_configure(WT *W, size_t cfg)
+wt_configure(WT *W, int cfg)
 {
-    uint64_t main_max = (uint64_t)((double)W->C * (1.0 - MINI_CONFIGS[cfg].window));
+    uint64_t main_max = (uint64_t)((double)W->C * (1.0 - FC_MINI_CONFIGS[cfg].window));
     int64_t target = (int64_t)(W->C - main_max);
     for (int t = 0; t < 64 && W->wmax != target; t++) {
         int64_t before = W->wmax;
@@ -860,77 +922,39 @@ wt_configure(WT *W, size_t cfg)
         if (W->wmax == before)
             break;
     }
-    W->pmax = (int64_t)((double)(W->C - (uint64_t)W->wmax) * MINI_CONFIGS[cfg].protect);
+    W->pmax = (int64_t)((double)(W->C - (uint64_t)W->wmax) * FC_MINI_CONFIGS[cfg].protect);
     while ((int64_t)W->len[QR] > W->pmax)
         wt_shift(W, QR, QP);
-    W->filter = MINI_CONFIGS[cfg].filter;
+    W->filter = FC_MINI_CONFIGS[cfg].filter;
 }
 
 static int
 run_mini(Run *R)
 {
-    const uint64_t C = R->cap;
-    double floor_ = R->floor >= 1 ? R->floor : 1024;
-    double period_mult = R->sample > 0 ? R->sample : 1.0;
-    double decay = R->decay >= 0 ? R->decay : 0.9;
-    double hyst = R->hysteresis >= 0 ? R->hysteresis : 0.02;
-    double rate = (double)C <= floor_ ? 1.0 : floor_ / (double)C;
-    uint64_t thr = (uint64_t)(rate * 16777216.0); /* sampled: hash >> 40 below thr */
-    uint64_t cs = (uint64_t)((double)C * rate + 0.5);
-    if (cs < 1)
-        cs = 1;
-    uint64_t period = (uint64_t)(period_mult * (double)cs);
-    if (period < 1)
-        period = 1;
-    WT W, M[NMINI];
-    Run S[NMINI];
-    size_t made = 0;
-    int rc = wt_init(&W, R, C, MINI_CONFIGS[0].window, MINI_CONFIGS[0].protect, R->seed);
-    for (; rc == 0 && made < NMINI; made++) {
-        memset(&S[made], 0, sizeof(Run));
-        rc = wt_init(&M[made], &S[made], cs, MINI_CONFIGS[made].window,
-                     MINI_CONFIGS[made].protect, R->seed);
-        if (rc < 0)
-            break;
-        M[made].filter = MINI_CONFIGS[made].filter;
-    }
-    if (rc < 0) {
-        for (size_t j = 0; j < made; j++)
-            wt_free(&M[j]);
-        if (made > 0 || W.R != NULL)
-            wt_free(&W);
+    WT W;
+    fc_mini m;
+    if (fc_mini_init(&m, R->cap, R->seed, R->floor, R->sample, R->decay, R->hysteresis) < 0)
+        return -1;
+    if (wt_init(&W, R, R->cap, FC_MINI_CONFIGS[0].window, FC_MINI_CONFIGS[0].protect,
+                R->seed) < 0) {
+        fc_mini_free(&m);
         return -1;
     }
-    double score[NMINI] = {0};
-    size_t cur = 0;
-    uint64_t s_reqs = 0;
+    int cur = 0;
     for (size_t i = 0; i < R->n; i++) {
         uint64_t k = R->keys[i];
         if (wt_access(&W, k))
             HIT(R, i);
         else
             MISS(R, i);
-        if ((fc_mix64(k ^ UINT64_C(0x5851F42D4C957F2D)) >> 40) >= thr)
+        if (!fc_mini_sampled(&m, k))
             continue;
-        for (size_t j = 0; j < NMINI; j++)
-            score[j] += 1 - wt_access(&M[j], k);
-        if (++s_reqs < period)
-            continue;
-        s_reqs = 0;
-        size_t best = cur;
-        for (size_t j = 0; j < NMINI; j++)
-            if (score[j] < score[best])
-                best = j;
-        if (best != cur && score[best] < score[cur] * (1.0 - hyst)) {
-            cur = best;
-            wt_configure(&W, cur);
-        }
-        for (size_t j = 0; j < NMINI; j++)
-            score[j] *= decay;
+        int next = fc_mini_step(&m, k, cur);
+        if (next != cur)
+            wt_configure(&W, cur = next);
     }
     R->window_final = (uint64_t)W.wmax;
-    for (size_t j = 0; j < NMINI; j++)
-        wt_free(&M[j]);
+    fc_mini_free(&m);
     wt_free(&W);
     return 0;
 }

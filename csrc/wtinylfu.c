@@ -1,7 +1,8 @@
 /*
  * wtinylfu.c: WTinyLFUCache, Window TinyLFU (Einziger, Friedman and Manes, "TinyLFU: A Highly
- * Efficient Cache Admission Policy", 2017) as the trace simulator runs it (sim.c run_wtlfu,
- * and wtinylfu-hc for adaptive=True), on the cache classes' table, list and write path.
+ * Efficient Cache Admission Policy", 2017) as the trace simulator runs it (sim.c run_wtlfu;
+ * run_mini, wtinylfu-mini, for adaptive=True; wtinylfu-hc for adaptive="climb"), on the cache
+ * classes' table, list and write path.
  *
  * Design. A new key enters the window, an LRU of `window` x maxsize (1% by default) at the
  * tail of the one eviction list; the rest is the main segmented LRU, probation then protected
@@ -14,31 +15,47 @@
  *   - when the window is full (its size >= its maximum: the new entry would overflow it), its
  *     least recently used entry, the candidate, moves to probation's tail;
  *   - the victim is probation's least recently used entry (protected's, then the window's,
- *     when probation is empty); if the candidate exists and is not that entry, the one of the
- *     two with the lower sketch estimate loses: the candidate is admitted (the victim goes) if
- *     its estimate is higher, or at random (1 in 128, xorshift64* as sim.c) when it is >= 6,
- *     Caffeine's defence against an attacker who floods the sketch to keep a victim in.
+ *     when probation is empty); if the candidate exists and is not that entry, and the filter
+ *     is on, the one of the two with the lower sketch estimate loses: the candidate is
+ *     admitted (the victim goes) if its estimate is higher, or at random (1 in 128,
+ *     xorshift64* as sim.c) when it is >= 6, Caffeine's defence against an attacker who
+ *     floods the sketch to keep a victim in. With the filter off the victim goes.
  * then the new entry joins the window's tail (and, with sizes, the window's overflow moves to
  * probation). With unit sizes this makes exactly the simulator's choices, request for request
  * (tests/core/test_wtinylfu.py replays traces through both).
- * adaptive=True runs Caffeine's hill climber on the window's maximum as sim.c's `wtinylfu-hc`: every
- * 10 x maxsize requests the hit rate of the sample is compared with the previous one; the
- * window keeps moving the same way while it improves (step 6.25% of maxsize, decaying by 0.98,
- * restarting at a 5-point jump), up to the whole cache. adaptive=False keeps it fixed
- * (sim.c's `wtinylfu`).
+ *
+ * adaptive=True (the default) configures the cache by miniature simulations, the simulator's
+ * `wtinylfu-mini` (`auto`), with its mechanism (mini.h; the shadows are sim.c's): every
+ * request's key hash is tested for the sample (one fc_mix64, inline); a sampled one (all of
+ * them when maxsize <= 1024, about 1024 / maxsize of them otherwise) is a request to the three
+ * shadow caches (mini_step, out of line); when the shadows' decayed miss scores say another
+ * configuration of FC_MINI_CONFIGS is better, configure() moves the window's boundary (with
+ * the climber's move_window), resizes protected and switches the filter. The shadows are
+ * fed the keys' Python hashes: keys of equal hash are one key to them.
+ * adaptive="climb" runs Caffeine's hill climber on the window's maximum as sim.c's
+ * `wtinylfu-hc`: every 10 x maxsize requests the hit rate of the sample is compared with the
+ * previous one; the window keeps moving the same way while it improves (step 6.25% of
+ * maxsize, decaying by 0.98, restarting at a 5-point jump), up to the whole cache (kept: it
+ * is the climber's sample counting on the hit path, behind the same branch as the sample
+ * test). adaptive=False keeps the configuration fixed (sim.c's `wtinylfu`).
  *
  * Requests. A hit (c[k], get, setdefault of a present key) and a write (c[k] = v, new or not)
- * are one request each: the sketch counts the key, the climber the hit or the miss. A lookup
- * that misses counts nothing: the write that follows it (cached(), `if k in c: c[k] else:
- * c[k] = v`) is the miss, so each request of a miss-then-insert counts once, as in the
+ * are one request each: the sketch counts the key, the adaptation the hit or the miss. A
+ * lookup that misses counts nothing: the write that follows it (cached(), `if k in c: c[k]
+ * else: c[k] = v`) is the miss, so each request of a miss-then-insert counts once, as in the
  * simulator and in Caffeine. `in`, peek(), iteration count nothing.
  *
  * Cost (bench/policies.py). A hit is the table's lookup, one sketch increment (the key's four
- * counters in one cache line, unrolled) and the move within its segment (seg_to_tail; a
- * probation hit also promotes, and may demote), inline in fc_wtlfu_access; the climber's
- * sample end and the sketch's halving are out of line. (Prefetching the sketch line when the
- * lookup starts costs ~20 instructions a hit for a load that already overlaps the list move's
- * own misses: not done.)
+ * counters in one cache line, unrolled), the move within its segment (seg_to_tail; a
+ * probation hit also promotes, and may demote) and the sample test, inline in
+ * fc_wtlfu_access; the shadows' request, the climber's sample end and the sketch's halving
+ * are out of line. The sample test costs ~10 instructions a hit; a sampled hit adds three
+ * shadow requests (~210 instructions each, in the shadows' own memory): a cache of at most
+ * 1024 entries samples every key, so its hits cost about twice the fixed configuration's
+ * instructions (cachegrind: ~1230 against ~585 per c[k] of a full cache of 1000), one of
+ * 100,000 samples 1% of the keys (~570 against ~550). (Prefetching the sketch line when the
+ * lookup starts costs ~20 instructions a hit for a load that already overlaps the list
+ * move's own misses: not done.)
  *
  * The sketch hashes a key's Python hash (the one the table stored) with the seed: hash(k) is
  * k for an int 0 <= k < 2**61 - 1, so an int key and the simulator's uint64 key of the same
@@ -48,21 +65,32 @@
  * full (Caffeine's lazy sizing: a cache of huge maxsize that stays small costs nothing), at
  * most 2**24 words, and sized up (emptied) as the entries grow; until then the sketch counts
  * nothing. Its memory failure only leaves it unallocated (estimates 0: the candidate loses).
+ * The shadows (adaptive=True) are made with the sketch: at __init__ when maxsize <= 2**16,
+ * otherwise (and with getsizeof) when the cache is first half full; they count entries, so
+ * with getsizeof they model a cache of twice the entries it holds then. Their memory: three
+ * W-TinyLFU caches of min(maxsize, 1024) entries (about 100 bytes an entry); its failure only
+ * leaves the cache in its configuration (a later write tries again).
  *
  * Differences from the twin (fastcache/_py/wtinylfu.py): none in behaviour (the reentrancy
  * fuzzer's diff mode holds them to it); its segments are three OrderedDicts, its sketch sim.py's
- * Sketch, and its pickles are its own, as for every class. Differences from the simulator:
+ * Sketch, its shadows sim.py's Mini, and its pickles are its own, as for every class.
+ * Differences from the simulator:
  *   1. With getsizeof, sizes replace counts: the maxima are in size units, the window's
  *      candidate is taken when the window's size is >= its maximum, and what a large entry
- *      makes the window overflow moves to probation after it is stored, with no contest.
+ *      makes the window overflow moves to probation after it is stored, with no contest. The
+ *      shadows count entries (above).
  *   2. A sketch larger than 2**16 words is allocated when the cache is first half full (above):
  *      the simulator's sketch exists from the first request, so for maxsize > 65536 the counts
- *      of the first half-filling requests are missing here.
- *   3. maxsize=math.inf never evicts: the sketch and the climber are not used; popitem()
- *      takes probation's, protected's, then the window's least recently used entry.
- * Pickling keeps everything: the segments, the sketch, the window's size, the climber and the
- * random stream (a copy evicts as the original would). clear() keeps the sketch and the window
- * size (the popularity history); __init__ starts afresh.
+ *      of the first half-filling requests are missing here; so are the shadows' (adaptive=True).
+ *   3. maxsize=math.inf never evicts: the sketch, the shadows and the climber are not used;
+ *      popitem() takes probation's, protected's, then the window's least recently used entry.
+ *   4. The shadows see keys' hashes: distinct keys of equal hash (not ints below 2**61 - 1)
+ *      are one key to them, as they are to the sketch.
+ * Pickling keeps the segments, the sketch, the window's and protected's sizes, the
+ * configuration taken (and so the filter), the climber and the random stream (with adaptive
+ * "climb" or False a copy evicts as the original would); the shadows are not pickled: a copy's
+ * start afresh, as a new cache's, in the configuration taken. clear() keeps the sketch, the
+ * configuration and the shadows (the popularity history); __init__ starts afresh.
  */
 #include "core.h"
 
@@ -186,7 +214,7 @@ fc_wtlfu_record(CacheObject *c, Py_hash_t hash)
     record(WT(c), hash);
 }
 
-/* ------------------------------------------------------------------ the hill climber */
+/* ------------------------------------------------------------------ adapting */
 
 static void
 demote_protected(CacheObject *c)
@@ -196,19 +224,13 @@ demote_protected(CacheObject *c)
         seg_move(c, w->head[FC_WT_PROTECTED], FC_WT_PROBATION);
 }
 
-/* The end of a sample: sim.c's climber moves the window's maximum (out of line: once in
- * 10 x maxsize requests). */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
+/* Move the window's boundary by adj (sim.c's wt_move_window, sizes for counts): grow takes
+ * main's least recently used entries into the window, shrink gives the window's to probation;
+ * at most 1000 moves, a window of at least 1, never above the cache. */
 static void
-climb_adjust(CacheObject *c)
+move_window(CacheObject *c, int64_t adj)
 {
     fc_wtlfu *w = WT(c);
-    double amount = fc_climb_amount((double)w->s_hits / (double)w->s_reqs, &w->prev_rate,
-                                    &w->step, 0.0625, 0.05, 0.98, (double)c->maxsize);
-    w->s_hits = w->s_reqs = 0;
-    int64_t adj = (int64_t)amount;
     int64_t wcap = c->maxsize > 1 ? (int64_t)c->maxsize : 1;
     int64_t quota = fc_window_begin(adj, &w->pmax, &w->wmax, wcap);
     if (adj > 0) {
@@ -232,12 +254,83 @@ climb_adjust(CacheObject *c)
     fc_window_end(quota, &w->pmax, &w->wmax);
 }
 
-/* One request done (hit or miss): sim.c's climber, sizes for counts. */
-static inline void
-climb(CacheObject *c, int hit)
+/* The end of a sample: sim.c's climber moves the window's maximum (out of line: once in
+ * 10 x maxsize requests). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+climb_adjust(CacheObject *c)
 {
     fc_wtlfu *w = WT(c);
-    if (!w->adaptive || c->unbounded || c->maxsize == 0)
+    double amount = fc_climb_amount((double)w->s_hits / (double)w->s_reqs, &w->prev_rate,
+                                    &w->step, 0.0625, 0.05, 0.98, (double)c->maxsize);
+    w->s_hits = w->s_reqs = 0;
+    move_window(c, (int64_t)amount);
+}
+
+/* Take configuration cfg of the miniature simulations (sim.c's wt_configure, sizes for
+ * counts): the window's boundary moves to its fraction, protected is resized, the filter
+ * switched. */
+static void
+configure(CacheObject *c, int cfg)
+{
+    fc_wtlfu *w = WT(c);
+    int64_t C = (int64_t)c->maxsize;
+    int64_t target = C - (int64_t)((double)C * (1.0 - FC_MINI_CONFIGS[cfg].window));
+    for (int t = 0; t < 64 && w->wmax != target; t++) {
+        int64_t before = w->wmax;
+        move_window(c, target - w->wmax);
+        if (w->wmax == before)
+            break;
+    }
+    w->pmax = (int64_t)((double)(C - w->wmax) * FC_MINI_CONFIGS[cfg].protect);
+    demote_protected(c);
+    w->filter = FC_MINI_CONFIGS[cfg].filter;
+    w->config = cfg;
+}
+
+/* A sampled request: the shadows see it (out of line: one request in about maxsize / 1024
+ * of a cache larger than 1024). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+mini_step(CacheObject *c, uint64_t k)
+{
+    fc_wtlfu *w = WT(c);
+    int next = fc_mini_step(&w->mini, k, w->config);
+    if (next != w->config)
+        configure(c, next);
+}
+
+/* The shadows of adaptive=True, made with the sketch (see the opening note). */
+static void
+ensure_mini(CacheObject *c)
+{
+    fc_wtlfu *w = WT(c);
+    if (w->adaptive != FC_WT_MINI || w->mini.sh != NULL || c->unbounded || c->maxsize == 0)
+        return;
+    if ((c->sized || (uint64_t)c->maxsize > SK_EAGER) &&
+        c->currsize < c->maxsize / 2 + c->maxsize % 2)
+        return;
+    uint64_t C = c->sized ? 2 * (uint64_t)c->t.len : (uint64_t)c->maxsize;
+    if (fc_mini_init(&w->mini, C ? C : 1, w->seed, -1, -1, -1, -1) < 0)
+        w->mini.sh = NULL;  /* no memory: not adaptive until a later write tries again */
+}
+
+/* One request done (hit or miss) for the key whose hash is h: the miniature simulations see
+ * it if it is sampled, or the climber counts it. */
+static inline void
+adapt(CacheObject *c, Py_hash_t h, int hit)
+{
+    fc_wtlfu *w = WT(c);
+    if (w->mini.sh != NULL) {
+        if (fc_mini_sampled(&w->mini, (uint64_t)h))
+            mini_step(c, (uint64_t)h);
+        return;
+    }
+    if (w->adaptive != FC_WT_CLIMB || c->unbounded || c->maxsize == 0)
         return;
     w->s_hits += (uint64_t)hit;
     if (++w->s_reqs >= w->sample_size)
@@ -281,6 +374,7 @@ fc_wtlfu_free(CacheObject *c)
         return;
     fc_wtlfu_detach(c);
     fc_sketch_free(&w->sk);
+    fc_mini_free(&w->mini);
     Py_CLEAR(w->seed_obj);
     PyMem_Free(w);
     c->wt = NULL;
@@ -300,20 +394,22 @@ fc_wtlfu_leave(CacheObject *c, fc_idx ix)
     seg_remove(c, ix);
 }
 
-/* A new entry was stored by a write: the window's overflow goes to probation, the climber
- * counts a miss, the sketch is sized when its time has come. */
+/* A new entry (its key's hash: hash) was stored by a write: the window's overflow goes to
+ * probation, the request (a miss) adapts, the sketch and the shadows are made when their time
+ * has come. */
 void
-fc_wtlfu_inserted(CacheObject *c)
+fc_wtlfu_inserted(CacheObject *c, Py_hash_t hash)
 {
     fc_wtlfu *w = WT(c);
     while (w->len[FC_WT_WINDOW] > w->wmax && w->head[FC_WT_WINDOW] != c->order.tail)
         seg_move(c, w->head[FC_WT_WINDOW], FC_WT_PROBATION);
-    climb(c, 0);
+    adapt(c, hash, 0);
     ensure_sketch(c);
+    ensure_mini(c);
 }
 
 /* An access to entry ix, whose size was old_size (a write may change it): the move of a hit
- * (sim.c), then the climber counts a hit. The sketch counted it already (touch, the write). */
+ * (sim.c), then the request (a hit) adapts. The sketch counted it already (touch, the write). */
 static inline void
 reorder(CacheObject *c, fc_idx ix)
 {
@@ -325,7 +421,7 @@ reorder(CacheObject *c, fc_idx ix)
     else {
         seg_to_tail(c, ix, s);
     }
-    climb(c, 1);
+    adapt(c, c->t.entries[ix].hash, 1);
 }
 
 void
@@ -359,7 +455,7 @@ fc_wtlfu_victim(CacheObject *c, fc_idx skip)
     fc_idx v = FC_NIL;
     for (int s = 0; s < FC_WT_NSEG && v == FC_NIL; s++)
         v = seg_first(c, s, skip);
-    if (v == FC_NIL || cand == FC_NIL || v == cand)
+    if (v == FC_NIL || cand == FC_NIL || v == cand || !w->filter)
         return v;
     int fc = estimate(w, e[cand].hash), fv = estimate(w, e[v].hash);
     int admit = fc > fv || (fc >= 6 && (fc_xorshift64s(&w->rng) & 127) == 0);
@@ -402,8 +498,16 @@ parse_options(PyObject *window, PyObject *adaptive, PyObject *seed, double *wout
         PyErr_Format(PyExc_ValueError, "window must be in (0, 1], not %R", window);
         return -1;
     }
-    int a = PyObject_IsTrue(adaptive);
-    if (a < 0)
+    int a;
+    if (PyUnicode_Check(adaptive)) {
+        if (PyUnicode_CompareWithASCIIString(adaptive, "climb") != 0) {
+            PyErr_Format(PyExc_ValueError, "adaptive must be True, False or 'climb', not %R",
+                         adaptive);
+            return -1;
+        }
+        a = FC_WT_CLIMB;
+    }
+    else if ((a = PyObject_IsTrue(adaptive)) < 0)
         return -1;
     uint64_t s;
     if (seed == Py_None) {
@@ -433,8 +537,11 @@ start(CacheObject *c, double window, int adaptive, uint64_t seed)
     fc_wtlfu *w = WT(c);
     fc_sketch_free(&w->sk);
     memset(&w->sk, 0, sizeof(w->sk));
+    fc_mini_free(&w->mini);
     w->window = window;
     w->adaptive = adaptive;
+    w->config = 0;
+    w->filter = 1;
     w->seed = seed;
     w->sk.seed = seed;
     w->rng = seed ^ UINT64_C(0x9E3779B97F4A7C15);
@@ -458,6 +565,7 @@ start(CacheObject *c, double window, int adaptive, uint64_t seed)
     w->prev_rate = 0.0;
     w->step = -0.0625 * (double)c->maxsize;
     ensure_sketch(c);
+    ensure_mini(c);
 }
 
 /* The state of a new WTinyLFUCache (fc_cache_new): unbounded, empty, until __init__. */
@@ -473,6 +581,7 @@ fc_wtlfu_new(CacheObject *c)
     c->wt->wmax = INT64_MAX;
     c->wt->rng = 1;
     c->wt->sample_size = UINT64_MAX;
+    c->wt->filter = 1;
     return 0;
 }
 
@@ -526,13 +635,20 @@ fc_wtlfu_state(CacheObject *c)
             for (int b = 0; b < 8; b++)
                 *p++ = (unsigned char)(w->sk.table[i] >> (8 * b));   /* little-endian */
     }
-    PyObject *r = Py_BuildValue("{s:d,s:O,s:O,s:K,s:L,s:L,s:K,s:K,s:K,s:d,s:d,s:N,s:I,s:I}",
-        "window", w->window, "adaptive", w->adaptive ? Py_True : Py_False,
+    PyObject *adaptive = w->adaptive == FC_WT_CLIMB ? PyUnicode_FromString("climb")
+                                                    : PyBool_FromLong(w->adaptive);
+    if (adaptive == NULL) {
+        Py_DECREF(table);
+        return NULL;
+    }
+    PyObject *r = Py_BuildValue("{s:d,s:N,s:O,s:K,s:L,s:L,s:K,s:K,s:K,s:d,s:d,s:N,s:I,s:I,s:i}",
+        "window", w->window, "adaptive", adaptive,
         "seed", w->seed_obj ? w->seed_obj : Py_None, "hash_seed", (unsigned long long)w->seed,
         "wmax", (long long)w->wmax, "pmax", (long long)w->pmax,
         "rng", (unsigned long long)w->rng, "s_hits", (unsigned long long)w->s_hits,
         "s_reqs", (unsigned long long)w->s_reqs, "prev_rate", w->prev_rate, "step", w->step,
-        "sketch", table, "sketch_size", w->sk.size, "sketch_sample", w->sk.sample_size);
+        "sketch", table, "sketch_size", w->sk.size, "sketch_sample", w->sk.sample_size,
+        "config", w->config);
     return r;
 }
 
@@ -552,11 +668,11 @@ fc_wtlfu_restore_config(CacheObject *c, PyObject *st)
     double window;
     int adaptive;
     uint64_t seed;
-    PyObject *o[14];
+    PyObject *o[15];
     static const char *keys[] = {"window", "adaptive", "seed", "hash_seed", "wmax", "pmax",
                                  "rng", "s_hits", "s_reqs", "prev_rate", "step", "sketch",
-                                 "sketch_size", "sketch_sample"};
-    for (int i = 0; i < 14; i++)
+                                 "sketch_size", "sketch_sample", "config"};
+    for (int i = 0; i < 15; i++)
         if ((o[i] = PyDict_GetItemString(st, keys[i])) == NULL)
             return bad("W-TinyLFU state");
     if (parse_options(o[0], o[1], o[2], &window, &adaptive, &seed) < 0)
@@ -565,15 +681,18 @@ fc_wtlfu_restore_config(CacheObject *c, PyObject *st)
         if (!PyLong_Check(o[i]))
             return bad("W-TinyLFU state");
     if (!PyFloat_Check(o[9]) || !PyFloat_Check(o[10]) || !PyLong_Check(o[12]) ||
-        !PyLong_Check(o[13]))
+        !PyLong_Check(o[13]) || !PyLong_Check(o[14]))
         return bad("W-TinyLFU state");
     uint64_t hseed = PyLong_AsUnsignedLongLong(o[3]);
     long long wmax = PyLong_AsLongLong(o[4]), pmax = PyLong_AsLongLong(o[5]);
     uint64_t rng = PyLong_AsUnsignedLongLong(o[6]), sh = PyLong_AsUnsignedLongLong(o[7]),
              sr = PyLong_AsUnsignedLongLong(o[8]);
     unsigned long size = PyLong_AsUnsignedLong(o[12]), sample = PyLong_AsUnsignedLong(o[13]);
+    long cfg = PyLong_AsLong(o[14]);
     if (PyErr_Occurred())
         return -1;
+    if (cfg < 0 || cfg >= FC_NMINI || (cfg != 0 && adaptive != FC_WT_MINI))
+        return bad("W-TinyLFU configuration");
     double prev = PyFloat_AS_DOUBLE(o[9]), step = PyFloat_AS_DOUBLE(o[10]);
     if (wmax < 0 || pmax < 0 || rng == 0 || sh > sr || !isfinite(prev) || !isfinite(step) ||
         (!c->unbounded && (wmax > c->maxsize || pmax > c->maxsize)))
@@ -591,6 +710,8 @@ fc_wtlfu_restore_config(CacheObject *c, PyObject *st)
     w->s_reqs = sr;
     w->prev_rate = prev;
     w->step = step;
+    w->config = (int)cfg;
+    w->filter = FC_MINI_CONFIGS[cfg].filter;
     fc_sketch_free(&w->sk);
     if (o[11] != Py_None) {
         if (!PyBytes_Check(o[11]))
@@ -673,7 +794,9 @@ fc_wtlfu_check(CacheObject *c, const char **what)
             return -1;
         }
     }
-    if (w->wmax < 0 || w->pmax < 0 || w->rng == 0) {
+    if (w->wmax < 0 || w->pmax < 0 || w->rng == 0 || w->config < 0 || w->config >= FC_NMINI ||
+        w->filter != FC_MINI_CONFIGS[w->config].filter ||
+        (w->mini.sh != NULL && w->adaptive != FC_WT_MINI)) {
         *what = "W-TinyLFU maxima";
         return -1;
     }

@@ -12,8 +12,10 @@
 #define FC_WTINYLFU_H
 
 #include "list.h"
+#include "mini.h"
 #include "sketch.h"
 
+enum { FC_WT_FIXED, FC_WT_MINI, FC_WT_CLIMB }; /* adaptive=False, True, "climb" */
 enum { FC_WT_PROBATION, FC_WT_PROTECTED, FC_WT_WINDOW, FC_WT_NSEG };
 
 typedef struct fc_wtlfu {
@@ -23,11 +25,14 @@ typedef struct fc_wtlfu {
     int64_t len[FC_WT_NSEG];     /* the segments' sizes (sum of the entries' sizes) */
     int64_t wmax, pmax;          /* the window's and the protected segment's maxima */
     double window;               /* the constructor's fraction */
-    int adaptive;
+    int adaptive;                /* FC_WT_FIXED, FC_WT_MINI or FC_WT_CLIMB */
+    int config;                  /* FC_WT_MINI: the configuration (FC_MINI_CONFIGS) taken */
+    int filter;                  /* the admission filter on (0: every candidate enters) */
+    fc_mini mini;                /* FC_WT_MINI: the shadows (mini.sh NULL until made) */
     uint64_t seed;               /* the sketch's hash key */
     PyObject *seed_obj;          /* the constructor's seed (None or an int) */
     uint64_t rng;                /* the admission jitter's xorshift64* state (as sim.c) */
-    /* the hill climber (adaptive) */
+    /* the hill climber (adaptive="climb") */
     uint64_t sample_size, s_hits, s_reqs;
     double prev_rate, step;
 } fc_wtlfu;

@@ -7,7 +7,7 @@ These classes are not ``MutableMapping``s by themselves: ``fastcache.caches`` ad
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
-from typing import Any, Final, Generic, TypeVar, final, overload
+from typing import Any, Final, Generic, Literal, TypeVar, final, overload
 
 from typing_extensions import Self, disjoint_base
 
@@ -208,7 +208,7 @@ class WTinyLFUCache(Cache[_KT, _VT]):
         maxsize: float,
         getsizeof: Callable[[_VT], int] | None = None,
         window: float = 0.01,
-        adaptive: bool = True,
+        adaptive: bool | Literal["climb"] = True,
         seed: int | None = None,
         *,
         on_evict: _OnEvict[_KT, _VT] | None = None,

@@ -575,54 +575,79 @@ def _wtlfu(R: _Run, climb: bool) -> None:
     R.window_final = W.wmax
 
 
-# the candidate configurations of the miniature simulations (MINI_CONFIGS in sim.c):
+# the candidate configurations of the miniature simulations (FC_MINI_CONFIGS, csrc/sim.c):
 # (window, protected, admission filter)
 MINI_CONFIGS = ((0.01, 0.80, True), (0.20, 0.50, True), (0.01, 0.50, False))
+
+
+class Mini:
+    """The miniature simulations (``fc_mini`` of csrc/mini.h): one shadow ``_WT`` per
+    candidate configuration, fed the sampled keys; the one mechanism of ``_mini`` (the
+    simulator's ``wtinylfu-mini``) and ``WTinyLFUCache(adaptive=True)`` (wtinylfu.py).
+    A negative parameter takes its default."""
+
+    __slots__ = ("decay", "hyst", "period", "s_reqs", "salt", "score", "shadows", "thr")
+
+    def __init__(self, C: int, seed: int, floor: float = -1, period: float = -1,
+                 decay: float = -1, hyst: float = -1) -> None:
+        if floor < 1:
+            floor = 1024
+        rate = 1.0 if C <= floor else floor / C
+        self.salt = (seed ^ 0x5851F42D4C957F2D) & M64
+        self.thr = int(rate * 16777216.0)
+        cs = max(int(C * rate + 0.5), 1)
+        self.period = max(int((period if period > 0 else 1.0) * cs), 1)
+        self.s_reqs = 0
+        self.decay = decay if decay >= 0 else 0.9
+        self.hyst = hyst if hyst >= 0 else 0.02
+        self.score = [0.0] * len(MINI_CONFIGS)
+        self.shadows = []
+        for window, protect, filter_ in MINI_CONFIGS:
+            s = _WT(cs, window, protect, seed)
+            s.filter = filter_
+            self.shadows.append(s)
+
+    def sampled(self, k: int) -> bool:
+        """Whether the shadows see key k (``fc_mini_sampled``)."""
+        return mix64(k ^ self.salt) >> 40 < self.thr
+
+    def step(self, k: int, cur: int) -> int:
+        """A sampled request for k in configuration cur: the configuration to take."""
+        score = self.score
+        for j, s in enumerate(self.shadows):
+            score[j] += 1 - s.access(k)
+        self.s_reqs += 1
+        if self.s_reqs < self.period:
+            return cur
+        self.s_reqs = 0
+        best = cur
+        for j in range(len(score)):
+            if score[j] < score[best]:
+                best = j
+        if best != cur and score[best] < score[cur] * (1.0 - self.hyst):
+            cur = best
+        self.score = [x * self.decay for x in score]
+        return cur
 
 
 def _mini(R: _Run) -> None:
     """W-TinyLFU configured by miniature simulations (``run_mini`` in sim.c)."""
     C = R.cap
-    floor = R.get("floor", 1024)
-    if floor < 1:
-        floor = 1024
-    period_mult = R.get("sample", 1.0) or 1.0
-    decay = R.get("decay", 0.9)
-    hyst = R.get("hysteresis", 0.02)
-    rate = 1.0 if C <= floor else floor / C
-    thr = int(rate * 16777216.0)
-    cs = max(int(C * rate + 0.5), 1)
-    period = max(int(period_mult * cs), 1)
+    m = Mini(C, R.seed, R.get("floor", -1), R.get("sample", -1), R.get("decay", -1),
+             R.get("hysteresis", -1))
     W = _WT(C, MINI_CONFIGS[0][0], MINI_CONFIGS[0][1], R.seed)
-    shadows = []
-    for window, protect, filter_ in MINI_CONFIGS:
-        s = _WT(cs, window, protect, R.seed)
-        s.filter = filter_
-        shadows.append(s)
-    score = [0.0] * len(shadows)
     cur = 0
-    s_reqs = 0
     for i, k in enumerate(R.keys):
         if W.access(k):
             R.hit(i)
         else:
             R.miss(i)
-        if mix64(k ^ 0x5851F42D4C957F2D) >> 40 >= thr:
+        if not m.sampled(k):
             continue
-        for j, s in enumerate(shadows):
-            score[j] += 1 - s.access(k)
-        s_reqs += 1
-        if s_reqs < period:
-            continue
-        s_reqs = 0
-        best = cur
-        for j in range(len(shadows)):
-            if score[j] < score[best]:
-                best = j
-        if best != cur and score[best] < score[cur] * (1.0 - hyst):
-            cur = best
+        nxt = m.step(k, cur)
+        if nxt != cur:
+            cur = nxt
             W.configure(*MINI_CONFIGS[cur])
-        score = [x * decay for x in score]
     R.window_final = W.wmax
 
 

@@ -3,21 +3,23 @@
 The same algorithm, step for step (the opening note of ``csrc/wtinylfu.c`` describes it): a
 window LRU in front of a segmented LRU (probation, protected), a count-min sketch (``Sketch``
 of ``sim.py``, the twin of ``csrc/sketch.h``) deciding whether the window's least recently
-used entry displaces probation's, and, with ``adaptive``, Caffeine's hill climber on the
-window's size. The segments are three ``OrderedDict`` of entries (the C keeps them as three
-ranges of its one eviction list); an entry's ``bucket`` is its segment and its ``index`` its
-key's hash (the C's stored hash), so no user code runs while they change.
+used entry displaces probation's, and, with ``adaptive``, the miniature simulations (``Mini``
+of ``sim.py``, the twin of ``csrc/mini.h``) that pick the configuration (``"climb"``:
+Caffeine's hill climber on the window's size). The segments are three ``OrderedDict`` of
+entries (the C keeps them as three ranges of its one eviction list); an entry's ``bucket`` is
+its segment and its ``index`` its key's hash (the C's stored hash), so no user code runs while
+they change.
 """
 
 from __future__ import annotations
 
 import collections
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from .._types import process_seed
 from .caches import MISSING, PLAIN, Cache, _Entry, _require
-from .sim import M64, Sketch, climb_amount, rng_next, window_begin, window_end
+from .sim import M64, MINI_CONFIGS, Mini, Sketch, climb_amount, rng_next, window_begin, window_end
 
 __all__ = ["WTinyLFUCache"]
 
@@ -25,14 +27,23 @@ PROBATION, PROTECTED, WINDOW = 0, 1, 2
 SK_EAGER = 1 << 16
 SK_MAX = 1 << 24
 INT64_MAX = (1 << 63) - 1
-def _options(window: Any, adaptive: Any, seed: Any) -> tuple[float, bool, int, Any]:
+FIXED, MINI, CLIMB = 0, 1, 2  # adaptive=False, True, "climb" (the C's FC_WT_*)
+_ADAPTIVE = {FIXED: False, MINI: True, CLIMB: "climb"}
+
+
+def _options(window: Any, adaptive: Any, seed: Any) -> tuple[float, int, int, Any]:
     """Validate ``window``/``adaptive``/``seed`` (the C's ``parse_options``)."""
     if isinstance(window, bool) or not isinstance(window, (int, float)):
         raise TypeError(f"window must be a number, not {type(window).__name__}")
     wf = float(window)
     if not 0.0 < wf <= 1.0:
         raise ValueError(f"window must be in (0, 1], not {window!r}")
-    flag = bool(adaptive)
+    if isinstance(adaptive, str):
+        if adaptive != "climb":
+            raise ValueError(f"adaptive must be True, False or 'climb', not {adaptive!r}")
+        flag = CLIMB
+    else:
+        flag = MINI if adaptive else FIXED
     if seed is None:
         return wf, flag, process_seed(), None
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -49,12 +60,17 @@ def _pow2_words(n: int) -> int:
 
 class WTinyLFUCache(Cache):
     """Window TinyLFU cache: a small LRU window in front of a segmented LRU whose entries are
-    admitted by a frequency sketch; ``adaptive`` sizes the window with a hill climber."""
+    admitted by a frequency sketch; ``adaptive`` picks the window's size, the protected
+    segment's and the filter by miniature simulations (``"climb"``: a hill climber on the
+    window's size)."""
 
     __slots__ = (
         "_adaptive",
+        "_config",
+        "_filter",
         "_hash_seed",
         "_len",
+        "_mini",
         "_norecord",
         "_old_size",
         "_pmax",
@@ -74,7 +90,8 @@ class WTinyLFUCache(Cache):
     _ordered = False
 
     def __init__(self, maxsize: Any, getsizeof: Callable[[Any], int] | None = None,
-                 window: float = 0.01, adaptive: bool = True, seed: int | None = None, *,
+                 window: float = 0.01, adaptive: bool | Literal["climb"] = True,
+                 seed: int | None = None, *,
                  on_evict: Callable[[Any, Any, str], object] | None = None,
                  stats: bool = False) -> None:
         bool(stats)
@@ -89,6 +106,9 @@ class WTinyLFUCache(Cache):
             collections.OrderedDict() for _ in range(3)]
         self._len = [0, 0, 0]
         self._sk: Sketch | None = None
+        self._mini: Mini | None = None
+        self._config = 0
+        self._filter = True
         self._norecord = False
         self._old_size = 0
         self._write_hash = 0
@@ -97,6 +117,9 @@ class WTinyLFUCache(Cache):
         """The policy's state afresh (the C's ``start``)."""
         maxsize = self._maxsize
         self._sk = None
+        self._mini = None
+        self._config = 0
+        self._filter = True
         seed = self._hash_seed
         self._rng = (seed ^ 0x9E3779B97F4A7C15) or 1
         if maxsize == float("inf"):
@@ -111,6 +134,7 @@ class WTinyLFUCache(Cache):
         self._prev_rate = 0.0
         self._step = -0.0625 * maxsize if maxsize != float("inf") else 0.0
         self._ensure_sketch()
+        self._ensure_mini()
 
     def _ensure_sketch(self) -> None:
         maxsize = self._maxsize
@@ -123,6 +147,17 @@ class WTinyLFUCache(Cache):
         if (self._sized or target > SK_EAGER) and self._currsize < maxsize // 2 + maxsize % 2:
             return
         self._sk = Sketch(target, self._hash_seed)
+
+    def _ensure_mini(self) -> None:
+        """The shadows of adaptive=True, made with the sketch (the C's ``ensure_mini``)."""
+        maxsize = self._maxsize
+        if self._adaptive != MINI or self._mini is not None or maxsize == float("inf") \
+                or maxsize == 0:
+            return
+        if (self._sized or maxsize > SK_EAGER) and self._currsize < maxsize // 2 + maxsize % 2:
+            return
+        C = 2 * len(self._data) if self._sized else maxsize
+        self._mini = Mini(C or 1, self._hash_seed)
 
     # -- segments -----------------------------------------------------------------------------
 
@@ -166,20 +201,9 @@ class WTinyLFUCache(Cache):
         while self._len[PROTECTED] > self._pmax and prot:
             self._seg_move(next(iter(prot)), PROBATION)
 
-    def _climb(self, hit: int) -> None:
-        """One request done: the C's ``climb`` (sim.c's climber, sizes for counts)."""
+    def _move_window(self, adj: int) -> None:
+        """Move the window's boundary by adj (the C's ``move_window``)."""
         maxsize = self._maxsize
-        if not self._adaptive or maxsize == float("inf") or maxsize == 0:
-            return
-        self._s_hits += hit
-        self._s_reqs += 1
-        if self._s_reqs < self._sample_size:
-            return
-        amount, self._prev_rate, self._step = climb_amount(
-            self._s_hits / self._s_reqs, self._prev_rate, self._step, 0.0625, 0.05, 0.98,
-            float(maxsize))
-        self._s_hits = self._s_reqs = 0
-        adj = int(amount)
         wcap = maxsize if maxsize > 1 else 1
         segs = self._segs
         quota, self._pmax, self._wmax = window_begin(adj, self._pmax, self._wmax, wcap)
@@ -202,6 +226,47 @@ class WTinyLFUCache(Cache):
                 t += 1
         self._pmax, self._wmax = window_end(quota, self._pmax, self._wmax)
 
+    def _take_config(self, cfg: int) -> None:
+        """Take configuration cfg of the miniature simulations (the C's ``configure``)."""
+        window, protect, filter_ = MINI_CONFIGS[cfg]
+        C = self._maxsize
+        target = C - int(C * (1.0 - window))
+        t = 0
+        while t < 64 and self._wmax != target:
+            before = self._wmax
+            self._move_window(target - self._wmax)
+            if self._wmax == before:
+                break
+            t += 1
+        self._pmax = int((C - self._wmax) * protect)
+        self._demote_protected()
+        self._filter = filter_
+        self._config = cfg
+
+    def _adapt(self, h: int, hit: int) -> None:
+        """One request done for the key whose hash is h: the miniature simulations see it if
+        it is sampled, or the climber counts it (the C's ``adapt``)."""
+        mini = self._mini
+        if mini is not None:
+            k = h & M64
+            if mini.sampled(k):
+                nxt = mini.step(k, self._config)
+                if nxt != self._config:
+                    self._take_config(nxt)
+            return
+        maxsize = self._maxsize
+        if self._adaptive != CLIMB or maxsize == float("inf") or maxsize == 0:
+            return
+        self._s_hits += hit
+        self._s_reqs += 1
+        if self._s_reqs < self._sample_size:
+            return
+        amount, self._prev_rate, self._step = climb_amount(
+            self._s_hits / self._s_reqs, self._prev_rate, self._step, 0.0625, 0.05, 0.98,
+            float(maxsize))
+        self._s_hits = self._s_reqs = 0
+        self._move_window(int(amount))
+
     def _wt_reorder(self, entry: _Entry, old_size: int) -> None:
         s = entry.bucket
         self._len[s] += entry.size - old_size
@@ -210,7 +275,7 @@ class WTinyLFUCache(Cache):
             self._demote_protected()
         else:
             self._segs[s].move_to_end(entry)
-        self._climb(1)
+        self._adapt(entry.index, 1)
 
     def _access(self, entry: _Entry) -> None:
         """A hit: the sketch counts it, then the move (the C's ``fc_wtlfu_access``)."""
@@ -221,14 +286,16 @@ class WTinyLFUCache(Cache):
 
     def _p_link(self, entry: _Entry, deadline: Any = None) -> None:
         """A new entry stored by a write: the window's tail; its overflow to probation, the
-        climber counts a miss, the sketch is sized when its time has come."""
+        request (a miss) adapts, the sketch and the shadows are made when their time has
+        come."""
         entry.index = self._write_hash
         self._seg_append(entry, WINDOW)
         window = self._segs[WINDOW]
         while self._len[WINDOW] > self._wmax and next(iter(window)) is not entry:
             self._seg_move(next(iter(window)), PROBATION)
-        self._climb(0)
+        self._adapt(entry.index, 0)
         self._ensure_sketch()
+        self._ensure_mini()
 
     def _replace(self, key: Any, entry: _Entry, value: Any, size: int, notes: Any,
                  deadline: Any) -> None:
@@ -260,7 +327,7 @@ class WTinyLFUCache(Cache):
                 break
         if v is None:
             raise KeyError(f"{type(self).__name__} is empty") from None
-        if cand is None or v is cand:
+        if cand is None or v is cand or not self._filter:
             return v
         fc, fv = self._estimate(cand), self._estimate(v)
         admit = fc > fv
@@ -286,6 +353,8 @@ class WTinyLFUCache(Cache):
             _require(all(e.bucket == s and id(e) in stored for e in seg), "segment entries")
             _require(sum(e.size for e in seg) == self._len[s], "segment sizes")
         _require(self._wmax >= 0 and self._pmax >= 0 and self._rng != 0, "maxima")
+        _require(self._filter == MINI_CONFIGS[self._config][2], "configuration")
+        _require(self._mini is None or self._adaptive == MINI, "shadows")
 
     # -- accesses -----------------------------------------------------------------------------
 
@@ -335,7 +404,7 @@ class WTinyLFUCache(Cache):
 
     def _params(self) -> dict[str, Any]:
         params = super()._params()
-        params.update(window=self._window, adaptive=self._adaptive, seed=self._seed)
+        params.update(window=self._window, adaptive=_ADAPTIVE[self._adaptive], seed=self._seed)
         return params
 
     def _setup_from(self, params: dict[str, Any]) -> None:
@@ -349,7 +418,7 @@ class WTinyLFUCache(Cache):
         order = self._p_order()
         return ([e.bucket for e in order], [e.key for e in order],
                 (self._hash_seed, self._wmax, self._pmax, self._rng, self._s_hits,
-                 self._s_reqs, self._prev_rate, self._step, sketch))
+                 self._s_reqs, self._prev_rate, self._step, self._config, sketch))
 
     def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
         segs, keys, _state = extra
@@ -367,12 +436,16 @@ class WTinyLFUCache(Cache):
 
     def _p_restore_end(self, extra: Any) -> None:
         _segs, _keys, state = extra
-        hseed, wmax, pmax, rng, s_hits, s_reqs, prev, step, sketch = state
+        hseed, wmax, pmax, rng, s_hits, s_reqs, prev, step, config, sketch = state
         ints = (hseed, wmax, pmax, rng, s_hits, s_reqs)
         bounded = self._maxsize != float("inf")
         if not all(type(v) is int and v >= 0 for v in ints) or rng == 0 or s_hits > s_reqs \
                 or (bounded and (wmax > self._maxsize or pmax > self._maxsize)):
             raise ValueError("invalid cache state: W-TinyLFU state")
+        if type(config) is not int or not 0 <= config < len(MINI_CONFIGS) or (
+                config and self._adaptive != MINI):
+            raise ValueError("invalid cache state: W-TinyLFU configuration")
+        self._config, self._filter = config, MINI_CONFIGS[config][2]
         self._hash_seed, self._wmax, self._pmax, self._rng = hseed & M64, wmax, pmax, rng
         self._s_hits, self._s_reqs = s_hits, s_reqs
         self._prev_rate, self._step = float(prev), float(step)

@@ -377,6 +377,10 @@ class Program:
         self.ops = [gen_op(rng, TOP_OPS, mode) for _ in range(length)]
         # drawn last: the programs of earlier seeds stay the same
         self.datetimes = self.policy in TIMED and rng.random() < 0.4
+        # WTinyLFUCache: the miniature simulations (every key sampled at these sizes), the
+        # climber or neither
+        self.adaptive: Any = (rng.choice([True, True, "climb", False])
+                              if self.policy == "WTinyLFUCache" else True)
 
     def describe(self) -> str:
         subs = f", subclass overriding {self.sub}" if self.sub else ""
@@ -384,7 +388,8 @@ class Program:
                 f"getsizeof={'Sizer' if self.sized else None}, "
                 f"on_evict={'Listener' if self.listener else None}, "
                 f"choice={'Choice' if self.rr_custom else 'default'}, stats={self.stats}{subs})"
-                f"{' over datetimes' if self.datetimes else ''}\n"
+                f"{' over datetimes' if self.datetimes else ''}"
+                f"{f' adaptive={self.adaptive!r}' if self.adaptive is not True else ''}\n"
                 f"# hook scripts: { {k: [render_op(o) if o else None for o in v] for k, v in self.scripts.items()} }\n"  # noqa: E501
                 f"# key scripts (HK(i).__eq__ acts once in diff mode): "
                 f"{ {k: [render_op(o) if o else None for o in v] for k, v in self.key_scripts.items()} }\n"  # noqa: E501
@@ -429,6 +434,8 @@ def build(ctx: Ctx, prog: Program) -> Any:
     cls = SUBCLASSES[ctx.impl, prog.policy, prog.sub] if prog.sub else getattr(mod, prog.policy)
     s = prog.scripts
     kw: dict[str, Any] = {"stats": prog.stats}
+    if prog.policy == "WTinyLFUCache":
+        kw["adaptive"] = prog.adaptive
     if prog.listener:
         kw["on_evict"] = Listener(ctx.ident, s["on_evict"])
     sizer = Sizer(ctx.ident, s["getsizeof"]) if prog.sized else None
