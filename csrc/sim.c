@@ -852,7 +852,7 @@ fc_mini_init(fc_mini *m, uint64_t C, uint64_t seed, double floor_, double period
 {
     memset(m, 0, sizeof(*m));
     if (floor_ < 1)
-        floor_ = 1024;
+        floor_ = FC_MINI_FLOOR;
     double rate = (double)C <= floor_ ? 1.0 : floor_ / (double)C;
     m->salt = seed ^ UINT64_C(0x5851F42D4C957F2D);
     m->thr = (uint64_t)(rate * 16777216.0);

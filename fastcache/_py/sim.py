@@ -580,6 +580,9 @@ def _wtlfu(R: _Run, climb: bool) -> None:
 MINI_CONFIGS = ((0.01, 0.80, True), (0.20, 0.50, True), (0.01, 0.50, False))
 
 
+MINI_FLOOR = 256  # mini.h's FC_MINI_FLOOR: shadows of at most 256 entries
+
+
 class Mini:
     """The miniature simulations (``fc_mini`` of csrc/mini.h): one shadow ``_WT`` per
     candidate configuration, fed the sampled keys; the one mechanism of ``_mini`` (the
@@ -591,7 +594,7 @@ class Mini:
     def __init__(self, C: int, seed: int, floor: float = -1, period: float = -1,
                  decay: float = -1, hyst: float = -1) -> None:
         if floor < 1:
-            floor = 1024
+            floor = MINI_FLOOR
         rate = 1.0 if C <= floor else floor / C
         self.salt = (seed ^ 0x5851F42D4C957F2D) & M64
         self.thr = int(rate * 16777216.0)
