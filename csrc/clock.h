@@ -28,7 +28,7 @@
 #include <windows.h>
 #endif
 
-/* < 0: no coarse clock. Set once at module exec (clock.c). */
+/* < 0: no coarse clock. Set at the first module exec (clock.c). */
 extern double fc_coarse_slack;
 void fc_clock_init(void);
 
