@@ -29,8 +29,8 @@
  *      (PYTHONHASHSEED), so there the ghost remembers nothing useful of str keys.
  * The twin is fastcache/_py/s3fifo.py: the same algorithm and order (difference 6 aside);
  * it differs in storage only (two OrderedDicts and an OrderedDict of hash -> size for the
- * ghost; the C keeps both queues on one list and the ghost on a table of its own), and the
- * two pickles are not interchangeable.
+ * ghost; the C keeps both queues on one list and the ghost in a ring with an index of its
+ * own, s3fifo.h), and the two pickles are not interchangeable.
  */
 #include "core.h"
 
@@ -123,41 +123,116 @@ PyGetSetDef fc_s3_getset[] = {
 
 /* ------------------------------------------------------------------ the ghost */
 
-/* Ghost entries are found by hash alone (no key is compared: no code runs). */
-static fc_idx
-ghost_find(fc_ghost *g, Py_hash_t hash)
+static inline uint32_t
+ghost_fp(Py_hash_t hash)
 {
-    fc_table *t = &g->t;
-    if (t->index == NULL)
-        return FC_NOT_FOUND;
-    for (size_t i = fc_home(t, hash);; i = (i + 1) & t->mask) {
-        fc_idx ix = t->index[i];
-        if (ix == FC_NIL || t->entries[ix].hash == hash)
-            return ix;
+    return (uint32_t)(((uint64_t)hash * 0x9E3779B97F4A7C15ULL) >> 32);
+}
+
+static inline size_t
+ghost_home(const fc_ghost *g, uint32_t fp)
+{
+    return (size_t)(fp >> (32 - g->bits));
+}
+
+#define GHOST_MASK(g) ((size_t)(2 * (g)->rcap - 1))
+
+/* The index slot of `hash`, or -1. Ghost entries are found by hash alone (no key is
+ * compared: no code runs). */
+static Py_ssize_t
+ghost_find(const fc_ghost *g, Py_hash_t hash)
+{
+    if (g->index == NULL)
+        return -1;
+    uint32_t fp = ghost_fp(hash);
+    for (size_t i = ghost_home(g, fp);; i = (i + 1) & GHOST_MASK(g)) {
+        fc_ghost_slot sl = g->index[i];
+        if (sl.pos < 0)
+            return -1;
+        if (sl.fp == fp && g->ring[sl.pos].hash == hash)
+            return (Py_ssize_t)i;
     }
 }
 
-static int
-ghost_resize(void *owner, Py_ssize_t cap)
+/* The index slot that holds ring position p (live). */
+static size_t
+ghost_slot_of(const fc_ghost *g, Py_ssize_t p)
 {
-    fc_ghost *g = owner;
-    Py_ssize_t *sizes = PyMem_Realloc(g->sizes, (size_t)cap * sizeof(Py_ssize_t));
-    if (sizes == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    g->sizes = sizes;
-    return 0;
+    size_t i = ghost_home(g, ghost_fp(g->ring[p].hash));
+    while (g->index[i].pos != p)
+        i = (i + 1) & GHOST_MASK(g);
+    return i;
 }
 
 static void
-ghost_drop(fc_ghost *g, fc_idx ix)
+index_put(fc_ghost *g, uint32_t fp, Py_ssize_t pos)
 {
-    fc_list_unlink(g->t.entries, &g->order, ix);
-    fc_index_remove(&g->t, ix);
-    g->used -= g->sizes[ix];
-    fc_entry_free(&g->t, ix);
-    Py_DECREF(Py_None);
+    size_t i = ghost_home(g, fp);
+    while (g->index[i].pos >= 0)
+        i = (i + 1) & GHOST_MASK(g);
+    g->index[i].fp = fp;
+    g->index[i].pos = (int32_t)pos;
+}
+
+/* Drop the hash in index slot i (its ring position becomes dead), shifting later members of
+ * its probe run back as table.h's fc_index_remove does. */
+static void
+ghost_drop(fc_ghost *g, size_t i)
+{
+    fc_ghost_entry *e = &g->ring[g->index[i].pos];
+    g->used -= e->size;
+    e->size = 0;
+    g->len--;
+    size_t mask = GHOST_MASK(g);
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        if (g->index[j].pos < 0)
+            break;
+        size_t k = ghost_home(g, g->index[j].fp);
+        /* keep j's member where it is if its home k lies cyclically in (i, j] */
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+            continue;
+        g->index[i] = g->index[j];
+        i = j;
+    }
+    g->index[i].pos = -1;
+}
+
+/* The ring and index at capacity rcap (a power of two), holding the live hashes in order
+ * from position 0; -1 (nothing changed) if there is no memory. */
+static int
+ghost_rebuild(fc_ghost *g, Py_ssize_t rcap)
+{
+    if (rcap > FC_MAX_ENTRIES)
+        return -1;
+    fc_ghost_entry *ring = PyMem_Malloc((size_t)rcap * sizeof(fc_ghost_entry));
+    fc_ghost_slot *index = PyMem_Malloc((size_t)(2 * rcap) * sizeof(fc_ghost_slot));
+    if (ring == NULL || index == NULL) {
+        PyMem_Free(ring);
+        PyMem_Free(index);
+        return -1;
+    }
+    fc_ghost_entry *old = g->ring;
+    Py_ssize_t old_mask = g->rcap - 1, old_head = g->head, old_count = g->count;
+    PyMem_Free(g->index);
+    g->ring = ring;
+    g->index = index;
+    g->rcap = rcap;
+    g->bits = 0;
+    while (((Py_ssize_t)1 << g->bits) < 2 * rcap)
+        g->bits++;
+    for (Py_ssize_t i = 0; i < 2 * rcap; i++)
+        index[i].pos = -1;
+    g->head = g->count = 0;
+    for (Py_ssize_t n = 0; n < old_count; n++) {
+        fc_ghost_entry e = old[(old_head + n) & old_mask];
+        if (e.size == 0)
+            continue;  /* dead */
+        ring[g->count] = e;
+        index_put(g, ghost_fp(e.hash), g->count);
+        g->count++;
+    }
+    PyMem_Free(old);
+    return 0;
 }
 
 /* Remember the hash of a key evicted from small (dropping the oldest to make room). */
@@ -168,41 +243,32 @@ ghost_push(CacheObject *c, Py_hash_t hash, Py_ssize_t size)
     Py_ssize_t w = size > 0 ? size : 1;
     if (w > c->s3.gcap)
         return;
-    fc_idx old = ghost_find(g, hash);
-    if (old >= 0)
-        ghost_drop(g, old);
-    while (g->used > c->s3.gcap - w)
-        ghost_drop(g, g->order.head);
-    if (!fc_table_has_room(&g->t)) {  /* growing may raise: the exception set is kept */
-        PyObject *et, *ev, *tb;
-        PyErr_Fetch(&et, &ev, &tb);
-        int r = fc_table_reserve(&g->t, FC_MAX_ENTRIES, ghost_resize, g);
-        if (r < 0)
-            PyErr_Clear();  /* nothing may fail here: the ghost forgets (difference 6) */
-        PyErr_Restore(et, ev, tb);
-        if (r < 0)
-            return;
+    Py_ssize_t i = ghost_find(g, hash);
+    if (i >= 0)
+        ghost_drop(g, (size_t)i);
+    while (g->used > c->s3.gcap - w) {  /* the oldest live hashes leave */
+        Py_ssize_t p = g->head;
+        g->head = (p + 1) & (g->rcap - 1);
+        g->count--;
+        if (g->ring[p].size > 0)
+            ghost_drop(g, ghost_slot_of(g, p));
     }
-    fc_idx ix = fc_entry_take(&g->t);
-    fc_entry *e = &g->t.entries[ix];
-    e->hash = hash;
-    e->key = Py_NewRef(Py_None);
-    e->value = NULL;
-    fc_index_put(&g->t, ix);
-    g->t.len++;
-    fc_table_changed(&g->t);
-    fc_list_append(g->t.entries, &g->order, ix);
-    g->sizes[ix] = w;
+    if (g->count == g->rcap &&
+        ghost_rebuild(g, g->rcap == 0 ? 8 : 2 * g->len >= g->rcap ? 2 * g->rcap : g->rcap) < 0)
+        return;  /* nothing may fail here: the ghost forgets (difference 6) */
+    Py_ssize_t p = (g->head + g->count) & (g->rcap - 1);
+    g->ring[p].hash = hash;
+    g->ring[p].size = w;
+    g->count++;
+    index_put(g, ghost_fp(hash), p);
+    g->len++;
     g->used += w;
 }
 
 static void
 ghost_init(fc_ghost *g)
 {
-    fc_table_init(&g->t, 2);
-    fc_list_init(&g->order);
-    g->sizes = NULL;
-    g->used = 0;
+    memset(g, 0, sizeof(*g));
 }
 
 void
@@ -218,12 +284,9 @@ void
 fc_s3_reset(CacheObject *c)
 {
     fc_s3 *s = &c->s3;
-    fc_ghost *g = &s->ghost;
-    Py_ssize_t top;
-    fc_entry *entries = fc_table_detach(&g->t, &top);
-    PyMem_Free(g->sizes);
-    ghost_init(g);
-    fc_entries_release(entries, top);
+    PyMem_Free(s->ghost.ring);
+    PyMem_Free(s->ghost.index);
+    ghost_init(&s->ghost);
     s->small_tail = FC_NIL;
     s->s_count = s->s_size = s->m_size = 0;
     s->has_evicted = 0;
@@ -239,10 +302,10 @@ fc_s3_reset(CacheObject *c)
 uint64_t
 fc_s3_admit(CacheObject *c, Py_hash_t hash)
 {
-    fc_idx ix = ghost_find(&c->s3.ghost, hash);
-    if (ix < 0)
+    Py_ssize_t i = ghost_find(&c->s3.ghost, hash);
+    if (i < 0)
         return 0;
-    ghost_drop(&c->s3.ghost, ix);
+    ghost_drop(&c->s3.ghost, (size_t)i);
     return FC_S3_MAIN;
 }
 
@@ -418,15 +481,32 @@ fc_s3_check(CacheObject *c, const char **what)
         return -1;
     }
     fc_ghost *g = &s->ghost;
-    Py_ssize_t n = 0, used = 0;
-    for (fc_idx ix = g->order.head; ix != FC_NIL; ix = g->t.entries[ix].next) {
-        if (g->t.entries[ix].key != Py_None || g->sizes[ix] < 1 || ++n > g->t.len) {
+    Py_ssize_t n = 0, used = 0, slots = 0;
+    for (Py_ssize_t k = 0; k < g->count; k++) {
+        fc_ghost_entry *e = &g->ring[(g->head + k) & (g->rcap - 1)];
+        if (e->size == 0)
+            continue;  /* dead */
+        Py_ssize_t i = ghost_find(g, e->hash);
+        if (e->size < 0 || i < 0 || &g->ring[g->index[i].pos] != e) {
             *what = "S3-FIFO ghost entries";
             return -1;
         }
-        used += g->sizes[ix];
+        n++;
+        used += e->size;
     }
-    if (n != g->t.len || used != g->used || used > s->gcap) {
+    for (Py_ssize_t i = 0; g->index != NULL && i < 2 * g->rcap; i++) {
+        Py_ssize_t p = g->index[i].pos;
+        if (p < 0)
+            continue;
+        slots++;
+        if (p >= g->rcap || ((p - g->head) & (g->rcap - 1)) >= g->count ||
+            g->ring[p].size < 1 || ghost_fp(g->ring[p].hash) != g->index[i].fp) {
+            *what = "S3-FIFO ghost index";
+            return -1;
+        }
+    }
+    if (n != g->len || slots != g->len || used != g->used || used > s->gcap ||
+        g->count > g->rcap) {
         *what = "S3-FIFO ghost size";
         return -1;
     }
@@ -438,15 +518,17 @@ PyObject *
 fc_s3_config(CacheObject *c)
 {
     fc_ghost *g = &c->s3.ghost;
-    PyObject *ghost = PyList_New(g->t.len);
-    Py_ssize_t i = 0;
-    for (fc_idx ix = g->order.head; ghost != NULL && ix != FC_NIL;
-         ix = g->t.entries[ix].next) {
-        PyObject *pair = Py_BuildValue("(nn)", (Py_ssize_t)g->t.entries[ix].hash, g->sizes[ix]);
+    PyObject *ghost = PyList_New(g->len);
+    Py_ssize_t n = 0;
+    for (Py_ssize_t k = 0; ghost != NULL && k < g->count; k++) {
+        fc_ghost_entry *e = &g->ring[(g->head + k) & (g->rcap - 1)];
+        if (e->size == 0)
+            continue;  /* dead */
+        PyObject *pair = Py_BuildValue("(nn)", (Py_ssize_t)e->hash, e->size);
         if (pair == NULL)
             Py_CLEAR(ghost);
         else
-            PyList_SET_ITEM(ghost, i++, pair);
+            PyList_SET_ITEM(ghost, n++, pair);
     }
     if (ghost == NULL)
         return NULL;
@@ -490,9 +572,9 @@ fc_s3_restore_config(CacheObject *c, PyObject *config)
             r = -1;
             break;
         }
-        Py_ssize_t before = c->s3.ghost.t.len;
+        Py_ssize_t before = c->s3.ghost.len;
         ghost_push(c, (Py_hash_t)hash, size);
-        if (c->s3.ghost.t.len != before + 1) {  /* a duplicate, or no memory */
+        if (c->s3.ghost.len != before + 1) {  /* a duplicate, or no memory */
             PyErr_SetString(PyExc_ValueError, "invalid cache state: S3-FIFO ghost");
             r = -1;
         }

@@ -25,13 +25,30 @@
 #define FC_S3_PLACED 0x08   /* fc_entry_link's mark only: queue as given (a restored entry) */
 #define FC_S3_MOVE_TO_MAIN 2
 
-/* The ghost: a FIFO of key hashes (no key objects) on a table of its own, each with the
- * size of the entry it remembers (at least 1). */
+/* The ghost: a FIFO of key hashes (no key objects), each with the size of the entry it
+ * remembers (at least 1), in a ring, and an index of its own from hash to ring position:
+ * linear probing over 8-byte slots holding the position and 32 bits of the hash's
+ * Fibonacci product (its home slot's bits and a fingerprint), so that probing, insertion
+ * and deletion never read the ring, and a lookup reads it only on a fingerprint match. A
+ * hash dropped from the middle of the FIFO (a ghost hit, or the hash pushed again) leaves a
+ * dead position (size 0) that the oldest end skips and a rebuild (the ring full) leaves out.
+ * The ring and index start empty and double (or are compacted) as the ring fills. */
 typedef struct {
-    fc_table t;               /* keys are Py_None: entries found by hash alone */
-    fc_list order;            /* head: the oldest */
-    Py_ssize_t *sizes;
-    Py_ssize_t used;
+    Py_hash_t hash;
+    Py_ssize_t size;          /* 0: dead */
+} fc_ghost_entry;
+
+typedef struct {
+    uint32_t fp;              /* the top 32 bits of hash x 2**64/phi */
+    int32_t pos;              /* -1: an empty slot */
+} fc_ghost_slot;
+
+typedef struct {
+    fc_ghost_entry *ring;     /* rcap positions, a power of two (or none) */
+    Py_ssize_t rcap, head, count;  /* the oldest position; positions in use, dead included */
+    fc_ghost_slot *index;     /* 2 x rcap slots */
+    int bits;                 /* log2(2 x rcap) */
+    Py_ssize_t len, used;     /* live hashes, and their sizes' sum */
 } fc_ghost;
 
 typedef struct {

@@ -4,9 +4,13 @@ evicted from small; argument validation."""
 from __future__ import annotations
 
 import pickle
+import random
 from types import ModuleType
+from typing import Any
 
 import pytest
+
+from fastcache._py import public as twin
 
 from .contract import MappingContract
 from .support import Recorder, make
@@ -90,3 +94,46 @@ class TestS3FIFOCache(MappingContract):
             for x in (c, d):
                 x[(k * 7) % 17] = k
         assert list(c.items()) == list(d.items())
+
+
+def _weight(value: int) -> int:
+    return 1 + value % 3
+
+
+def _feed(caches: list[Any], rng: random.Random, n: int) -> None:
+    """n requests to every cache: 70% of them to 60 recurring keys (a miss inserts)."""
+    for i in range(n):
+        k = rng.randrange(60) if rng.random() < 0.7 else rng.randrange(10**6)
+        for c in caches:
+            if k in c:
+                c[k]
+            else:
+                c[k] = i
+
+
+@pytest.mark.compiled
+@pytest.mark.parametrize("sized", [False, True])
+def test_ghost_hits_leave_dead_positions_behind(sized: bool) -> None:
+    """Keys that come back while the ghost remembers them (ghost hits) leave dead positions
+    in the C ghost's ring; a long run of them (the ring compacted and grown many times)
+    evicts exactly as the twin, whose ghost is an OrderedDict, and so does its pickle."""
+    from fastcache import _core
+
+    rng = random.Random(7)
+    getsizeof = _weight if sized else None
+    recs = [Recorder(), Recorder()]
+    caches = [make(impl, "S3FIFOCache", 40, getsizeof, on_evict=rec)
+              for impl, rec in zip((_core, twin), recs, strict=True)]
+    _feed(caches, rng, 20_000)
+    for c in caches:
+        c._check()
+    assert recs[0].calls == recs[1].calls
+    assert len(recs[0].calls) > 5000
+    assert list(caches[0]) == list(caches[1])
+    # a pickle of the ring (dead positions left out) goes on as the original and the twin
+    ghost = caches[0].__reduce__()[1][1]["ghost"]
+    assert len(ghost) > 10
+    caches.append(pickle.loads(pickle.dumps(caches[0])))
+    _feed(caches, rng, 5_000)
+    caches[2]._check()
+    assert list(caches[0]) == list(caches[1]) == list(caches[2])
