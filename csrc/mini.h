@@ -43,14 +43,14 @@ typedef struct {
     fc_shadows *sh;         /* NULL: none (before fc_mini_init, after fc_mini_free) */
 } fc_mini;
 
-/* Shadows for an owner of capacity C (entries) and sketch seed `seed`; the parameters are
- * sim_run's (floor, sample, decay, hysteresis), a negative one takes the default. 0, or -1
- * when out of memory (m->sh stays NULL). No Python API: runs without the GIL. */
 /* The default floor: shadows of at most 256 entries. 1024 met the same cells of
  * bench/auto_cells.py (19 of 21, and 11 of its 12 holdout cells) at four times the shadows'
  * memory and sampled requests (a cache of up to 1024 entries then sampled every key). */
 #define FC_MINI_FLOOR 256
 
+/* Shadows for an owner of capacity C (entries) and sketch seed `seed`; the parameters are
+ * sim_run's (floor, sample, decay, hysteresis), a negative one takes the default. 0, or -1
+ * when out of memory (m->sh stays NULL). No Python API: runs without the GIL. */
 int fc_mini_init(fc_mini *m, uint64_t C, uint64_t seed, double floor, double period,
                  double decay, double hyst);
 void fc_mini_free(fc_mini *m);
@@ -65,5 +65,26 @@ fc_mini_sampled(const fc_mini *m, uint64_t k)
 /* A sampled request for k, the owner being in configuration cur: the configuration to take
  * (cur when nothing changes). */
 int fc_mini_step(fc_mini *m, uint64_t k, int cur);
+
+/* How an owner moves its window's maximum by adj (sim.c's wt_move_window, wtinylfu.c's
+ * move_window: bounded moves, so several may be needed). */
+typedef void (*fc_window_move)(void *owner, int64_t adj);
+
+/* Taking configuration cfg, for an owner of capacity C whose window maximum is *wmax: the
+ * window is moved to cfg's share (at most 64 moves, and no more once one makes no progress);
+ * returns protected's maximum for the window reached. The owner then demotes protected's
+ * overflow and sets the filter. */
+static inline int64_t
+fc_mini_resize(void *owner, fc_window_move move, const int64_t *wmax, int64_t C, int cfg)
+{
+    int64_t target = C - (int64_t)((double)C * (1.0 - FC_MINI_CONFIGS[cfg].window));
+    for (int t = 0; t < 64 && *wmax != target; t++) {
+        int64_t before = *wmax;
+        move(owner, target - *wmax);
+        if (*wmax == before)
+            break;
+    }
+    return (int64_t)((double)(C - *wmax) * FC_MINI_CONFIGS[cfg].protect);
+}
 
 #endif /* FC_MINI_H */

@@ -912,17 +912,15 @@ fc_mini_step(fc_mini *m, uint64_t k, int cur)
 }
 
 static void
+wt_mover(void *W, int64_t adj)
+{
+    wt_move_window(W, adj, (int64_t)((WT *)W)->C);
+}
+
+static void
 wt_configure(WT *W, int cfg)
 {
-    uint64_t main_max = (uint64_t)((double)W->C * (1.0 - FC_MINI_CONFIGS[cfg].window));
-    int64_t target = (int64_t)(W->C - main_max);
-    for (int t = 0; t < 64 && W->wmax != target; t++) {
-        int64_t before = W->wmax;
-        wt_move_window(W, target - W->wmax, (int64_t)W->C);
-        if (W->wmax == before)
-            break;
-    }
-    W->pmax = (int64_t)((double)(W->C - (uint64_t)W->wmax) * FC_MINI_CONFIGS[cfg].protect);
+    W->pmax = fc_mini_resize(W, wt_mover, &W->wmax, (int64_t)W->C, cfg);
     while ((int64_t)W->len[QR] > W->pmax)
         wt_shift(W, QR, QP);
     W->filter = FC_MINI_CONFIGS[cfg].filter;

@@ -270,6 +270,12 @@ climb_adjust(CacheObject *c)
     move_window(c, (int64_t)amount);
 }
 
+static void
+mover(void *c, int64_t adj)
+{
+    move_window(c, adj);
+}
+
 /* Take configuration cfg of the miniature simulations (sim.c's wt_configure, sizes for
  * counts): the window's boundary moves to its fraction, protected is resized, the filter
  * switched. */
@@ -277,15 +283,7 @@ static void
 configure(CacheObject *c, int cfg)
 {
     fc_wtlfu *w = WT(c);
-    int64_t C = (int64_t)c->maxsize;
-    int64_t target = C - (int64_t)((double)C * (1.0 - FC_MINI_CONFIGS[cfg].window));
-    for (int t = 0; t < 64 && w->wmax != target; t++) {
-        int64_t before = w->wmax;
-        move_window(c, target - w->wmax);
-        if (w->wmax == before)
-            break;
-    }
-    w->pmax = (int64_t)((double)(C - w->wmax) * FC_MINI_CONFIGS[cfg].protect);
+    w->pmax = fc_mini_resize(c, mover, &w->wmax, (int64_t)c->maxsize, cfg);
     demote_protected(c);
     w->filter = FC_MINI_CONFIGS[cfg].filter;
     w->config = cfg;
