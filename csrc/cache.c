@@ -334,6 +334,10 @@ again:;
      * makes the write start again under the new configuration, as the twin's does; what
      * getsizeof and ttu computed before stands (checked against the configuration below) */
     uint64_t generation = c->generation;
+    if (c->policy == P_S3FIFO)
+        fc_ghost_prefetch(&c->s3.ghost, hash);  /* fc_s3_admit's lookup */
+    else if (c->policy == P_WTLFU)
+        fc_wtlfu_prefetch_write(c->wt, c->t.entries);
     if (c->policy == P_WTLFU && restarts == 0)
         fc_wtlfu_record(c, hash);  /* a write is a request: the sketch counts it first */
     if (c->flags & (F_PY_EVICT | F_CHOICE)) {
@@ -515,6 +519,8 @@ find_live_at(CacheObject *c, PyObject *key, Py_hash_t *hash, fc_idx *expired, do
     if (IS_TIMED(c) && fc_time_read_first(c) && fc_read_time(c, &now) < 0)
         return FC_ERROR;
     *now_out = now;
+    if (c->policy == P_WTLFU)
+        fc_wtlfu_prefetch_lookup(c->wt, *hash);
     fc_idx ix = fc_lookup(&c->t, key, *hash);
     if (ix >= 0 && IS_TIMED(c) && !fc_entry_live(c, ix, now)) {
         *expired = ix;

@@ -123,18 +123,6 @@ PyGetSetDef fc_s3_getset[] = {
 
 /* ------------------------------------------------------------------ the ghost */
 
-static inline uint32_t
-ghost_fp(Py_hash_t hash)
-{
-    return (uint32_t)(((uint64_t)hash * 0x9E3779B97F4A7C15ULL) >> 32);
-}
-
-static inline size_t
-ghost_home(const fc_ghost *g, uint32_t fp)
-{
-    return (size_t)(fp >> (32 - g->bits));
-}
-
 #define GHOST_MASK(g) ((size_t)(2 * (g)->rcap - 1))
 
 /* The index slot of `hash`, or -1. Ghost entries are found by hash alone (no key is
@@ -144,8 +132,8 @@ ghost_find(const fc_ghost *g, Py_hash_t hash)
 {
     if (g->index == NULL)
         return -1;
-    uint32_t fp = ghost_fp(hash);
-    for (size_t i = ghost_home(g, fp);; i = (i + 1) & GHOST_MASK(g)) {
+    uint32_t fp = fc_ghost_fp(hash);
+    for (size_t i = fc_ghost_home(g, fp);; i = (i + 1) & GHOST_MASK(g)) {
         fc_ghost_slot sl = g->index[i];
         if (sl.pos < 0)
             return -1;
@@ -158,7 +146,7 @@ ghost_find(const fc_ghost *g, Py_hash_t hash)
 static size_t
 ghost_slot_of(const fc_ghost *g, Py_ssize_t p)
 {
-    size_t i = ghost_home(g, ghost_fp(g->ring[p].hash));
+    size_t i = fc_ghost_home(g, fc_ghost_fp(g->ring[p].hash));
     while (g->index[i].pos != p)
         i = (i + 1) & GHOST_MASK(g);
     return i;
@@ -167,7 +155,7 @@ ghost_slot_of(const fc_ghost *g, Py_ssize_t p)
 static void
 index_put(fc_ghost *g, uint32_t fp, Py_ssize_t pos)
 {
-    size_t i = ghost_home(g, fp);
+    size_t i = fc_ghost_home(g, fp);
     while (g->index[i].pos >= 0)
         i = (i + 1) & GHOST_MASK(g);
     g->index[i].fp = fp;
@@ -187,7 +175,7 @@ ghost_drop(fc_ghost *g, size_t i)
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
         if (g->index[j].pos < 0)
             break;
-        size_t k = ghost_home(g, g->index[j].fp);
+        size_t k = fc_ghost_home(g, g->index[j].fp);
         /* keep j's member where it is if its home k lies cyclically in (i, j] */
         if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
             continue;
@@ -228,7 +216,7 @@ ghost_rebuild(fc_ghost *g, Py_ssize_t rcap)
         if (e.size == 0)
             continue;  /* dead */
         ring[g->count] = e;
-        index_put(g, ghost_fp(e.hash), g->count);
+        index_put(g, fc_ghost_fp(e.hash), g->count);
         g->count++;
     }
     PyMem_Free(old);
@@ -243,6 +231,9 @@ ghost_push(CacheObject *c, Py_hash_t hash, Py_ssize_t size)
     Py_ssize_t w = size > 0 ? size : 1;
     if (w > c->s3.gcap)
         return;
+    fc_ghost_prefetch(g, hash);
+    if (g->count > 0)
+        fc_ghost_prefetch(g, g->ring[g->head].hash);
     Py_ssize_t i = ghost_find(g, hash);
     if (i >= 0)
         ghost_drop(g, (size_t)i);
@@ -260,7 +251,7 @@ ghost_push(CacheObject *c, Py_hash_t hash, Py_ssize_t size)
     g->ring[p].hash = hash;
     g->ring[p].size = w;
     g->count++;
-    index_put(g, ghost_fp(hash), p);
+    index_put(g, fc_ghost_fp(hash), p);
     g->len++;
     g->used += w;
 }
@@ -500,7 +491,7 @@ fc_s3_check(CacheObject *c, const char **what)
             continue;
         slots++;
         if (p >= g->rcap || ((p - g->head) & (g->rcap - 1)) >= g->count ||
-            g->ring[p].size < 1 || ghost_fp(g->ring[p].hash) != g->index[i].fp) {
+            g->ring[p].size < 1 || fc_ghost_fp(g->ring[p].hash) != g->index[i].fp) {
             *what = "S3-FIFO ghost index";
             return -1;
         }

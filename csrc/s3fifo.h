@@ -60,6 +60,31 @@ typedef struct {
     fc_ghost ghost;
 } fc_s3;
 
+/* The ghost index's slot for a hash: its fingerprint (the top 32 bits of hash x 2**64/phi)
+ * and its home slot (the fingerprint's top bits). */
+static inline uint32_t
+fc_ghost_fp(Py_hash_t hash)
+{
+    return (uint32_t)(((uint64_t)hash * 0x9E3779B97F4A7C15ULL) >> 32);
+}
+
+static inline size_t
+fc_ghost_home(const fc_ghost *g, uint32_t fp)
+{
+    return (size_t)(fp >> (32 - g->bits));
+}
+
+/* A write of a key not in the cache first looks its hash up in the ghost, then evicts (which
+ * pushes a hash to the ghost and drops its oldest): start loading the index slots those
+ * steps begin at, the key's own (cache.c, before the table's lookup) and the oldest hash's
+ * (s3fifo.c ghost_push), so that their misses overlap the table's and each other's. */
+static inline void
+fc_ghost_prefetch(const fc_ghost *g, Py_hash_t hash)
+{
+    if (g->index != NULL)
+        FC_PREFETCH(&g->index[fc_ghost_home(g, fc_ghost_fp(hash))], 1);
+}
+
 /* A hit: the frequency, up to 3. */
 static inline void
 fc_s3_touch(uint8_t *marks, fc_idx ix)

@@ -41,6 +41,14 @@ typedef int32_t fc_idx;
 #define FC_MAX_RESTARTS 100
 #define FC_MAX_ENTRIES ((Py_ssize_t)0x3FFFFFFF)
 
+/* Start loading the cache line at p (rw 1: to be written) while other work goes on: where a
+ * path knows early an address it will read late (the policies' prefetches, cache.c). */
+#if defined(__GNUC__)
+#define FC_PREFETCH(p, rw) __builtin_prefetch((p), (rw), 3)
+#else
+#define FC_PREFETCH(p, rw) ((void)(p))
+#endif
+
 /* Growth: fc_table_reserve() (inline check, table.c's fc_table_grow()) is the one growth
  * mechanism: capacity grows by half plus 8 up to a limit (maxsize for a bounded cache without getsizeof), every array parallel
  * to the entries grows in the owner's callback before the index, and nothing is raised

@@ -37,4 +37,22 @@ typedef struct fc_wtlfu {
     double prev_rate, step;
 } fc_wtlfu;
 
+/* A lookup's first step (cache.c find_live_at): start loading the sketch block that a hit
+ * of the key (Python hash h) counts in, so that its miss overlaps the table's. */
+static inline void
+fc_wtlfu_prefetch_lookup(const fc_wtlfu *w, Py_hash_t h)
+{
+    if (w->sk.table != NULL)
+        FC_PREFETCH(fc_sketch_block(&w->sk, fc_sketch_hash(&w->sk, (uint64_t)h)), 1);
+}
+
+/* A write's first step (cache.c): start loading probation's least recently used entry, the
+ * usual victim, whose hash the admission contest reads. */
+static inline void
+fc_wtlfu_prefetch_write(const fc_wtlfu *w, const fc_entry *entries)
+{
+    if (w->head[FC_WT_PROBATION] != FC_NIL)
+        FC_PREFETCH(&entries[w->head[FC_WT_PROBATION]], 1);
+}
+
 #endif /* FC_WTINYLFU_H */
