@@ -78,7 +78,7 @@ fc_ghost_home(const fc_ghost *g, uint32_t fp)
  * pushes a hash to the ghost and drops its oldest): start loading the index slots those
  * steps begin at, the key's own (cache.c, before the table's lookup) and the oldest hash's
  * (s3fifo.c ghost_push), so that their misses overlap the table's and each other's. */
-static inline void
+FC_PREFETCH_HELPER
 fc_ghost_prefetch(const fc_ghost *g, Py_hash_t hash)
 {
     if (g->index != NULL)

@@ -42,11 +42,15 @@ typedef int32_t fc_idx;
 #define FC_MAX_ENTRIES ((Py_ssize_t)0x3FFFFFFF)
 
 /* Start loading the cache line at p (rw 1: to be written) while other work goes on: where a
- * path knows early an address it will read late (the policies' prefetches, cache.c). */
+ * path knows early an address it will read late (the policies' prefetches, cache.c). A helper
+ * that only prefetches is declared FC_PREFETCH_HELPER: GCC takes a function whose one effect
+ * is a prefetch for a pure one and deletes its calls, unless it is inlined first. */
 #if defined(__GNUC__)
 #define FC_PREFETCH(p, rw) __builtin_prefetch((p), (rw), 3)
+#define FC_PREFETCH_HELPER static inline __attribute__((always_inline)) void
 #else
 #define FC_PREFETCH(p, rw) ((void)(p))
+#define FC_PREFETCH_HELPER static inline void
 #endif
 
 /* Growth: fc_table_reserve() (inline check, table.c's fc_table_grow()) is the one growth

@@ -39,7 +39,7 @@ typedef struct fc_wtlfu {
 
 /* A lookup's first step (cache.c find_live_at): start loading the sketch block that a hit
  * of the key (Python hash h) counts in, so that its miss overlaps the table's. */
-static inline void
+FC_PREFETCH_HELPER
 fc_wtlfu_prefetch_lookup(const fc_wtlfu *w, Py_hash_t h)
 {
     if (w->sk.table != NULL)
@@ -48,7 +48,7 @@ fc_wtlfu_prefetch_lookup(const fc_wtlfu *w, Py_hash_t h)
 
 /* A write's first step (cache.c): start loading probation's least recently used entry, the
  * usual victim, whose hash the admission contest reads. */
-static inline void
+FC_PREFETCH_HELPER
 fc_wtlfu_prefetch_write(const fc_wtlfu *w, const fc_entry *entries)
 {
     if (w->head[FC_WT_PROBATION] != FC_NIL)
