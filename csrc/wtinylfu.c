@@ -406,8 +406,12 @@ fc_wtlfu_inserted(CacheObject *c, Py_hash_t hash)
     while (w->len[FC_WT_WINDOW] > w->wmax && w->head[FC_WT_WINDOW] != c->order.tail)
         seg_move(c, w->head[FC_WT_WINDOW], FC_WT_PROBATION);
     adapt(c, hash, 0);
-    ensure_sketch(c);
-    ensure_mini(c);
+    /* the sketch of a cache without getsizeof is sized for good once it holds maxsize words
+     * (until __init__), and the shadows are made once: the calls only until then */
+    if (w->sk.table == NULL || c->sized || (uint64_t)c->maxsize > w->sk.nwords)
+        ensure_sketch(c);
+    if (w->adaptive == FC_WT_MINI && w->mini.sh == NULL)
+        ensure_mini(c);
 }
 
 /* An access to entry ix: the move of a hit (sim.c), then the request (a hit) adapts. The
