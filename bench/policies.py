@@ -14,8 +14,13 @@ The caches take turns, one pass each per round, with the garbage collector off; 
 best round is kept, and the spread (median over best) says how noisy the run was. Ratios
 below 1 mean cheaper than LRUCache. WTinyLFUCache runs with seed=0 (the same sketch every run).
 
+``--peers`` adds, on the 100,000-entry paths, a ``dict`` of the same keys (hits ``d[k]``; the
+hit rows then also show their ratio to it) and the W-TinyLFU caches of PyPI where installed:
+theine (Rust) and moka-py (Rust's moka, TinyLFU), through their ``get(k)`` and ``set(k, v)``,
+filled with the same keys; a peer that did not keep every key shows the share it hits.
+
     python -m bench.policies               # 25 rounds
-    python -m bench.policies --rounds 9
+    python -m bench.policies --rounds 9 --peers
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import itertools
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastcache import IMPLEMENTATION, LRUCache, S3FIFOCache, SIEVECache, WTinyLFUCache
@@ -43,6 +48,46 @@ LABELS = {
     "miss 100000 zipf": "miss: c[k] = k (absent key) into a full cache of 100,000, Zipf 0.99",
 }
 ZIPF_KEYS = 1_000_000
+PEER_PATHS = ("hit 100000", "hit 100000 zipf", "miss 100000")
+
+
+class Peer:
+    """A peer cache (or a dict) behind one shape: ``get`` and ``set`` bound methods."""
+
+    def __init__(self, name: str, n: int) -> None:
+        self.name = name
+        if name == "dict":
+            self.obj: Any = {}
+            self.get: Callable[[Any], Any] = self.obj.__getitem__
+            self.set: Callable[[Any, Any], Any] = self.obj.__setitem__
+        elif name == "theine":
+            from theine import Cache
+
+            self.obj = Cache(n)
+            self.get, self.set = self.obj.get, self.obj.set
+        else:
+            from moka_py import Moka
+
+            self.obj = Moka(n)
+            self.get, self.set = self.obj.get, self.obj.set
+
+    def hits(self, keys: list[int]) -> float:
+        """The share of keys it holds (a miss: theine's (None, False), moka-py's None)."""
+        if self.name == "dict":
+            return sum(k in self.obj for k in keys) / len(keys)
+        miss = (None, False) if self.name == "theine" else None
+        return sum(bool(self.get(k) != miss) for k in keys) / len(keys)
+
+
+def available_peers() -> list[str]:
+    out = ["dict"]
+    for name, module in (("theine", "theine"), ("moka-py", "moka_py")):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        out.append(name)
+    return out
 
 
 def make(cls: Any, n: int) -> Any:
@@ -56,10 +101,10 @@ def zipf_draws(rnd: random.Random, keys: list[int], count: int, s: float = 0.99)
     return [keys[bisect.bisect_left(cum, rnd.random() * top)] for _ in range(count)]
 
 
-def measure(names: list[str] | None = None, ops: int = 200_000,
-            rounds: int = 25) -> dict[str, dict[str, list[float]]]:
+def measure(names: list[str] | None = None, ops: int = 200_000, rounds: int = 25,
+            peers: Sequence[str] = ()) -> dict[str, dict[str, list[float]]]:
     """ns per operation of each class (of `names`, all by default; LRUCache always), per path
-    (LABELS' keys), one figure per round."""
+    (LABELS' keys), one figure per round; `peers` (available_peers()) on PEER_PATHS."""
     classes = {name: CLASSES[name] for name in CLASSES
                if names is None or name in names or name == "LRUCache"}
     rnd = random.Random(1)
@@ -91,6 +136,16 @@ def measure(names: list[str] | None = None, ops: int = 200_000,
             else:
                 c[k] = k
     zipf_at = dict.fromkeys(classes, 0)
+    peer_objs: dict[str, dict[str, Peer]] = {path: {} for path in PEER_PATHS}
+    for path in PEER_PATHS:
+        for name in peers:
+            if name == "dict" and path.startswith("miss"):
+                continue  # a dict does not evict
+            pc = Peer(name, 100_000)
+            for k in keys:
+                pc.set(k, 0)
+            share = pc.hits(orders[path][:10_000]) if path in orders else 1.0
+            peer_objs[path][name if share == 1.0 else f"{name} ({share:.0%} hits)"] = pc
 
     def fresh() -> list[int]:
         """Keys never seen before (built before the timing starts)."""
@@ -101,6 +156,20 @@ def measure(names: list[str] | None = None, ops: int = 200_000,
         for k in order:
             c[k]
         return (time.perf_counter() - t) / len(order) * 1e9
+
+    def peer_hits(pc: Peer, order: list[int]) -> float:
+        get = pc.get
+        t = time.perf_counter()
+        for k in order:
+            get(k)
+        return (time.perf_counter() - t) / len(order) * 1e9
+
+    def peer_inserts(pc: Peer, batch: list[int]) -> float:
+        put = pc.set
+        t = time.perf_counter()
+        for k in batch:
+            put(k, k)
+        return (time.perf_counter() - t) / len(batch) * 1e9
 
     def inserts(c: Any, batch: list[int]) -> float:
         t = time.perf_counter()
@@ -133,12 +202,20 @@ def measure(names: list[str] | None = None, ops: int = 200_000,
     }
     times: dict[str, dict[str, list[float]]] = {
         path: {name: [] for name in classes} for path in LABELS}
+    for path, objs in peer_objs.items():
+        for label in objs:
+            times[path][label] = []
     gc.disable()
     try:
         for _ in range(rounds):
             for name in classes:
                 for path, run in runs.items():
                     times[path][name].append(run(name, caches[path][name]))
+            for path, objs in peer_objs.items():
+                for label, pc in objs.items():
+                    t = (peer_hits(pc, orders[path]) if path in orders
+                         else peer_inserts(pc, fresh()))
+                    times[path][label].append(t)
     finally:
         gc.enable()
     return times
@@ -147,20 +224,26 @@ def measure(names: list[str] | None = None, ops: int = 200_000,
 def report(times: dict[str, dict[str, list[float]]]) -> None:
     for path, label in LABELS.items():
         base = min(times[path]["LRUCache"])
+        d = min(times[path]["dict"]) if "dict" in times[path] else None
         print(f"## {label}")
         for name, ts in times[path].items():
             best = min(ts)
-            print(f"  {name:14s} {best:7.1f} ns  {best / base:5.2f}x LRUCache  "
+            vs_dict = f"  {best / d:5.2f}x dict" if d else ""
+            print(f"  {name:14s} {best:7.1f} ns  {best / base:5.2f}x LRUCache{vs_dict}  "
                   f"spread {statistics.median(ts) / best:5.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--peers", action="store_true",
+                        help="also a dict, theine and moka-py (where installed) on the 100k paths")
     args = parser.parse_args()
+    peers = available_peers() if args.peers else []
     print(f"# implementation: {IMPLEMENTATION}; ns per operation, lower is better; best of "
-          f"{args.rounds} interleaved rounds; spread = median / best")
-    report(measure(rounds=args.rounds))
+          f"{args.rounds} interleaved rounds; spread = median / best"
+          + (f"; peers: {', '.join(peers)} (through get/set)" if peers else ""))
+    report(measure(rounds=args.rounds, peers=peers))
 
 
 if __name__ == "__main__":
