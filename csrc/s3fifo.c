@@ -137,7 +137,7 @@ ghost_find(const fc_ghost *g, Py_hash_t hash)
         fc_ghost_slot sl = g->index[i];
         if (sl.pos < 0)
             return -1;
-        if (sl.fp == fp && g->ring[sl.pos].hash == hash)
+        if (sl.fp == fp && g->ring[sl.pos] == hash)
             return (Py_ssize_t)i;
     }
 }
@@ -146,10 +146,17 @@ ghost_find(const fc_ghost *g, Py_hash_t hash)
 static size_t
 ghost_slot_of(const fc_ghost *g, Py_ssize_t p)
 {
-    size_t i = fc_ghost_home(g, fc_ghost_fp(g->ring[p].hash));
+    size_t i = fc_ghost_home(g, fc_ghost_fp(g->ring[p]));
     while (g->index[i].pos != p)
         i = (i + 1) & GHOST_MASK(g);
     return i;
+}
+
+/* The size remembered at ring position p (live). */
+static inline Py_ssize_t
+ghost_size(const fc_ghost *g, Py_ssize_t p)
+{
+    return g->sizes != NULL ? g->sizes[p] : 1;
 }
 
 static void
@@ -167,9 +174,9 @@ index_put(fc_ghost *g, uint32_t fp, Py_ssize_t pos)
 static void
 ghost_drop(fc_ghost *g, size_t i)
 {
-    fc_ghost_entry *e = &g->ring[g->index[i].pos];
-    g->used -= e->size;
-    e->size = 0;
+    Py_ssize_t p = g->index[i].pos;
+    g->used -= ghost_size(g, p);
+    g->ring[p] = FC_GHOST_DEAD;
     g->len--;
     size_t mask = GHOST_MASK(g);
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
@@ -192,17 +199,22 @@ ghost_rebuild(fc_ghost *g, Py_ssize_t rcap)
 {
     if (rcap > FC_MAX_ENTRIES)
         return -1;
-    fc_ghost_entry *ring = PyMem_Malloc((size_t)rcap * sizeof(fc_ghost_entry));
+    Py_hash_t *ring = PyMem_Malloc((size_t)rcap * sizeof(Py_hash_t));
+    Py_ssize_t *sizes = g->sizes != NULL ? PyMem_Malloc((size_t)rcap * sizeof(Py_ssize_t))
+                                         : NULL;
     fc_ghost_slot *index = PyMem_Malloc((size_t)(2 * rcap) * sizeof(fc_ghost_slot));
-    if (ring == NULL || index == NULL) {
+    if (ring == NULL || index == NULL || (g->sizes != NULL && sizes == NULL)) {
         PyMem_Free(ring);
+        PyMem_Free(sizes);
         PyMem_Free(index);
         return -1;
     }
-    fc_ghost_entry *old = g->ring;
+    Py_hash_t *old = g->ring;
+    Py_ssize_t *old_sizes = g->sizes;
     Py_ssize_t old_mask = g->rcap - 1, old_head = g->head, old_count = g->count;
     PyMem_Free(g->index);
     g->ring = ring;
+    g->sizes = sizes;
     g->index = index;
     g->rcap = rcap;
     g->bits = 0;
@@ -212,14 +224,31 @@ ghost_rebuild(fc_ghost *g, Py_ssize_t rcap)
         index[i].pos = -1;
     g->head = g->count = 0;
     for (Py_ssize_t n = 0; n < old_count; n++) {
-        fc_ghost_entry e = old[(old_head + n) & old_mask];
-        if (e.size == 0)
-            continue;  /* dead */
-        ring[g->count] = e;
-        index_put(g, fc_ghost_fp(e.hash), g->count);
+        Py_ssize_t p = (old_head + n) & old_mask;
+        if (old[p] == FC_GHOST_DEAD)
+            continue;
+        ring[g->count] = old[p];
+        if (sizes != NULL)
+            sizes[g->count] = old_sizes[p];
+        index_put(g, fc_ghost_fp(old[p]), g->count);
         g->count++;
     }
     PyMem_Free(old);
+    PyMem_Free(old_sizes);
+    return 0;
+}
+
+/* The sizes array, when a size other than 1 is first remembered: 1 for every position until
+ * then. -1 (nothing changed) if there is no memory. */
+static int
+ghost_add_sizes(fc_ghost *g)
+{
+    Py_ssize_t *sizes = PyMem_Malloc((size_t)(g->rcap ? g->rcap : 1) * sizeof(Py_ssize_t));
+    if (sizes == NULL)
+        return -1;
+    for (Py_ssize_t p = 0; p < g->rcap; p++)
+        sizes[p] = 1;
+    g->sizes = sizes;
     return 0;
 }
 
@@ -233,7 +262,7 @@ ghost_push(CacheObject *c, Py_hash_t hash, Py_ssize_t size)
         return;
     fc_ghost_prefetch(g, hash);
     if (g->count > 0)
-        fc_ghost_prefetch(g, g->ring[g->head].hash);
+        fc_ghost_prefetch(g, g->ring[g->head]);
     Py_ssize_t i = ghost_find(g, hash);
     if (i >= 0)
         ghost_drop(g, (size_t)i);
@@ -241,15 +270,18 @@ ghost_push(CacheObject *c, Py_hash_t hash, Py_ssize_t size)
         Py_ssize_t p = g->head;
         g->head = (p + 1) & (g->rcap - 1);
         g->count--;
-        if (g->ring[p].size > 0)
+        if (g->ring[p] != FC_GHOST_DEAD)
             ghost_drop(g, ghost_slot_of(g, p));
     }
     if (g->count == g->rcap &&
         ghost_rebuild(g, g->rcap == 0 ? 8 : 2 * g->len >= g->rcap ? 2 * g->rcap : g->rcap) < 0)
         return;  /* nothing may fail here: the ghost forgets (difference 6) */
+    if (w != 1 && g->sizes == NULL && ghost_add_sizes(g) < 0)
+        return;  /* difference 6 */
     Py_ssize_t p = (g->head + g->count) & (g->rcap - 1);
-    g->ring[p].hash = hash;
-    g->ring[p].size = w;
+    g->ring[p] = hash;
+    if (g->sizes != NULL)
+        g->sizes[p] = w;
     g->count++;
     index_put(g, fc_ghost_fp(hash), p);
     g->len++;
@@ -276,6 +308,7 @@ fc_s3_reset(CacheObject *c)
 {
     fc_s3 *s = &c->s3;
     PyMem_Free(s->ghost.ring);
+    PyMem_Free(s->ghost.sizes);
     PyMem_Free(s->ghost.index);
     ghost_init(&s->ghost);
     s->small_tail = FC_NIL;
@@ -474,16 +507,16 @@ fc_s3_check(CacheObject *c, const char **what)
     fc_ghost *g = &s->ghost;
     Py_ssize_t n = 0, used = 0, slots = 0;
     for (Py_ssize_t k = 0; k < g->count; k++) {
-        fc_ghost_entry *e = &g->ring[(g->head + k) & (g->rcap - 1)];
-        if (e->size == 0)
-            continue;  /* dead */
-        Py_ssize_t i = ghost_find(g, e->hash);
-        if (e->size < 0 || i < 0 || &g->ring[g->index[i].pos] != e) {
+        Py_ssize_t p = (g->head + k) & (g->rcap - 1);
+        if (g->ring[p] == FC_GHOST_DEAD)
+            continue;
+        Py_ssize_t i = ghost_find(g, g->ring[p]);
+        if (ghost_size(g, p) < 1 || i < 0 || g->index[i].pos != p) {
             *what = "S3-FIFO ghost entries";
             return -1;
         }
         n++;
-        used += e->size;
+        used += ghost_size(g, p);
     }
     for (Py_ssize_t i = 0; g->index != NULL && i < 2 * g->rcap; i++) {
         Py_ssize_t p = g->index[i].pos;
@@ -491,7 +524,7 @@ fc_s3_check(CacheObject *c, const char **what)
             continue;
         slots++;
         if (p >= g->rcap || ((p - g->head) & (g->rcap - 1)) >= g->count ||
-            g->ring[p].size < 1 || fc_ghost_fp(g->ring[p].hash) != g->index[i].fp) {
+            g->ring[p] == FC_GHOST_DEAD || fc_ghost_fp(g->ring[p]) != g->index[i].fp) {
             *what = "S3-FIFO ghost index";
             return -1;
         }
@@ -512,10 +545,10 @@ fc_s3_config(CacheObject *c)
     PyObject *ghost = PyList_New(g->len);
     Py_ssize_t n = 0;
     for (Py_ssize_t k = 0; ghost != NULL && k < g->count; k++) {
-        fc_ghost_entry *e = &g->ring[(g->head + k) & (g->rcap - 1)];
-        if (e->size == 0)
-            continue;  /* dead */
-        PyObject *pair = Py_BuildValue("(nn)", (Py_ssize_t)e->hash, e->size);
+        Py_ssize_t p = (g->head + k) & (g->rcap - 1);
+        if (g->ring[p] == FC_GHOST_DEAD)
+            continue;
+        PyObject *pair = Py_BuildValue("(nn)", (Py_ssize_t)g->ring[p], ghost_size(g, p));
         if (pair == NULL)
             Py_CLEAR(ghost);
         else
@@ -554,6 +587,7 @@ fc_s3_restore_config(CacheObject *c, PyObject *config)
         Py_ssize_t hash, size;
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
             !PyArg_ParseTuple(pair, "nn", &hash, &size) || size < 1 ||
+            (Py_hash_t)hash == FC_GHOST_DEAD ||
             size > c->s3.gcap - c->s3.ghost.used) {
             if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError) ||
                 PyErr_ExceptionMatches(PyExc_OverflowError)) {

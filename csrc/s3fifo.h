@@ -31,12 +31,12 @@
  * Fibonacci product (its home slot's bits and a fingerprint), so that probing, insertion
  * and deletion never read the ring, and a lookup reads it only on a fingerprint match. A
  * hash dropped from the middle of the FIFO (a ghost hit, or the hash pushed again) leaves a
- * dead position (size 0) that the oldest end skips and a rebuild (the ring full) leaves out.
- * The ring and index start empty and double (or are compacted) as the ring fills. */
-typedef struct {
-    Py_hash_t hash;
-    Py_ssize_t size;          /* 0: dead */
-} fc_ghost_entry;
+ * dead position (FC_GHOST_DEAD, -1: never a Python hash) that the oldest end skips and a
+ * rebuild (the ring full) leaves out. The ring holds the hashes only (8 bytes a position):
+ * the sizes have a parallel array, made when a size other than 1 is first remembered
+ * (getsizeof), until then every size is 1. The ring and index start empty and double (or
+ * are compacted) as the ring fills. */
+#define FC_GHOST_DEAD ((Py_hash_t)-1)
 
 typedef struct {
     uint32_t fp;              /* the top 32 bits of hash x 2**64/phi */
@@ -44,7 +44,8 @@ typedef struct {
 } fc_ghost_slot;
 
 typedef struct {
-    fc_ghost_entry *ring;     /* rcap positions, a power of two (or none) */
+    Py_hash_t *ring;          /* rcap positions, a power of two (or none) */
+    Py_ssize_t *sizes;        /* rcap sizes, or NULL: every size is 1 */
     Py_ssize_t rcap, head, count;  /* the oldest position; positions in use, dead included */
     fc_ghost_slot *index;     /* 2 x rcap slots */
     int bits;                 /* log2(2 x rcap) */

@@ -111,6 +111,37 @@ def _feed(caches: list[Any], rng: random.Random, n: int) -> None:
                 c[k] = i
 
 
+def _late_weight(value: int) -> int:
+    return 1 if value < 3000 else 1 + value % 3
+
+
+@pytest.mark.compiled
+def test_ghost_sizes_other_than_one_come_late() -> None:
+    """The C ghost keeps no sizes while every size it remembers is 1 (its ring holds the
+    hashes alone) and makes them when a larger one comes: hashes remembered before then
+    weigh 1, and it evicts exactly as the twin, as does its pickle."""
+    from fastcache import _core
+
+    rng = random.Random(11)
+    recs = [Recorder(), Recorder()]
+    caches = [make(impl, "S3FIFOCache", 40, _late_weight, on_evict=rec)
+              for impl, rec in zip((_core, twin), recs, strict=True)]
+    _feed(caches, rng, 3000)
+    ghost = caches[0].__reduce__()[1][1]["ghost"]
+    assert ghost and {size for _, size in ghost} == {1}
+    _feed(caches, rng, 10_000)
+    for c in caches:
+        c._check()
+    assert recs[0].calls == recs[1].calls
+    assert list(caches[0]) == list(caches[1])
+    ghost = caches[0].__reduce__()[1][1]["ghost"]
+    assert {size for _, size in ghost} > {1}
+    caches.append(pickle.loads(pickle.dumps(caches[0])))
+    _feed(caches, rng, 3_000)
+    caches[2]._check()
+    assert list(caches[0]) == list(caches[1]) == list(caches[2])
+
+
 @pytest.mark.compiled
 @pytest.mark.parametrize("sized", [False, True])
 def test_ghost_hits_leave_dead_positions_behind(sized: bool) -> None:
