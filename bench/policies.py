@@ -12,7 +12,10 @@ the next distinct keys of that traffic that are not in the cache, so the cache's
 sketch, S3-FIFO's frequencies and ghost, W-TinyLFU's segments) is the one that traffic makes.
 The caches take turns, one pass each per round, with the garbage collector off; each cache's
 best round is kept, and the spread (median over best) says how noisy the run was. Ratios
-below 1 mean cheaper than LRUCache. WTinyLFUCache runs with seed=0 (the same sketch every run).
+below 1 mean cheaper than LRUCache. "paired" is the median over rounds of the ratio to
+LRUCache's pass of the same round (the passes of a round share the machine's state: on a
+noisy machine it moves less than the ratio of the bests). WTinyLFUCache runs with seed=0
+(the same sketch every run).
 
 ``--peers`` adds, on the 100,000-entry paths, a ``dict`` of the same keys (hits ``d[k]``; the
 hit rows then also show their ratio to it) and the W-TinyLFU caches of PyPI where installed:
@@ -229,8 +232,10 @@ def report(times: dict[str, dict[str, list[float]]]) -> None:
         for name, ts in times[path].items():
             best = min(ts)
             vs_dict = f"  {best / d:5.2f}x dict" if d else ""
+            paired = statistics.median(t / b for t, b in zip(ts, times[path]["LRUCache"],
+                                                              strict=True))
             print(f"  {name:14s} {best:7.1f} ns  {best / base:5.2f}x LRUCache{vs_dict}  "
-                  f"spread {statistics.median(ts) / best:5.2f}")
+                  f"paired {paired:5.2f}x  spread {statistics.median(ts) / best:5.2f}")
 
 
 def main() -> None:
