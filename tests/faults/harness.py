@@ -13,8 +13,10 @@ Meanwhile the parent process freezes (SIGSTOP) a server and thaws it, or kills i
 restarts it, in turn.  A flagged read is *stale*; it is counted against the reader's own
 client (must be 0) or another client (another process, or the same process's other
 backend), with its age (how long the newer write had been acknowledged when the read
-began) and when it happened: how long after a hurt server had answered again (memcached's
-cross-client bound is on that, see ``fastcache.backends.memcached``).  Errors are counted
+began) and when it happened: how long after a hurt server had answered again, taken when
+the read's reply came (a read sent to a frozen server is answered once it is thawed: it
+began before the server answered again, and ended after; memcached's cross-client bound is
+on that, see ``fastcache.backends.memcached``).  Errors are counted
 by type; only ``BackendUnavailable`` is documented.
 
 ``run(kind, seconds)`` returns a ``Report``; ``FASTCACHE_FAULT_SECONDS`` sets the length
@@ -151,7 +153,7 @@ class _Recorder:
         self.errors: collections.Counter[str] = collections.Counter()
         self.failed: dict[int, set[int]] = collections.defaultdict(set)
         self.acks: dict[int, list[tuple[int, float]]] = collections.defaultdict(list)
-        self.suspect: list[tuple[int, int, int, float, str]] = []
+        self.suspect: list[tuple[int, int, int, float, float, str]] = []
         self.tracebacks: dict[str, str] = {}
         self.trace: list[tuple[Any, ...]] = []
 
@@ -176,6 +178,8 @@ class _Recorder:
         self.floors[key] = seq
 
     def read(self, key: int, floor: int, started: float, value: object) -> None:
+        """A read that began at ``started`` (the floor noted then) returned ``value`` now."""
+        ended = time.monotonic()
         with self.lock:
             self.reads += 1
             if value is None:
@@ -184,7 +188,7 @@ class _Recorder:
             if not isinstance(value, int):
                 self.errors[f"wrong value type {type(value).__name__}"] += 1
             elif value < floor:
-                self.suspect.append((key, value, floor, started, self.client))
+                self.suspect.append((key, value, floor, started, ended, self.client))
 
     def result(self) -> dict[str, Any]:
         return {"client": self.client, "acked": self.acked, "reads": self.reads,
@@ -439,7 +443,7 @@ def merge(report: Report, results: list[dict[str, Any]], owners: dict[int, str])
         for k, pairs in r["acks"].items():
             acks[k].extend(pairs)
     for r in results:
-        for key, value, _floor, started, client in r["suspect"]:
+        for key, value, _floor, started, ended, client in r["suspect"]:
             if value in failed[key]:
                 report.late_unknown += 1
                 continue
@@ -457,8 +461,9 @@ def merge(report: Report, results: list[dict[str, Any]], owners: dict[int, str])
             else:
                 report.stale_cross += 1
                 report.max_age_cross = max(report.max_age_cross, started - newer)
-                since = [started - t for t in report.back if t <= started]
-                # a server answering again is what lets clients disagree (see memcached.py)
+                since = [ended - t for t in report.back if t <= ended]
+                # a server answering again is what lets clients disagree (see memcached.py);
+                # its first replies may answer reads sent while it was frozen
                 report.max_after_back = max(report.max_after_back,
                                             min(since) if since else math.inf)
     report.errors = dict(errors)
