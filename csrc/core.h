@@ -152,6 +152,11 @@ typedef struct fc_state {
  * object lives (it holds its type, which holds the module). */
 fc_state *fc_state_of_type(PyTypeObject *type);
 
+/* module.c: module.name (a new reference, or NULL with the import's exception set), and a
+ * heap type of this module from spec (base may be NULL). */
+PyObject *fc_import_attr(const char *module, const char *name);
+PyTypeObject *fc_new_type(PyObject *m, PyType_Spec *spec, PyTypeObject *base);
+
 #define HAS_MARKS(c) ((c)->policy == P_SIEVE || (c)->policy == P_S3FIFO)
 
 /* cache.c */

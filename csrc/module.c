@@ -103,8 +103,8 @@ SUBTYPE(WTinyLFUCacheType, "WTinyLFUCache",
         "with a hill climber, False keeps them fixed.",
         fc_wtlfu_init)
 
-static PyObject *
-import_attr(const char *module, const char *name)
+PyObject *
+fc_import_attr(const char *module, const char *name)
 {
     PyObject *m = PyImport_ImportModule(module);
     if (m == NULL)
@@ -138,8 +138,8 @@ fc_state_of_type(PyTypeObject *type)
     return m == NULL ? NULL : (fc_state *)PyModule_GetState(m);
 }
 
-static PyTypeObject *
-new_type(PyObject *m, PyType_Spec *spec, PyTypeObject *base)
+PyTypeObject *
+fc_new_type(PyObject *m, PyType_Spec *spec, PyTypeObject *base)
 {
     return (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, (PyObject *)base);
 }
@@ -157,18 +157,18 @@ state_init(PyObject *m, fc_state *st)
     INTERN(str_popitem, "popitem")
     INTERN(str_getsizeof, "getsizeof")
 #undef INTERN
-    if ((st->time_monotonic = import_attr("time", "monotonic")) == NULL ||
-        (st->time_time = import_attr("time", "time")) == NULL ||
-        (st->random_choice = import_attr("random", "choice")) == NULL ||
-        (st->CacheStatsType = import_attr("fastcache._types", "CacheStats")) == NULL ||
+    if ((st->time_monotonic = fc_import_attr("time", "monotonic")) == NULL ||
+        (st->time_time = fc_import_attr("time", "time")) == NULL ||
+        (st->random_choice = fc_import_attr("random", "choice")) == NULL ||
+        (st->CacheStatsType = fc_import_attr("fastcache._types", "CacheStats")) == NULL ||
         (st->restore_func = PyObject_GetAttrString(m, "_restore")) == NULL)
         return -1;
-    if ((st->KeyIterType = new_type(m, &fc_KeyIterSpec, NULL)) == NULL ||
-        (st->TimerType = new_type(m, &fc_TimerSpec, NULL)) == NULL ||
-        (st->CacheType = new_type(m, &CacheType_spec, NULL)) == NULL)
+    if ((st->KeyIterType = fc_new_type(m, &fc_KeyIterSpec, NULL)) == NULL ||
+        (st->TimerType = fc_new_type(m, &fc_TimerSpec, NULL)) == NULL ||
+        (st->CacheType = fc_new_type(m, &CacheType_spec, NULL)) == NULL)
         return -1;
 #define NEW_SUBTYPE(var) \
-    if ((st->var = new_type(m, &var##_spec, st->CacheType)) == NULL) return -1;
+    if ((st->var = fc_new_type(m, &var##_spec, st->CacheType)) == NULL) return -1;
     FC_STATE_CACHE_TYPES(NEW_SUBTYPE)
 #undef NEW_SUBTYPE
     PyObject *base = (PyObject *)st->CacheType;

@@ -1403,32 +1403,19 @@ static PyType_Spec mapping_spec = {
     .slots = mapping_slots,
 };
 
-static PyObject *
-intern(const char *s)
-{
-    return PyUnicode_InternFromString(s);
-}
-
 /* Adds _lru_cache_wrapper and _cached_wrapper to fastcache._core (module.c), their types
    and the objects this file uses in its state. */
 int
 fc_wrapper_add(PyObject *m, fc_state *st)
 {
-    PyObject *threading;
-    if ((st->WrapperType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &wrapper_spec, NULL))
-            == NULL ||
-        (st->MappingType = (PyTypeObject *)PyType_FromModuleAndSpec(m, &mapping_spec, NULL))
-            == NULL ||
+    if ((st->WrapperType = fc_new_type(m, &wrapper_spec, NULL)) == NULL ||
+        (st->MappingType = fc_new_type(m, &mapping_spec, NULL)) == NULL ||
         (st->kwd_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) == NULL ||
-        (threading = PyImport_ImportModule("threading")) == NULL)
-        return -1;
-    st->event_type = PyObject_GetAttrString(threading, "Event");
-    Py_DECREF(threading);
-    if (st->event_type == NULL ||
-        (st->str_enter = intern("__enter__")) == NULL ||
-        (st->str_exit = intern("__exit__")) == NULL ||
-        (st->str_setdefault = intern("setdefault")) == NULL ||
-        (st->str_clear = intern("clear")) == NULL)
+        (st->event_type = fc_import_attr("threading", "Event")) == NULL ||
+        (st->str_enter = PyUnicode_InternFromString("__enter__")) == NULL ||
+        (st->str_exit = PyUnicode_InternFromString("__exit__")) == NULL ||
+        (st->str_setdefault = PyUnicode_InternFromString("setdefault")) == NULL ||
+        (st->str_clear = PyUnicode_InternFromString("clear")) == NULL)
         return -1;
     if (PyModule_AddObjectRef(m, "_lru_cache_wrapper", (PyObject *)st->WrapperType) < 0 ||
         PyModule_AddObjectRef(m, "_cached_wrapper", (PyObject *)st->MappingType) < 0) {

@@ -474,9 +474,9 @@ fc_wtlfu_victim(CacheObject *c, fc_idx skip)
 static int
 random_seed(uint64_t *out)
 {
-    PyObject *m = PyImport_ImportModule("fastcache._types");
-    PyObject *r = m ? PyObject_CallMethod(m, "process_seed", NULL) : NULL;
-    Py_XDECREF(m);
+    PyObject *f = fc_import_attr("fastcache._types", "process_seed");
+    PyObject *r = f ? PyObject_CallNoArgs(f) : NULL;
+    Py_XDECREF(f);
     if (r == NULL)
         return -1;
     *out = PyLong_Check(r) ? (uint64_t)PyLong_AsUnsignedLongLongMask(r) : 0;
