@@ -708,11 +708,9 @@ keyiter_clear(KeyIterObject *it)
 static void
 keyiter_dealloc(KeyIterObject *it)
 {
-    PyTypeObject *tp = Py_TYPE(it);
     PyObject_GC_UnTrack(it);
     keyiter_clear(it);
-    PyObject_GC_Del(it);
-    Py_DECREF(tp);
+    fc_free_object((PyObject *)it);
 }
 
 static PyObject *
@@ -1121,9 +1119,7 @@ fc_cache_dealloc(CacheObject *c)
     PyMem_Free(c->wheel);
     c->wheel = NULL;
     fc_wtlfu_free(c);
-    PyTypeObject *tp = Py_TYPE(c);
-    tp->tp_free((PyObject *)c);
-    Py_DECREF(tp);   /* a heap type (for a Python subclass too: its base is one) */
+    fc_free_object((PyObject *)c);
     Py_TRASHCAN_END
 }
 /* ------------------------------------------------------------------ methods */

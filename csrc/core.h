@@ -152,6 +152,16 @@ typedef struct fc_state {
  * object lives (it holds its type, which holds the module). */
 fc_state *fc_state_of_type(PyTypeObject *type);
 
+/* The last step of the dealloc of an object of this module's types (heap types; a Python
+ * subclass's base is one too): free the object, then release the type it held. */
+static inline void
+fc_free_object(PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    tp->tp_free(o);
+    Py_DECREF(tp);
+}
+
 /* module.c: module.name (a new reference, or NULL with the import's exception set), and a
  * heap type of this module from spec (base may be NULL). */
 PyObject *fc_import_attr(const char *module, const char *name);

@@ -295,11 +295,9 @@ timer_clear(fc_TimerObject *t)
 static void
 timer_dealloc(fc_TimerObject *t)
 {
-    PyTypeObject *tp = Py_TYPE(t);
     PyObject_GC_UnTrack(t);
     timer_clear(t);
-    tp->tp_free((PyObject *)t);
-    Py_DECREF(tp);
+    fc_free_object((PyObject *)t);
 }
 
 static PyMethodDef timer_methods[] = {

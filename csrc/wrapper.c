@@ -1090,9 +1090,7 @@ wrapper_dealloc(wrapper_t *w)
         PyObject_ClearWeakRefs((PyObject *)w);
     }
     wrapper_clear(w);
-    PyTypeObject *tp = Py_TYPE(w);
-    tp->tp_free((PyObject *)w);
-    Py_DECREF(tp);
+    fc_free_object((PyObject *)w);
 }
 
 static PyObject *
