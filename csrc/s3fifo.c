@@ -170,7 +170,7 @@ index_put(fc_ghost *g, uint32_t fp, Py_ssize_t pos)
 }
 
 /* Drop the hash in index slot i (its ring position becomes dead), shifting later members of
- * its probe run back as table.h's fc_index_remove does. */
+ * its probe run back (table.h's fc_probe_stays, as fc_index_remove). */
 static void
 ghost_drop(fc_ghost *g, size_t i)
 {
@@ -182,9 +182,7 @@ ghost_drop(fc_ghost *g, size_t i)
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
         if (g->index[j].pos < 0)
             break;
-        size_t k = fc_ghost_home(g, g->index[j].fp);
-        /* keep j's member where it is if its home k lies cyclically in (i, j] */
-        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+        if (fc_probe_stays(i, j, fc_ghost_home(g, g->index[j].fp)))
             continue;
         g->index[i] = g->index[j];
         i = j;

@@ -31,6 +31,7 @@
 
 #include "mini.h"
 #include "sketch.h"
+#include "table.h"
 
 #define NIL UINT32_MAX
 
@@ -117,10 +118,7 @@ tab_del(Tab *t, uint64_t key)
         j = (j + 1) & t->mask;
         if (t->s[j].idx == NIL)
             break;
-        uint64_t k = tab_home(t, t->s[j].key);
-        /* move s[j] back to i unless its home lies cyclically in (i, j] */
-        int stay = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
-        if (!stay) {
+        if (!fc_probe_stays((size_t)i, (size_t)j, (size_t)tab_home(t, t->s[j].key))) {
             t->s[i] = t->s[j];
             i = j;
         }

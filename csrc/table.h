@@ -285,6 +285,16 @@ fc_index_put(fc_table *t, fc_idx ix)
     t->index[i] = ix;
 }
 
+/* Backward-shift deletion in linear probing (this index's, the S3-FIFO ghost's, the
+ * simulator's table): slot i has emptied; the member at slot j (later in the same run),
+ * whose home slot is k, stays where it is if k lies cyclically in (i, j]; otherwise it moves
+ * back to i. */
+static inline int
+fc_probe_stays(size_t i, size_t j, size_t k)
+{
+    return i <= j ? (i < k && k <= j) : (i < k || k <= j);
+}
+
 /* Remove entry `ix` from the index, shifting later members of its probe run back. */
 static inline void
 fc_index_remove(fc_table *t, fc_idx ix)
@@ -295,9 +305,7 @@ fc_index_remove(fc_table *t, fc_idx ix)
         fc_idx jx = t->index[j];
         if (jx == FC_NIL)
             break;
-        size_t k = fc_home(t, t->entries[jx].hash);
-        /* keep jx where it is if its home k lies cyclically in (i, j] */
-        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+        if (fc_probe_stays(i, j, fc_home(t, t->entries[jx].hash)))
             continue;
         t->index[i] = jx;
         i = j;
