@@ -185,12 +185,15 @@ estimate(fc_wtlfu *w, Py_hash_t h)
     return w->sk.table ? fc_sketch_estimate(&w->sk, key_hash(w, h)) : 0;
 }
 
-/* Allocate or grow the sketch when its time has come (see the opening note). */
-static void
+/* Allocate or grow the sketch when its time has come (see the opening note). Inline: every
+ * insert asks, and a cache without getsizeof whose sketch holds maxsize words has it for
+ * good (until __init__), which the first test tells. */
+static inline void
 ensure_sketch(CacheObject *c)
 {
     fc_wtlfu *w = WT(c);
-    if (c->unbounded)
+    if ((w->sk.table != NULL && !c->sized && (uint64_t)c->maxsize <= w->sk.nwords) ||
+        c->unbounded)
         return;
     uint64_t target = c->sized ? (uint64_t)c->t.len : (uint64_t)c->maxsize;
     if (target > SK_MAX)
@@ -306,8 +309,9 @@ mini_step(CacheObject *c, uint64_t k)
         configure(c, next);
 }
 
-/* The shadows of adaptive=True, made with the sketch (see the opening note). */
-static void
+/* The shadows of adaptive=True, made with the sketch (see the opening note). Inline: every
+ * insert asks; once they exist the first test returns. */
+static inline void
 ensure_mini(CacheObject *c)
 {
     fc_wtlfu *w = WT(c);
@@ -406,12 +410,8 @@ fc_wtlfu_inserted(CacheObject *c, Py_hash_t hash)
     while (w->len[FC_WT_WINDOW] > w->wmax && w->head[FC_WT_WINDOW] != c->order.tail)
         seg_move(c, w->head[FC_WT_WINDOW], FC_WT_PROBATION);
     adapt(c, hash, 0);
-    /* the sketch of a cache without getsizeof is sized for good once it holds maxsize words
-     * (until __init__), and the shadows are made once: the calls only until then */
-    if (w->sk.table == NULL || c->sized || (uint64_t)c->maxsize > w->sk.nwords)
-        ensure_sketch(c);
-    if (w->adaptive == FC_WT_MINI && w->mini.sh == NULL)
-        ensure_mini(c);
+    ensure_sketch(c);
+    ensure_mini(c);
 }
 
 /* An access to entry ix: the move of a hit (sim.c), then the request (a hit) adapts. The
