@@ -179,7 +179,6 @@ class _Recorder:
 
     def read(self, key: int, floor: int, started: float, value: object) -> None:
         """A read that began at ``started`` (the floor noted then) returned ``value`` now."""
-        ended = time.monotonic()
         with self.lock:
             self.reads += 1
             if value is None:
@@ -188,7 +187,8 @@ class _Recorder:
             if not isinstance(value, int):
                 self.errors[f"wrong value type {type(value).__name__}"] += 1
             elif value < floor:
-                self.suspect.append((key, value, floor, started, ended, self.client))
+                self.suspect.append((key, value, floor, started, time.monotonic(),
+                                     self.client))
 
     def result(self) -> dict[str, Any]:
         return {"client": self.client, "acked": self.acked, "reads": self.reads,
