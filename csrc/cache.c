@@ -334,12 +334,14 @@ again:;
      * makes the write start again under the new configuration, as the twin's does; what
      * getsizeof and ttu computed before stands (checked against the configuration below) */
     uint64_t generation = c->generation;
-    if (c->policy == P_S3FIFO)
+    if (c->policy == P_S3FIFO) {
         fc_ghost_prefetch(&c->s3.ghost, hash);  /* fc_s3_admit's lookup */
-    else if (c->policy == P_WTLFU)
+    }
+    else if (c->policy == P_WTLFU) {
         fc_wtlfu_prefetch_write(c->wt, c->t.entries);
-    if (c->policy == P_WTLFU && restarts == 0)
-        fc_wtlfu_record(c, hash);  /* a write is a request: the sketch counts it first */
+        if (restarts == 0)
+            fc_wtlfu_record(c, hash);  /* a write is a request: the sketch counts it first */
+    }
     if (c->flags & (F_PY_EVICT | F_CHOICE)) {
         /* cachetools' protocol: self.popitem() until the value fits */
         for (;;) {
