@@ -111,6 +111,27 @@ def _feed(caches: list[Any], rng: random.Random, n: int) -> None:
                 c[k] = i
 
 
+def _with_twin(getsizeof: Any, recs: list[Recorder]) -> list[Any]:
+    """A compiled S3FIFOCache of 40 and its twin, each reporting to its recorder."""
+    from fastcache import _core
+
+    return [make(impl, "S3FIFOCache", 40, getsizeof, on_evict=rec)
+            for impl, rec in zip((_core, twin), recs, strict=True)]
+
+
+def _ghost(c: Any) -> list[tuple[int, int]]:
+    """The compiled cache's ghost, (hash, size) oldest first, as its pickle holds it."""
+    return c.__reduce__()[1][1]["ghost"]  # type: ignore[no-any-return]
+
+
+def _pickle_goes_on(caches: list[Any], rng: random.Random, n: int) -> None:
+    """A pickle of caches[0] then takes n more requests with the two: the three agree."""
+    caches.append(pickle.loads(pickle.dumps(caches[0])))
+    _feed(caches, rng, n)
+    caches[2]._check()
+    assert list(caches[0]) == list(caches[1]) == list(caches[2])
+
+
 def _late_weight(value: int) -> int:
     return 1 if value < 3000 else 1 + value % 3
 
@@ -120,26 +141,19 @@ def test_ghost_sizes_other_than_one_come_late() -> None:
     """The C ghost keeps no sizes while every size it remembers is 1 (its ring holds the
     hashes alone) and makes them when a larger one comes: hashes remembered before then
     weigh 1, and it evicts exactly as the twin, as does its pickle."""
-    from fastcache import _core
-
     rng = random.Random(11)
     recs = [Recorder(), Recorder()]
-    caches = [make(impl, "S3FIFOCache", 40, _late_weight, on_evict=rec)
-              for impl, rec in zip((_core, twin), recs, strict=True)]
+    caches = _with_twin(_late_weight, recs)
     _feed(caches, rng, 3000)
-    ghost = caches[0].__reduce__()[1][1]["ghost"]
+    ghost = _ghost(caches[0])
     assert ghost and {size for _, size in ghost} == {1}
     _feed(caches, rng, 10_000)
     for c in caches:
         c._check()
     assert recs[0].calls == recs[1].calls
     assert list(caches[0]) == list(caches[1])
-    ghost = caches[0].__reduce__()[1][1]["ghost"]
-    assert {size for _, size in ghost} > {1}
-    caches.append(pickle.loads(pickle.dumps(caches[0])))
-    _feed(caches, rng, 3_000)
-    caches[2]._check()
-    assert list(caches[0]) == list(caches[1]) == list(caches[2])
+    assert {size for _, size in _ghost(caches[0])} > {1}
+    _pickle_goes_on(caches, rng, 3_000)
 
 
 @pytest.mark.compiled
@@ -148,13 +162,9 @@ def test_ghost_hits_leave_dead_positions_behind(sized: bool) -> None:
     """Keys that come back while the ghost remembers them (ghost hits) leave dead positions
     in the C ghost's ring; a long run of them (the ring compacted and grown many times)
     evicts exactly as the twin, whose ghost is an OrderedDict, and so does its pickle."""
-    from fastcache import _core
-
     rng = random.Random(7)
-    getsizeof = _weight if sized else None
     recs = [Recorder(), Recorder()]
-    caches = [make(impl, "S3FIFOCache", 40, getsizeof, on_evict=rec)
-              for impl, rec in zip((_core, twin), recs, strict=True)]
+    caches = _with_twin(_weight if sized else None, recs)
     _feed(caches, rng, 20_000)
     for c in caches:
         c._check()
@@ -162,12 +172,8 @@ def test_ghost_hits_leave_dead_positions_behind(sized: bool) -> None:
     assert len(recs[0].calls) > 5000
     assert list(caches[0]) == list(caches[1])
     # a pickle of the ring (dead positions left out) goes on as the original and the twin
-    ghost = caches[0].__reduce__()[1][1]["ghost"]
-    assert len(ghost) > 10
-    caches.append(pickle.loads(pickle.dumps(caches[0])))
-    _feed(caches, rng, 5_000)
-    caches[2]._check()
-    assert list(caches[0]) == list(caches[1]) == list(caches[2])
+    assert len(_ghost(caches[0])) > 10
+    _pickle_goes_on(caches, rng, 5_000)
 
 
 @pytest.mark.compiled
