@@ -178,11 +178,11 @@ def test_ghost_hits_leave_dead_positions_behind(sized: bool) -> None:
 
 @pytest.mark.compiled
 def test_memory_is_lru_s_plus_a_byte_and_the_ghost() -> None:
-    """The README's memory figures: an S3FIFOCache holds LRUCache's memory, one byte per entry
-    (its marks) and, once it has evicted, its ghost: 24 bytes per position of a ring of
-    2**10 positions for the 900 hashes of a 1,000-entry cache (8-byte hashes, 16 bytes of
-    index). Counted by tracemalloc, which sees every PyMem allocation. (A small cache: the
-    debug build checks the whole structure after every operation.)"""
+    """The README's memory figures: a SIEVECache holds LRUCache's memory and one byte per
+    entry (its marks); an S3FIFOCache too and, once it has evicted, its ghost: 24 bytes per
+    position of a ring of 2**10 positions for the 900 hashes of a 1,000-entry cache (8-byte
+    hashes, 16 bytes of index). Counted by tracemalloc, which sees every PyMem allocation. (A
+    small cache: the debug build checks the whole structure after every operation.)"""
     import gc
     import tracemalloc
 
@@ -191,7 +191,7 @@ def test_memory_is_lru_s_plus_a_byte_and_the_ghost() -> None:
     n = 1000
     keys = list(range(1 << 40, (1 << 40) + 2 * n))  # before tracing: not counted
     held = {}
-    for name in ("LRUCache", "S3FIFOCache"):
+    for name in ("LRUCache", "SIEVECache", "S3FIFOCache"):
         gc.collect()
         tracemalloc.start()
         try:
@@ -207,3 +207,4 @@ def test_memory_is_lru_s_plus_a_byte_and_the_ghost() -> None:
     ghost = 24 * (1 << 10)
     extra = held["S3FIFOCache"] - held["LRUCache"]
     assert ghost + n <= extra <= ghost + n + 256, (extra, ghost + n)
+    assert n <= held["SIEVECache"] - held["LRUCache"] <= n + 256, held
