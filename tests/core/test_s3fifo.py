@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import random
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -208,3 +209,61 @@ def test_memory_is_lru_s_plus_a_byte_and_the_ghost() -> None:
     extra = held["S3FIFOCache"] - held["LRUCache"]
     assert ghost + n <= extra <= ghost + n + 256, (extra, ghost + n)
     assert n <= held["SIEVECache"] - held["LRUCache"] <= n + 256, held
+
+
+def _traced(fn: Callable[[], object]) -> tuple[int, int]:
+    """What fn() allocates (PyMem, held at its end) and its peak beyond what was held
+    before, by tracemalloc."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        fn()
+        gc.collect()
+        now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return now - before, peak - before
+
+
+@pytest.mark.compiled
+def test_the_ghost_is_made_once_at_its_size() -> None:
+    """A full cache's first eviction makes the ghost's ring and index at the size the
+    ghost can reach (900 hashes: 2**10 positions, 24 bytes each), so evicting on never grows
+    them through the smaller powers of two, whose freed arrays the allocator would keep: the
+    peak of a thousand evictions is what they leave held."""
+    from fastcache import _core
+
+    n = 1000
+    c = _core.S3FIFOCache(n)
+    for k in range(1 << 40, (1 << 40) + n):
+        c[k] = 0
+    new_keys = list(range(1 << 41, (1 << 41) + n))  # made before tracing: not counted
+
+    def churn() -> None:
+        for k in new_keys:
+            c[k] = 0
+
+    held, peak = _traced(churn)
+    assert len(c) == n
+    assert 24 * (1 << 10) <= held <= 24 * (1 << 10) + 256, held
+    assert peak - held <= 256, (peak, held)
+
+
+@pytest.mark.compiled
+def test_a_popitem_far_from_full_makes_a_small_ghost() -> None:
+    """The ghost's first ring is sized for the entries the cache holds when it is fewer than
+    the ghost's capacity: popitem() from a 10-entry cache of maxsize 10**7 remembers the
+    hash in a ring of 16 positions, not 2**24."""
+    from fastcache import _core
+
+    c = _core.S3FIFOCache(10**7)
+    for k in range(10):
+        c[k] = k
+    held, _ = _traced(c.popitem)
+    assert held <= 24 * 16 + 256, held
+    assert len(c) == 9
+    c._check()
