@@ -7,7 +7,8 @@ The whole public API is importable from here and listed in ``__all__``:
   ``SIEVECache``, ``S3FIFOCache``, ``WTinyLFUCache``;
 - decorators: ``lru_cache``/``cache`` (as ``functools``), ``lfu_cache``, ``fifo_cache``,
   ``rr_cache``, ``ttl_cache``, ``tlru_cache``, ``cached``, ``cachedmethod`` (as
-  ``cachetools``), sync and async; key functions in ``fastcache.keys``;
+  ``cachetools``), ``sieve_cache``, ``s3fifo_cache``, ``wtinylfu_cache`` (the same shape over
+  the newer policies), sync and async; key functions in ``fastcache.keys``;
 - the exceptions (``fastcache.exceptions``: ``BackendError``, ``BackendUnavailable``,
   ``SerializationError``, ``QueueFullError``, ``PurePythonWarning``), each under its built-in;
 - backends (``MemoryBackend``, ``RedisBackend``, ``RedisClusterBackend``,
@@ -49,8 +50,11 @@ from .decorators import (
     lfu_cache,
     lru_cache,
     rr_cache,
+    s3fifo_cache,
+    sieve_cache,
     tlru_cache,
     ttl_cache,
+    wtinylfu_cache,
 )
 from .exceptions import (
     BackendError,
@@ -182,9 +186,12 @@ __all__ = [
     "lfu_cache",
     "lru_cache",
     "rr_cache",
+    "s3fifo_cache",
+    "sieve_cache",
     "tlru_cache",
     "ttl_cache",
     "versioned_key",
+    "wtinylfu_cache",
 ]
 
 # Names served on first use, by the submodule that defines them.

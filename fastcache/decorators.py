@@ -14,6 +14,8 @@ that does). ``WRAPPER_IMPLEMENTATION`` says which (``"c"`` or ``"py"``).
   ``rr_cache``, ``tlru_cache`` (over ``fastcache.RRCache``/``TLRUCache``): the signatures and
   ``cache_info`` of ``cachetools.func``; single flight (one computation per missing key,
   other threads wait) is on by default, as ``cachetools.func``'s condition variable gives.
+- ``sieve_cache``, ``s3fifo_cache``, ``wtinylfu_cache``: the same over ``SIEVECache``,
+  ``S3FIFOCache`` and ``WTinyLFUCache`` (their defaults), in ``cachetools.func``'s shape.
 - ``cached``, ``cachedmethod``: ``cachetools.cached``/``cachedmethod`` over any mapping
   (defined in ``fastcache._cached``, re-exported here).
 - An ``async def`` given to any of them caches the awaited result, never the coroutine, and
@@ -51,8 +53,11 @@ __all__ = [
     "lfu_cache",
     "lru_cache",
     "rr_cache",
+    "s3fifo_cache",
+    "sieve_cache",
     "tlru_cache",
     "ttl_cache",
+    "wtinylfu_cache",
 ]
 
 P = ParamSpec("P")
@@ -329,3 +334,48 @@ def tlru_cache(maxsize: Any = 128, ttu: Callable[[Any, Any, float], float] | Non
 
     return _mapping_decorator(make, maxsize, typed)
 
+
+def _policy_mapping_decorator(cls_name: str, maxsize: Any, typed: bool) -> Any:
+    """A ``_mapping_decorator`` over ``fastcache.caches.<cls_name>(maxsize)``."""
+
+    def make(size: int | None) -> MutableMapping[Any, Any]:
+        from . import caches
+
+        cache: MutableMapping[Any, Any] = getattr(caches, cls_name)(
+            math.inf if size is None else size)
+        return cache
+
+    return _mapping_decorator(make, maxsize, typed)
+
+
+@overload
+def sieve_cache(maxsize: Callable[P, R], typed: bool = ...) -> CachedFunction[P, R]: ...
+@overload
+def sieve_cache(maxsize: int | None = ..., typed: bool = ...
+                ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]: ...
+def sieve_cache(maxsize: Any = 128, typed: bool = False) -> Any:
+    """SIEVE cache decorator (NSDI'24: a FIFO with visited bits and a moving hand), over
+    ``SIEVECache``; ``cachetools.func``'s shape (``cache_info``, single flight)."""
+    return _policy_mapping_decorator("SIEVECache", maxsize, typed)
+
+
+@overload
+def s3fifo_cache(maxsize: Callable[P, R], typed: bool = ...) -> CachedFunction[P, R]: ...
+@overload
+def s3fifo_cache(maxsize: int | None = ..., typed: bool = ...
+                 ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]: ...
+def s3fifo_cache(maxsize: Any = 128, typed: bool = False) -> Any:
+    """S3-FIFO cache decorator (SOSP'23: small, main and ghost FIFOs), over ``S3FIFOCache``
+    with its default fractions; ``cachetools.func``'s shape (``cache_info``, single flight)."""
+    return _policy_mapping_decorator("S3FIFOCache", maxsize, typed)
+
+
+@overload
+def wtinylfu_cache(maxsize: Callable[P, R], typed: bool = ...) -> CachedFunction[P, R]: ...
+@overload
+def wtinylfu_cache(maxsize: int | None = ..., typed: bool = ...
+                   ) -> Callable[[Callable[P, R]], CachedFunction[P, R]]: ...
+def wtinylfu_cache(maxsize: Any = 128, typed: bool = False) -> Any:
+    """W-TinyLFU cache decorator (Caffeine's policy, adaptive, a random sketch seed), over
+    ``WTinyLFUCache``; ``cachetools.func``'s shape (``cache_info``, single flight)."""
+    return _policy_mapping_decorator("WTinyLFUCache", maxsize, typed)

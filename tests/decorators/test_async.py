@@ -20,6 +20,9 @@ DECORATORS: list[tuple[str, Callable[[ModuleType], Any]]] = [
     ("fifo_cache", lambda d: d.fifo_cache(16)),
     ("ttl_cache", lambda d: d.ttl_cache(16, ttl=60)),
     ("rr_cache", lambda d: d.rr_cache(16)),
+    ("sieve_cache", lambda d: d.sieve_cache(16)),
+    ("s3fifo_cache", lambda d: d.s3fifo_cache(16)),
+    ("wtinylfu_cache", lambda d: d.wtinylfu_cache(16)),
     ("cached", lambda d: d.cached(fastcache.LRUCache(16), info=True)),
 ]
 

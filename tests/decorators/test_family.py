@@ -1,5 +1,6 @@
 """lfu_cache, fifo_cache, ttl_cache, rr_cache, tlru_cache: as cachetools.func, checked
-against cachetools itself on the same call sequences; and single flight for threads."""
+against cachetools itself on the same call sequences; and single flight for threads.
+sieve_cache, s3fifo_cache, wtinylfu_cache: the same shape, checked against their classes."""
 
 from __future__ import annotations
 
@@ -343,3 +344,68 @@ def test_ttl_monotonic_expiry_is_exact_near_the_deadline(dec: ModuleType) -> Non
         if start >= t1 + 0.02:  # this call began after the deadline (at most t1 + 0.01)
             break
     assert len(calls) >= 2  # and it did expire
+
+
+@pytest.mark.parametrize(("name", "cls"), [("sieve_cache", "SIEVECache"),
+                                           ("s3fifo_cache", "S3FIFOCache"),
+                                           ("wtinylfu_cache", "WTinyLFUCache")])
+@pytest.mark.parametrize("maxsize", [0, 1, 2, 7, 32, None])
+def test_policy_decorators_evict_as_their_class(dec: ModuleType, name: str, cls: str,
+                                                maxsize: int | None) -> None:
+    """Each computes exactly when its class, driven by hand as cachetools.cached does (get,
+    else compute and store), misses; and reports cachetools.func's cache_info."""
+    import fastcache.caches
+    from fastcache.keys import hashkey
+
+    calls: list[int] = []
+
+    @getattr(dec, name)(maxsize)
+    def ours(x: int) -> int:
+        calls.append(x)
+        return x * 2
+
+    # the class itself (a WTinyLFUCache's sketch seed is the process's: the same evictions)
+    ref = getattr(fastcache.caches, cls)(math.inf if maxsize is None else maxsize)
+    ref_calls: list[int] = []
+    hits = 0
+    for x in _sequence(seed=11, n=4000, domain=60):
+        assert ours(x) == 2 * x
+        k = hashkey(x)  # the decorator's key
+        if k in ref:
+            hits += 1
+            assert ref[k] == 2 * x
+        else:
+            ref_calls.append(x)
+            if maxsize != 0:
+                ref[k] = 2 * x
+    assert calls == ref_calls
+    assert tuple(ours.cache_info()) == (hits, len(ref_calls), maxsize, len(ref))
+    if maxsize not in (0, 1, None):
+        assert 0 < hits < 4000 - 60  # it hit, and it evicted
+    assert ours.cache_parameters() == {"maxsize": maxsize, "typed": False}
+    ours.cache_clear()
+    assert tuple(ours.cache_info()) == (0, 0, maxsize, 0)
+
+
+@pytest.mark.parametrize("name", ["sieve_cache", "s3fifo_cache", "wtinylfu_cache"])
+def test_policy_decorators_typed_and_bare(dec: ModuleType, name: str) -> None:
+    """``typed=True`` keeps 3 and 3.0 apart; the bare form takes maxsize 128."""
+    deco = getattr(dec, name)
+
+    @deco(maxsize=4, typed=True)
+    def f(x: float) -> float:
+        return x
+
+    f(3)
+    f(3.0)
+    assert f.cache_info().misses == 2
+
+    @deco
+    def g(x: int) -> int:
+        return x
+
+    g(1)
+    g(1)
+    assert tuple(g.cache_info()) == (1, 1, 128, 1)
+    with pytest.raises(TypeError):
+        deco(maxsize=4, typed=1)

@@ -139,6 +139,9 @@ def decorators(mod: ModuleType, rng: random.Random, state: State) -> list[tuple[
         (f"rr_cache({m})", mod.rr_cache(m)),
         (f"ttl_cache({m})", mod.ttl_cache(m, ttl=0.005, timer=timer)),
         (f"tlru_cache({m})", mod.tlru_cache(m, ttu=lambda k, v, now: now + 0.003, timer=timer)),
+        (f"sieve_cache({n})", mod.sieve_cache(n)),
+        (f"s3fifo_cache({n})", mod.s3fifo_cache(n)),
+        (f"wtinylfu_cache({n})", mod.wtinylfu_cache(n)),
         ("cache", mod.cache),
         (f"cached(LRUCache({m}))", mod.cached(fastcache.LRUCache(max(m, 1)))),
         (f"cached(TTLCache({m}), info)", mod.cached(
