@@ -1,4 +1,5 @@
-"""In-process backends over the compiled caches (``TTLCache``, ``LFUCache``).
+"""In-process backends over the compiled caches (``TTLCache``; ``LFUCache``, ``SIEVECache``,
+``S3FIFOCache``, ``WTinyLFUCache``).
 
 Storage, per policy:
 
@@ -7,14 +8,17 @@ Storage, per policy:
   expires).  Its eviction order is least recently used among live entries, its timer wheel
   reclaims expired entries on the next write, and a read is one call into the compiled core.
   (The two names are kept for compatibility; they are the same store.)
-- ``"lfu"``: an ``LFUCache`` (no compiled LFU with per-item TTL exists).  A value stored
-  without a TTL is stored as itself, unless it is an exact ``tuple``; a value with a TTL, or
-  an exact ``tuple``, is stored as ``(value, deadline)`` (deadline on the backend's timer,
-  ``None``: no expiry).  A read only unwraps exact tuples, so the common read is one call
-  into the core and a type check; an expired entry is dropped when it is next read.
+- ``"lfu"``, ``"sieve"``, ``"s3fifo"``, ``"wtinylfu"``: an ``LFUCache``, ``SIEVECache``,
+  ``S3FIFOCache`` or ``WTinyLFUCache`` (their defaults; none has a per-item TTL).  A value
+  stored without a TTL is stored as itself, unless it is an exact ``tuple``; a value with a
+  TTL, or an exact ``tuple``, is stored as ``(value, deadline)`` (deadline on the backend's
+  timer, ``None``: no expiry).  A read only unwraps exact tuples, so the common read is one
+  call into the core and a type check; an expired entry is dropped when it is next read, and
+  until then takes its place in the policy's order like any entry (the policy evicts it in
+  its turn).
 
 Thread safety: reads (``get``, ``exists``, ``ttl``) take no lock: ``get`` and ``exists`` are
-one atomic operation of the core, ``ttl`` two (an LFU read of an expired entry takes the
+one atomic operation of the core, ``ttl`` two (a read of an expired wrapped entry takes the
 lock to drop it, after checking it is still the same entry).  Every write (``set``,
 ``delete``, ``add``, ``incr``, ``expire``, ``clear``, the ``*_many``) holds the backend's
 lock, so a read-modify-write (``add``, ``incr``/``decr``, ``expire``) cannot lose a
@@ -41,7 +45,10 @@ from .base import MISSING, AsyncBackend, Backend, check_key, check_ttl
 
 __all__ = ["AsyncMemoryBackend", "MemoryBackend"]
 
-Policy = Literal["lru", "lfu", "ttl"]
+Policy = Literal["lru", "ttl", "lfu", "sieve", "s3fifo", "wtinylfu"]
+#: The policies stored as ``(value, deadline)`` in a cache class without per-item TTLs.
+_WRAPPED = {"lfu": "LFUCache", "sieve": "SIEVECache", "s3fifo": "S3FIFOCache",
+            "wtinylfu": "WTinyLFUCache"}
 _INF = math.inf
 _PLAIN = (float, int)  # ttl types set() passes on as they are (bool is not one: an exact match)
 
@@ -51,18 +58,21 @@ class MemoryBackend(Backend):
 
     ``maxsize`` bounds the number of entries (``math.inf``: unbounded), ``policy`` picks the
     eviction order (``"lru"`` or ``"ttl"``: least recently used among live entries, expired
-    ones reclaimed by the timer wheel; ``"lfu"``: least frequently used), ``timer`` is the
-    clock the TTLs count on, ``serializer`` makes the backend store encoded copies.
+    ones reclaimed by the timer wheel; ``"lfu"``: least frequently used; ``"sieve"``,
+    ``"s3fifo"``, ``"wtinylfu"``: those policies' classes, an expired entry dropped when read
+    or evicted in its turn), ``timer`` is the clock the TTLs count on, ``serializer`` makes
+    the backend store encoded copies.
     """
 
     def __init__(self, maxsize: float = 10_000, policy: Policy = "lru", *,
                  timer: Callable[[], float] = time.monotonic,
                  serializer: Serializer | None = None) -> None:
-        from .. import LFUCache, TTLCache
+        from .. import TTLCache, caches
 
         _validate.callable_(timer, "timer")
-        if policy not in ("lru", "lfu", "ttl"):
-            raise ValueError(f"policy must be 'lru', 'lfu' or 'ttl', not {policy!r}")
+        if policy not in ("lru", "ttl") and policy not in _WRAPPED:
+            raise ValueError("policy must be 'lru', 'ttl', 'lfu', 'sieve', 's3fifo' or "
+                             f"'wtinylfu', not {policy!r}")
         self._policy = policy
         self._cache: Any
         codec = None if serializer is None else Codec(serializer)
@@ -82,8 +92,9 @@ class MemoryBackend(Backend):
         self._raw: Callable[[str, object], object]
         self._write: Callable[[str, object, float | None], None]
         self._live: Callable[[str], tuple[object, float | None] | None]
-        if policy == "lfu":
-            store = _LFUStore(LFUCache(maxsize), timer, self._lock)
+        if policy in _WRAPPED:
+            store = _DeadlineStore(getattr(caches, _WRAPPED[policy])(maxsize), timer,
+                                   self._lock)
             self._cache = store.cache
             self._raw, self._write, self._live = store.get, store.write, store.live
             if codec is None:  # one Python frame per read instead of two
@@ -256,7 +267,8 @@ class MemoryBackend(Backend):
             self._cache.clear()
 
     def __len__(self) -> int:
-        """Number of entries held (``"lfu"``: expired ones not yet dropped included)."""
+        """Number of entries held (``"lfu"``, ``"sieve"``, ``"s3fifo"``, ``"wtinylfu"``:
+        expired ones not yet dropped included)."""
         return len(self._cache)
 
 
@@ -284,9 +296,10 @@ def _ttl_live(cache: Any, key: str) -> tuple[object, float | None] | None:
     return stored, None if left == _INF else left
 
 
-class _LFUStore:
-    """Entries of an ``LFUCache``: a value with a TTL, or an exact ``tuple``, is stored as
-    ``(value, deadline)`` (``None``: no expiry); any other value as itself."""
+class _DeadlineStore:
+    """Entries of a cache class without per-item TTLs (``_WRAPPED``): a value with a TTL, or
+    an exact ``tuple``, is stored as ``(value, deadline)`` (``None``: no expiry); any other
+    value as itself."""
 
     __slots__ = ("cache", "lock", "lookup", "timer")
 
@@ -297,7 +310,7 @@ class _LFUStore:
         self.lock = lock
 
     def get(self, key: str, default: object = MISSING) -> object:
-        """``MemoryBackend.get`` of an LFU backend (also its raw read under a serializer)."""
+        """``MemoryBackend.get`` of such a backend (also its raw read under a serializer)."""
         if type(key) is not str:
             check_key(key)
         stored = self.lookup(key, MISSING)

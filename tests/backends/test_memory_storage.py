@@ -1,4 +1,5 @@
-"""MemoryBackend's stores: an LRU TTLCache for "lru"/"ttl", an LFUCache with wrapped entries."""
+"""MemoryBackend's stores: an LRU TTLCache for "lru"/"ttl"; an LFUCache, SIEVECache,
+S3FIFOCache or WTinyLFUCache with wrapped entries for "lfu", "sieve", "s3fifo", "wtinylfu"."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastcache.backends import MISSING, MemoryBackend
 from fastcache.serializers import MsgpackSerializer
 from tests.backends.support import Clock
 
-POLICIES = ["lru", "ttl", "lfu"]
+POLICIES = ["lru", "ttl", "lfu", "sieve", "s3fifo", "wtinylfu"]
 Point = namedtuple("Point", "x y")
 
 
@@ -83,9 +84,10 @@ def test_incr_keeps_the_deadline_and_expire_replaces_it(policy: Any) -> None:
     assert b.expire("gone", 5) is False and b.delete("gone") is False
 
 
-def test_lfu_drops_an_expired_entry_when_it_is_read() -> None:
+@pytest.mark.parametrize("policy", ["lfu", "sieve", "s3fifo", "wtinylfu"])
+def test_wrapped_drops_an_expired_entry_when_it_is_read(policy: Any) -> None:
     clock = Clock()
-    b = MemoryBackend(10, "lfu", timer=clock)
+    b = MemoryBackend(10, policy, timer=clock)
     b.set("k", "v", ttl=1)
     b.set("other", "w")
     clock.now = 1.0
@@ -138,3 +140,33 @@ def test_a_dropped_backend_frees_its_values_without_the_cycle_collector(policy: 
         assert ref() is None  # no reference cycle through the per-configuration bindings
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(("policy", "cls"), [("lfu", "LFUCache"), ("sieve", "SIEVECache"),
+                                             ("s3fifo", "S3FIFOCache"),
+                                             ("wtinylfu", "WTinyLFUCache")])
+def test_the_policies_keep_a_hot_set_through_a_scan(policy: Any, cls: str) -> None:
+    """Each policy is its class's, and evicts as it does: twenty keys read five times each
+    outlive a scan of a thousand keys written once, which takes all of them from LRU."""
+    import fastcache
+
+    hot = [f"hot{i}" for i in range(20)]
+    kept = {}
+    for name in (policy, "lru"):
+        b = MemoryBackend(100, name)
+        for k in hot:
+            b.set(k, k, ttl=3600 if k.endswith("7") else None)
+        for _ in range(5):
+            assert b.get_many(hot) == {k: k for k in hot}
+        for i in range(1000):
+            b.set(f"scan{i}", i)
+        assert len(b) == 100
+        kept[name] = sum(b.exists(k) for k in hot)
+        assert b.policy == name
+    assert type(MemoryBackend(10, policy)._cache) is getattr(fastcache, cls)
+    assert kept == {policy: 20, "lru": 0}
+
+
+def test_an_unknown_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="'wtinylfu', not 'arc'"):
+        MemoryBackend(10, "arc")  # type: ignore[arg-type]

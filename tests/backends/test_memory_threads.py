@@ -1,11 +1,12 @@
 """MemoryBackend under real threads: reads take no lock, writes and read-modify-writes do.
 
 Every test runs under ``sys.setswitchinterval(1e-6)`` so the threads interleave between
-nearly every pair of bytecodes, and on every policy (``"lfu"`` stores entries with a TTL
-wrapped, the others do not). The races guarded against: a ``set``/``delete``/``expire``
-landing between the read and the write of an ``incr`` (lost update), an ``expire`` writing
-back a value read before a concurrent ``set``, an LFU read dropping an expired entry after a
-``set`` replaced it, and a reader seeing the LFU wrapper instead of the value.
+nearly every pair of bytecodes, and on every policy (``"lfu"``, ``"sieve"``, ``"s3fifo"``
+and ``"wtinylfu"`` store entries with a TTL wrapped, ``"lru"``/``"ttl"`` do not). The races
+guarded against: a ``set``/``delete``/``expire`` landing between the read and the write of
+an ``incr`` (lost update), an ``expire`` writing back a value read before a concurrent
+``set``, a read dropping an expired wrapped entry after a ``set`` replaced it, and a reader
+seeing the wrapper instead of the value.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fastcache.backends import MISSING, MemoryBackend
 from fastcache.serializers import MsgpackSerializer
 from tests.backends.support import Clock
 
-POLICIES = ["lru", "ttl", "lfu"]
+POLICIES = ["lru", "ttl", "lfu", "sieve", "s3fifo", "wtinylfu"]
 BIG = 10**9
 
 
@@ -223,11 +224,12 @@ def test_get_set_hammering_returns_only_values_written_to_that_key(policy: Any) 
         assert got is MISSING or written_to(key, got)
 
 
-def test_lfu_read_of_an_expired_entry_never_drops_a_newer_one() -> None:
+@pytest.mark.parametrize("policy", ["lfu", "wtinylfu"])
+def test_wrapped_read_of_an_expired_entry_never_drops_a_newer_one(policy: Any) -> None:
     clock = Clock()
     for _ in range(200):
         clock.now = 0.0
-        b = MemoryBackend(100, "lfu", timer=clock)
+        b = MemoryBackend(100, policy, timer=clock)
         b.set("k", "old", ttl=1)
         clock.now = 5.0  # "old" is expired: the next read drops it
 

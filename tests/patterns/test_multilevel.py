@@ -92,6 +92,36 @@ def test_without_source_last_level_is_the_store(mode_face: Face) -> None:
     assert ml.get("s") is None
 
 
+@pytest.mark.parametrize("policy", ["wtinylfu", "s3fifo", "sieve"])
+def test_an_l1_of_another_policy(policy: Any, source: SQLSource) -> None:
+    """An L1 over WTinyLFUCache (or S3-FIFO, SIEVE): promoted into, its level TTL kept (a
+    clock moved by hand), and hot keys kept through a scan that an LRU L1 would not keep."""
+
+    class Clock:
+        now = 0.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    clock = Clock()
+    slow = SlowSource(source, 0)
+    l1, l2 = MemoryBackend(50, policy, timer=clock), MemoryBackend(10_000)
+    ml = MultiLevelCache([Level(l1, ttl=5), Level(l2, ttl=600)], slow)
+    for i in range(200):
+        source.set(f"k{i}", i)
+    hot = [f"k{i}" for i in range(10)]
+    for _ in range(5):
+        assert [ml.get(k) for k in hot] == list(range(10))
+    assert 0 < l1.ttl("k0") <= 5
+    for i in range(10, 200):  # a scan through L1
+        assert ml.get(f"k{i}") == i
+    assert all(l1.exists(k) for k in hot) and len(l1) == 50
+    clock.now = 5.0  # the L1 copies expire; L2 still has them: no load from the source
+    assert l1.get("k0") is MISSING
+    assert ml.get("k0") == 0 and l1.get("k0") == 0
+    assert slow.loads == {f"k{i}": 1 for i in range(200)}
+
+
 def test_negative_caching_and_single_flight(l2: Any, source: SQLSource) -> None:
     slow = SlowSource(source, 0.1)
     ml = MultiLevelCache([MemoryBackend(), l2], slow, negative_ttl=30)
