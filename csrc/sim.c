@@ -667,6 +667,7 @@ typedef struct {
     int64_t wmax, pmax;
     uint64_t rng;
     int filter;
+    int counts;  /* 0: a shadow that reads the first shadow's sketch (fc_mini_init) */
 } WT;
 
 static int
@@ -688,6 +689,7 @@ wt_init(WT *W, Run *R, uint64_t C, double wfrac, double pfrac, uint64_t seed)
     if (W->rng == 0)
         W->rng = 1;
     W->filter = 1;
+    W->counts = 1;
     return 0;
 }
 
@@ -715,7 +717,8 @@ static inline int
 wt_access(WT *W, uint64_t k)
 {
     Node *n = W->R->nd;
-    fc_sketch_increment(&W->sk, fc_sketch_hash(&W->sk, k));
+    if (W->counts)
+        fc_sketch_increment(&W->sk, fc_sketch_hash(&W->sk, k));
     uint32_t x = tab_get(&W->R->t, k);
     if (x != NIL) {
         if (n[x].q == QP) {
@@ -875,6 +878,15 @@ fc_mini_init(fc_mini *m, uint64_t C, uint64_t seed, double floor_, double period
         }
         sh->M[j].filter = FC_MINI_CONFIGS[j].filter;
     }
+    /* The shadows see the same keys with the same seed and capacity, so their sketches would
+     * hold the same counts: the first one counts, the others read its table (its halving
+     * included). fc_mini_step runs the first one's request first, so each shadow's admission
+     * reads the counts its own copy would have held. */
+    for (size_t j = 1; j < FC_NMINI; j++) {
+        fc_sketch_free(&sh->M[j].sk);
+        sh->M[j].sk = sh->M[0].sk;
+        sh->M[j].counts = 0;
+    }
     m->sh = sh;
     return 0;
 }
@@ -884,8 +896,11 @@ fc_mini_free(fc_mini *m)
 {
     if (m->sh == NULL)
         return;
-    for (size_t j = 0; j < FC_NMINI; j++)
+    for (size_t j = 0; j < FC_NMINI; j++) {
+        if (!m->sh->M[j].counts)
+            m->sh->M[j].sk.table = NULL;  /* the first shadow's, freed with it */
         wt_free(&m->sh->M[j]);
+    }
     free(m->sh);
     m->sh = NULL;
 }

@@ -50,11 +50,13 @@
  * probation hit also promotes, and may demote) and the sample test, inline in
  * fc_wtlfu_access; the shadows' request, the climber's sample end and the sketch's halving
  * are out of line. The sample test costs ~10 instructions a hit; a sampled hit adds three
- * shadow requests (~210 instructions each, in the shadows' own memory): a cache of at most
- * FC_MINI_FLOOR (256) entries samples every key, so its hits cost about twice the fixed
- * configuration's instructions; one of 1,000 samples a quarter of them (cachegrind, a c[k]
- * hit with its loop: 2140 against 1958 fixed and 1692 for LRUCache),
- * one of 100,000 0.3% (1938 against 1920). A lookup starts loading the key's sketch block
+ * shadow requests (~150 instructions each, in the shadows' own memory; one sketch
+ * increment for the three, sim.c fc_mini_init): a cache of at most FC_MINI_FLOOR (256)
+ * entries samples every key, so its hits cost about 1.4 times the fixed configuration's
+ * instructions; one of 1,000 samples a quarter of them (cachegrind, a c[k] hit with its
+ * loop, PYTHONHASHSEED=0: 1527 at 128 entries and 1211 at 1,000, against 1083 fixed and
+ * 895 for LRUCache; 1717 and 1257 while each shadow counted in a sketch of its own),
+ * one of 100,000 0.3% (1938 against 1920, an earlier build). A lookup starts loading the key's sketch block
  * before it probes the table (wtinylfu.h fc_wtlfu_prefetch_lookup), and a write the usual
  * victim's entry (fc_wtlfu_prefetch_write), so that those misses overlap the table's: the
  * same full 100,000-entry cache in one process, uniform hits, went from 1.46x to 1.23x
