@@ -249,8 +249,10 @@ def test_the_ghost_is_made_once_at_its_size() -> None:
 
     held, peak = _traced(churn)
     assert len(c) == n
-    assert 24 * (1 << 10) <= held <= 24 * (1 << 10) + 256, held
-    assert peak - held <= 256, (peak, held)
+    # (the slack: CPython 3.10 keeps churn's frame for its next call, ~450 bytes; growing
+    # through the powers of two peaked 12,000 bytes above what it held)
+    assert 24 * (1 << 10) <= held <= 24 * (1 << 10) + 1024, held
+    assert peak - held <= 1024, (peak, held)
 
 
 @pytest.mark.compiled
