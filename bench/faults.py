@@ -12,8 +12,9 @@ faults injected, acknowledged writes/deletes, reads completed, hits, ``stale`` (
 older than an acknowledged write of the same client: must be 0), ``x-stale`` (older than
 another client's acknowledged write), ``x-age`` the largest age of those (how long the
 newer write had been acknowledged), ``x-when`` the latest of them after a hurt server
-answered again (at the read's reply: a read sent to a frozen server is answered when it is
-thawed), ``bound`` the documented limit of ``x-when`` (memcached), and errors by
+could answer again (from just before it was thawed or restarted, to the read's reply: a
+read sent to a frozen server is answered when it is thawed), ``bound`` the documented limit
+of ``x-when`` (memcached), and errors by
 type (only ``BackendUnavailable`` is documented).
 """
 

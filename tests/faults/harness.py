@@ -99,7 +99,9 @@ def inject(victims: list[Any], healthy: Callable[[], None], stop: threading.Even
            log: list[str], back: list[float]) -> None:
     """Freeze/thaw and kill/restart the servers in turn until ``stop``.
 
-    ``back``: when each hurt server answered again (monotonic, as the workers' clocks).
+    ``back``: when each hurt server could answer again (monotonic, as the workers' clocks):
+    read just before it is thawed or started again, since a worker process may receive the
+    server's first replies before this thread is scheduled again after the signal.
     """
     rng = random.Random(1)
     n = 0
@@ -109,14 +111,14 @@ def inject(victims: list[Any], healthy: Callable[[], None], stop: threading.Even
             victim.freeze()
             log.append(f"freeze {victim.port}")
             stop.wait(rng.uniform(0.5, 2.5))
-            victim.thaw()
             back.append(time.monotonic())
+            victim.thaw()
         else:
             victim.kill()
             log.append(f"kill {victim.port}")
             stop.wait(rng.uniform(0.3, 1.5))
-            victim.restart()
             back.append(time.monotonic())
+            victim.restart()
         with contextlib.suppress(Exception):
             healthy()
         n += 1
