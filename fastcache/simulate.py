@@ -6,8 +6,10 @@ the pure-Python twin (``fastcache._py.sim``) when the compiled core is absent.
 
 Traces: ``.npy`` (a 1-D array of integer keys), CSV/text (one request a line; ``--column``
 picks a field; non-integer keys are hashed stably), libCacheSim's ``oracleGeneral`` binary
-(``.oracleGeneral``, ``.bin``: 24-byte records with object sizes), and synthetic workloads
-(``--synthetic zipf:alpha=0.99,n=1e6,keys=1e5,seed=1``; see ``fastcache._sim_workloads``).
+(``.oracleGeneral``, ``.bin``: 24-byte records with object sizes), each of them possibly
+compressed (``.gz``, ``.bz2``, ``.xz``, or ``.zst`` as libCacheSim publishes its traces: the
+``zstd`` extra), and synthetic workloads (``--synthetic zipf:alpha=0.99,n=1e6,keys=1e5,seed=1``;
+see ``fastcache._sim_workloads``).
 
 Record your own traffic with :class:`TraceRecorder` (an opt-in wrapper of a live cache that
 writes the keys read, hashed with blake2b, as ``.npy``) and replay it here. Needs numpy
@@ -121,28 +123,68 @@ def _text_key(token: str) -> int:
 
 ORACLE_GENERAL = [("time", "<u4"), ("id", "<u8"), ("size", "<u4"), ("next", "<i8")]
 
+#: Compressed traces: the suffix -> the module whose ``open(path, mode, ...)`` reads them.
+_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma", ".lzma": "lzma", ".zst": "zstandard"}
+
+
+def _opener(path: str) -> tuple[Callable[..., Any], str]:
+    """(open(path, mode, **kw) decompressing if the name says so, the inner extension)."""
+    base, ext = os.path.splitext(path)
+    module = _COMPRESSED.get(ext.lower())
+    if module is None:
+        return open, ext.lower()
+    if module == "zstandard":
+        from ._optional import require
+
+        mod = require("zstandard", "zstd", feature="a .zst trace")
+    else:
+        import importlib
+
+        mod = importlib.import_module(module)
+    return mod.open, os.path.splitext(base)[1].lower()
+
 
 def load_trace(path: str, column: str | None = None, size_column: str | None = None
                ) -> tuple[Any, Any]:
-    """(keys as numpy.uint64, sizes as numpy.uint64 or None) of the trace at ``path``."""
+    """(keys as numpy.uint64, sizes as numpy.uint64 or None) of the trace at ``path``
+    (``.gz``, ``.bz2``, ``.xz``/``.lzma`` and ``.zst`` are decompressed as they are read;
+    ``.zst`` needs ``pip install "fastcache[zstd]"``)."""
+    opener, ext = _opener(path)
+    try:
+        return _load(path, opener, ext, column, size_column)
+    except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, MemoryError):
+        raise
+    except Exception as exc:  # a damaged stream: EOFError, BadGzipFile, LZMAError, ZstdError
+        if opener is open:
+            raise
+        raise ValueError(f"{path}: cannot decompress: {exc}") from exc
+
+
+def _load(path: str, opener: Callable[..., Any], ext: str, column: str | None,
+          size_column: str | None) -> tuple[Any, Any]:
     np = _numpy()
-    ext = os.path.splitext(path)[1].lower()
     if ext == ".npy":
-        arr = np.load(path, allow_pickle=False)
+        if opener is open:
+            arr = np.load(path, allow_pickle=False)
+        else:
+            with opener(path, "rb") as f:
+                arr = np.load(io.BytesIO(f.read()), allow_pickle=False)
         if arr.ndim != 1 or arr.dtype.kind not in "iu":
             raise ValueError(f"{path}: expected a 1-D integer array, got {arr.dtype} {arr.shape}")
         return np.ascontiguousarray(arr).view(np.uint64) if arr.itemsize == 8 else (
             arr.astype(np.uint64)), None
     if ext in (".oraclegeneral", ".bin"):
-        raw = np.fromfile(path, dtype=np.dtype(ORACLE_GENERAL))
-        if os.path.getsize(path) % 24:
+        with opener(path, "rb") as f:
+            data = f.read()
+        if len(data) % 24:
             raise ValueError(f"{path}: not oracleGeneral (size not a multiple of 24 bytes)")
+        raw = np.frombuffer(data, dtype=np.dtype(ORACLE_GENERAL))
         return np.ascontiguousarray(raw["id"]), np.ascontiguousarray(raw["size"].astype(np.uint64))
     keys: list[int] = []
     sizes: list[int] = []
-    with open(path, newline="") as f:
-        sample = f.read(4096)
-        f.seek(0)
+    with opener(path, "rt", newline="") as f:  # (a first look, then read again from the start:
+        sample = f.read(4096)                  # a compressed stream may not seek back)
+    with opener(path, "rt", newline="") as f:
         delim = "," if "," in sample else ("\t" if "\t" in sample else None)
         rows: Iterator[list[str]] = (
             csv.reader(f, delimiter=delim) if delim else (line.split() for line in f))
@@ -340,8 +382,9 @@ def add_parser(sub: Any) -> None:
     s = sub.add_parser(
         "simulate",
         help="replay traces through every eviction policy (miss ratios, CSV/JSON/PNG)",
-        description="Replay traces (.npy of uint64 keys, CSV/text, oracleGeneral) or synthetic"
-        " workloads through every policy at many sizes; print miss ratios.",
+        description="Replay traces (.npy of uint64 keys, CSV/text, oracleGeneral; also .gz,"
+        " .bz2, .xz, .zst compressed) or synthetic workloads through every policy at many"
+        " sizes; print miss ratios.",
     )
     s.add_argument("traces", nargs="*", metavar="TRACE")
     s.add_argument("--synthetic", action="append", default=[], metavar="SPEC",
@@ -470,7 +513,7 @@ def run_cli(args: argparse.Namespace) -> int:
         try:
             keys, sizes = load()
             caps = parse_sizes(args.sizes, len(np.unique(keys)))
-        except (OSError, ValueError) as exc:
+        except (ImportError, OSError, ValueError) as exc:
             sys.stderr.write(f"fastcache simulate: {name}: {exc}\n")
             return 2
         rs = simulate(keys, policies, caps, sizes, trace=name, jobs=max(1, args.jobs),

@@ -78,6 +78,65 @@ def test_text_and_oracle_general_traces(tmp_path: Path) -> None:
         parse_sizes("1%,x", 100)
 
 
+def _trace_files(tmp_path: Path) -> dict[str, tuple[bytes, list[int], list[int] | None]]:
+    """Name -> (the file's bytes, its keys, its sizes) for each format the loader reads."""
+    import io
+
+    keys = [(i * 7919) % 61 for i in range(300)]
+    buf = io.BytesIO()
+    np.save(buf, np.array(keys, dtype=np.uint64))
+    rec = np.zeros(len(keys), dtype=[("time", "<u4"), ("id", "<u8"), ("size", "<u4"),
+                                     ("next", "<i8")])
+    rec["id"] = keys
+    rec["size"] = [k % 5 + 1 for k in keys]
+    text = "".join(f"{k},{k % 5 + 1}\n" for k in keys).encode()
+    return {"t.npy": (buf.getvalue(), keys, None),
+            "t.oracleGeneral": (rec.tobytes(), keys, [k % 5 + 1 for k in keys]),
+            "t.csv": (text, keys, [k % 5 + 1 for k in keys])}
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zst"])
+def test_compressed_traces(tmp_path: Path, suffix: str) -> None:
+    """Each format compressed reads as the same keys and sizes (libCacheSim publishes its
+    traces as .oracleGeneral.zst); .zst without zstandard names the extra; a damaged
+    stream is a ValueError, and the CLI's exit status 2."""
+    import bz2
+    import gzip
+    import lzma
+
+    have_zstd = importlib.util.find_spec("zstandard") is not None
+    for name, (data, keys, sizes) in _trace_files(tmp_path).items():
+        path = tmp_path / (name + suffix)
+        if suffix == ".zst":
+            if not have_zstd:
+                path.write_bytes(b"(not read)")
+                with pytest.raises(ModuleNotFoundError, match=r'fastcache\[zstd\]'):
+                    load_trace(str(path), size_column="1" if name == "t.csv" else None)
+                continue
+            import zstandard
+
+            path.write_bytes(zstandard.ZstdCompressor().compress(data))
+        else:
+            mod = {".gz": gzip, ".bz2": bz2, ".xz": lzma}[suffix]
+            path.write_bytes(mod.compress(data))
+        got, got_sizes = load_trace(str(path), size_column="1" if name == "t.csv" else None)
+        assert got.dtype == np.uint64 and got.tolist() == keys
+        assert (None if got_sizes is None else got_sizes.tolist()) == sizes
+    p = run(str(tmp_path / ("t.oracleGeneral" + suffix)), "--policy", "lru", "--sizes", "10")
+    if suffix == ".zst" and not have_zstd:
+        assert p.returncode == 2 and 'pip install "fastcache[zstd]"' in p.stderr
+    else:
+        assert p.returncode == 0, p.stderr
+        assert "300 requests" in p.stdout
+    damaged = tmp_path / ("bad.npy" + suffix)
+    damaged.write_bytes(b"\x00" * 64)
+    if suffix != ".zst" or have_zstd:
+        with pytest.raises(ValueError, match="cannot decompress"):
+            load_trace(str(damaged))
+        p = run(str(damaged))
+        assert p.returncode == 2 and "cannot decompress" in p.stderr
+
+
 def test_recorder_round_trip(tmp_path: Path) -> None:
     cache = TraceRecorder(LRUCache(maxsize=2))
     requests = ["a", ("b", 1), 3, "a", 3, None]
