@@ -32,6 +32,7 @@ from fastcache.patterns import (
     VersionCheckInvalidator,
 )
 from fastcache.sources import AsyncSourceAdapter, SQLSource
+from tests.backends.support import Clock
 
 from .helpers import Face, SlowSource, fast_commits, wait_until
 
@@ -47,20 +48,10 @@ def l2(redis_server: Any) -> Any:
     b.close()
 
 
-class _Clock:
-    """A timer moved by hand (the L1's: its TTLs never depend on the machine's speed)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_promotion_and_level_ttls(mode_face: Face, source: SQLSource) -> None:
     face = mode_face
     slow = SlowSource(source, 0)
-    clock = _Clock()
+    clock = Clock()  # the L1's, moved by hand: its TTLs never depend on the machine's speed
     l1, l2 = face.backend("memory", timer=clock), face.backend("redis")
     ml = face.make("MultiLevelCache", [face.level(l1, ttl=0.3), face.level(l2, ttl=60)],
                    face.source(slow))
@@ -108,7 +99,7 @@ def test_an_l1_of_another_policy(policy: Any, source: SQLSource) -> None:
     """An L1 over WTinyLFUCache (or S3-FIFO, SIEVE): promoted into, its level TTL kept (a
     clock moved by hand), and hot keys kept through a scan that an LRU L1 would not keep."""
 
-    clock = _Clock()
+    clock = Clock()
     slow = SlowSource(source, 0)
     l1, l2 = MemoryBackend(50, policy, timer=clock), MemoryBackend(10_000)
     ml = MultiLevelCache([Level(l1, ttl=5), Level(l2, ttl=600)], slow)
