@@ -270,9 +270,10 @@ def ttl_cache(maxsize: Any = 128, ttl: float = 600, timer: Callable[[], float] =
                              single_flight=single_flight)
 
 
-def _mapping_decorator(make_cache: Callable[[int | None], MutableMapping[Any, Any]],
+def _mapping_decorator(make_cache: Callable[[float], MutableMapping[Any, Any]],
                        maxsize: Any, typed: bool) -> Any:
-    """``cachetools.func._cache``: ``cached(cache, key, condition, info=True)``."""
+    """``cachetools.func._cache``: ``cached(cache, key, condition, info=True)`` over
+    ``make_cache(maxsize)`` (``math.inf`` for ``maxsize=None``)."""
     if callable(maxsize) and not isinstance(maxsize, int):
         return _mapping_decorator(make_cache, 128, typed)(maxsize)
     size = _validate.decorator_maxsize(maxsize)
@@ -283,7 +284,8 @@ def _mapping_decorator(make_cache: Callable[[int | None], MutableMapping[Any, An
         key = _keys.typedkey if typed else _keys.hashkey
         # single flight, as cachetools.func's condition variable; no lock: fastcache's own
         # caches are atomic per operation
-        wrapper: Any = _cached(make_cache(size), key, None, None, True, True)(user_function)
+        cache = make_cache(math.inf if size is None else size)
+        wrapper: Any = _cached(cache, key, None, None, True, True)(user_function)
         wrapper.cache_parameters = lambda: {"maxsize": size, "typed": typed}
         return wrapper
 
@@ -301,10 +303,10 @@ def rr_cache(maxsize: Any = 128, choice: Callable[[Any], Any] = random.choice,
     """Random-replacement cache decorator (evicts ``choice(keys)``), over ``RRCache``."""
     _validate.callable_(choice, "choice")
 
-    def make(size: int | None) -> MutableMapping[Any, Any]:
+    def make(size: float) -> MutableMapping[Any, Any]:
         from .caches import RRCache
 
-        return RRCache(math.inf if size is None else size, choice)
+        return RRCache(size, choice)
 
     return _mapping_decorator(make, maxsize, typed)
 
@@ -327,10 +329,10 @@ def tlru_cache(maxsize: Any = 128, ttu: Callable[[Any, Any, float], float] | Non
     _validate.callable_(ttu, "ttu")
     _validate.callable_(timer, "timer")
 
-    def make(size: int | None) -> MutableMapping[Any, Any]:
+    def make(size: float) -> MutableMapping[Any, Any]:
         from .caches import TLRUCache
 
-        return TLRUCache(math.inf if size is None else size, ttu, timer)
+        return TLRUCache(size, ttu, timer)
 
     return _mapping_decorator(make, maxsize, typed)
 
@@ -338,11 +340,10 @@ def tlru_cache(maxsize: Any = 128, ttu: Callable[[Any, Any, float], float] | Non
 def _policy_mapping_decorator(cls_name: str, maxsize: Any, typed: bool) -> Any:
     """A ``_mapping_decorator`` over ``fastcache.caches.<cls_name>(maxsize)``."""
 
-    def make(size: int | None) -> MutableMapping[Any, Any]:
+    def make(size: float) -> MutableMapping[Any, Any]:
         from . import caches
 
-        cache: MutableMapping[Any, Any] = getattr(caches, cls_name)(
-            math.inf if size is None else size)
+        cache: MutableMapping[Any, Any] = getattr(caches, cls_name)(size)
         return cache
 
     return _mapping_decorator(make, maxsize, typed)
