@@ -49,6 +49,7 @@ Policy = Literal["lru", "ttl", "lfu", "sieve", "s3fifo", "wtinylfu"]
 #: The policies stored as ``(value, deadline)`` in a cache class without per-item TTLs.
 _WRAPPED = {"lfu": "LFUCache", "sieve": "SIEVECache", "s3fifo": "S3FIFOCache",
             "wtinylfu": "WTinyLFUCache"}
+_POLICIES = ("lru", "ttl", *_WRAPPED)
 _INF = math.inf
 _PLAIN = (float, int)  # ttl types set() passes on as they are (bool is not one: an exact match)
 
@@ -70,9 +71,9 @@ class MemoryBackend(Backend):
         from .. import TTLCache, caches
 
         _validate.callable_(timer, "timer")
-        if policy not in ("lru", "ttl") and policy not in _WRAPPED:
-            raise ValueError("policy must be 'lru', 'ttl', 'lfu', 'sieve', 's3fifo' or "
-                             f"'wtinylfu', not {policy!r}")
+        if policy not in _POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(map(repr, _POLICIES))}, "
+                             f"not {policy!r}")
         self._policy = policy
         self._cache: Any
         codec = None if serializer is None else Codec(serializer)
