@@ -150,13 +150,13 @@ def load_trace(path: str, column: str | None = None, size_column: str | None = N
     (``.gz``, ``.bz2``, ``.xz``/``.lzma`` and ``.zst`` are decompressed as they are read;
     ``.zst`` needs ``pip install "fastcache[zstd]"``)."""
     opener, ext = _opener(path)
+    if opener is open:
+        return _load(path, opener, ext, column, size_column)
     try:
         return _load(path, opener, ext, column, size_column)
     except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, MemoryError):
         raise
     except Exception as exc:  # a damaged stream: EOFError, BadGzipFile, LZMAError, ZstdError
-        if opener is open:
-            raise
         raise ValueError(f"{path}: cannot decompress: {exc}") from exc
 
 
