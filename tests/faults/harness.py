@@ -13,10 +13,11 @@ Meanwhile the parent process freezes (SIGSTOP) a server and thaws it, or kills i
 restarts it, in turn.  A flagged read is *stale*; it is counted against the reader's own
 client (must be 0) or another client (another process, or the same process's other
 backend), with its age (how long the newer write had been acknowledged when the read
-began) and when it happened: how long after a hurt server had answered again, taken when
-the read's reply came (a read sent to a frozen server is answered once it is thawed: it
-began before the server answered again, and ended after; memcached's cross-client bound is
-on that, see ``fastcache.backends.memcached``).  Errors are counted
+began) and when it happened: how long after a hurt server could answer again (the clock
+read just before it is thawed or restarted), taken when the read's reply came (a read sent
+to a frozen server is answered once it is thawed: it began before the server answered
+again, and ended after; memcached's cross-client bound is on that, see
+``fastcache.backends.memcached``).  Errors are counted
 by type; only ``BackendUnavailable`` is documented.
 
 ``run(kind, seconds)`` returns a ``Report``; ``FASTCACHE_FAULT_SECONDS`` sets the length
