@@ -57,11 +57,11 @@
  * loop, PYTHONHASHSEED=0: 1527 at 128 entries and 1211 at 1,000, against 1083 fixed and
  * 895 for LRUCache; 1717 and 1257 while each shadow counted in a sketch of its own),
  * one of 100,000 0.3% (1938 against 1920, an earlier build). A lookup starts loading the
- * key's sketch block before it probes the table (wtinylfu.h fc_wtlfu_prefetch_lookup), and a write the usual
- * victim's entry (fc_wtlfu_prefetch_write), so that those misses overlap the table's: the
- * same full 100,000-entry cache in one process, uniform hits, went from 1.46x to 1.23x
- * LRUCache's time with it (best of 31 interleaved rounds); bench/policies.py's figures
- * moved by less than its rounds' spread.
+ * key's sketch block before it probes the table (wtinylfu.h fc_wtlfu_prefetch_lookup), and
+ * a write the usual victim's entry (fc_wtlfu_prefetch_write), so that those misses overlap
+ * the table's: the same full 100,000-entry cache in one process, uniform hits, went from
+ * 1.46x to 1.23x LRUCache's time with it (best of 31 interleaved rounds); bench/policies.py's
+ * figures moved by less than its rounds' spread.
  *
  * The sketch hashes a key's Python hash (the one the table stored) with the seed: hash(k) is
  * k for an int 0 <= k < 2**61 - 1, so an int key and the simulator's uint64 key of the same
