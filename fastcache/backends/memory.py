@@ -57,12 +57,12 @@ _PLAIN = (float, int)  # ttl types set() passes on as they are (bool is not one:
 class MemoryBackend(Backend):
     """A thread-safe in-process ``Backend`` over one of the compiled caches.
 
-    ``maxsize`` bounds the number of entries (``math.inf``: unbounded), ``policy`` picks the
-    eviction order (``"lru"`` or ``"ttl"``: least recently used among live entries, expired
-    ones reclaimed by the timer wheel; ``"lfu"``: least frequently used; ``"sieve"``,
-    ``"s3fifo"``, ``"wtinylfu"``: those policies' classes, an expired entry dropped when read
-    or evicted in its turn), ``timer`` is the clock the TTLs count on, ``serializer`` makes
-    the backend store encoded copies.
+    ``maxsize`` bounds the number of entries (at least 1; ``math.inf``: unbounded),
+    ``policy`` picks the eviction order (``"lru"`` or ``"ttl"``: least recently used among
+    live entries, expired ones reclaimed by the timer wheel; ``"lfu"``: least frequently used;
+    ``"sieve"``, ``"s3fifo"``, ``"wtinylfu"``: those policies' classes, an expired entry
+    dropped when read or evicted in its turn), ``timer`` is the clock the TTLs count on,
+    ``serializer`` makes the backend store encoded copies.
     """
 
     def __init__(self, maxsize: float = 10_000, policy: Policy = "lru", *,
@@ -71,6 +71,8 @@ class MemoryBackend(Backend):
         from .. import TTLCache, caches
 
         _validate.callable_(timer, "timer")
+        if _validate.maxsize(maxsize) == 0:  # every set() would raise "value too large"
+            raise ValueError("maxsize must be at least 1")
         if policy not in _POLICIES:
             raise ValueError(f"policy must be one of {', '.join(map(repr, _POLICIES))}, "
                              f"not {policy!r}")

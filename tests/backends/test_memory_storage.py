@@ -176,3 +176,21 @@ def test_the_policies_keep_a_hot_set_through_a_scan(policy: Any, cls: str) -> No
 def test_an_unknown_policy_is_refused() -> None:
     with pytest.raises(ValueError, match="'wtinylfu', not 'arc'"):
         MemoryBackend(10, "arc")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("policy", ["lru", "wtinylfu"])
+def test_a_bound_that_holds_nothing_is_refused(policy: Any) -> None:
+    """A backend of maxsize 0 would refuse every write (the cache's "value too large"), so it
+    is refused when made; other bad bounds get the cache classes' errors."""
+    from fastcache.backends import AsyncMemoryBackend
+
+    for make in (MemoryBackend, AsyncMemoryBackend):
+        with pytest.raises(ValueError, match="maxsize must be at least 1"):
+            make(0, policy)
+        with pytest.raises(ValueError, match="non-negative"):
+            make(-1, policy)
+        with pytest.raises(TypeError, match="maxsize must be an int"):
+            make("10", policy)  # type: ignore[arg-type]
+    b = MemoryBackend(1, policy)
+    b.set("a", 1)
+    assert b.get("a") == 1
