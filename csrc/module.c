@@ -99,8 +99,9 @@ SUBTYPE(WTinyLFUCacheType, "WTinyLFUCache",
         "on_evict=None, stats=False)\n--\n\n"
         "Window TinyLFU cache: a small LRU window in front of a segmented LRU whose entries are\n"
         "admitted by a frequency sketch; adaptive (True) picks the window's and the protected\n"
-        "segment's sizes and the filter by miniature simulations, \"climb\" sizes the window\n"
-        "with a hill climber, False keeps them fixed.",
+        "segment's sizes and the admission rule (the sketch's filter, none, or S3-FIFO's\n"
+        "rules) by miniature simulations, \"climb\" sizes the window with a hill climber,\n"
+        "False keeps them fixed.",
         fc_wtlfu_init)
 
 PyObject *

@@ -27,11 +27,17 @@
  * adaptive=True (the default) configures the cache by miniature simulations, the simulator's
  * `wtinylfu-mini` (`auto`), with its mechanism (mini.h; the shadows are sim.c's): every
  * request's key hash is tested for the sample (one fc_mix64, inline); a sampled one (all of
- * them when maxsize <= 256, about 256 / maxsize of them otherwise) is a request to the three
+ * them when maxsize <= 256, about 256 / maxsize of them otherwise) is a request to the four
  * shadow caches (mini_step, out of line); when the shadows' decayed miss scores say another
  * configuration of FC_MINI_CONFIGS is better, configure() moves the window's boundary (with
- * the climber's move_window), resizes protected and switches the filter. The shadows are
- * fed the keys' Python hashes: keys of equal hash are one key to them.
+ * the climber's move_window), resizes protected and switches the admission mode. The shadows
+ * are fed the keys' Python hashes: keys of equal hash are one key to them.
+ * The fourth configuration runs S3-FIFO's rules (FC_ADMIT_S3, mini.h) on the same segments:
+ * a hit moves nothing and counts to 3 in bits 2-3 of the entry's seg byte; the victim is
+ * s3_victim()'s (the window is the small FIFO, probation and protected the main FIFO, which
+ * the configuration's protected share of 0 empties); a new key goes to probation instead of
+ * the window when the ghost (bloomghost.h: two rotating Bloom filters, made by the first key
+ * it remembers) has it.
  * adaptive="climb" runs Caffeine's hill climber on the window's maximum as sim.c's
  * `wtinylfu-hc`: every 10 x maxsize requests the hit rate of the sample is compared with the
  * previous one; the window keeps moving the same way while it improves (step 6.25% of
@@ -49,9 +55,9 @@
  * counters in one cache line, unrolled), the move within its segment (seg_to_tail; a
  * probation hit also promotes, and may demote) and the sample test, inline in
  * fc_wtlfu_access; the shadows' request, the climber's sample end and the sketch's halving
- * are out of line. The sample test costs ~10 instructions a hit; a sampled hit adds three
+ * are out of line. The sample test costs ~10 instructions a hit; a sampled hit adds four
  * shadow requests (~150 instructions each, in the shadows' own memory; one sketch
- * increment for the three, sim.c fc_mini_init): a cache of at most FC_MINI_FLOOR (256)
+ * increment for the four, sim.c fc_mini_init): a cache of at most FC_MINI_FLOOR (256)
  * entries samples every key, so its hits cost about 1.4 times the fixed configuration's
  * instructions; one of 1,000 samples a quarter of them (cachegrind, a c[k] hit with its
  * loop, PYTHONHASHSEED=0: 1527 at 128 entries and 1211 at 1,000, against 1083 fixed and
@@ -73,9 +79,12 @@
  * nothing. Its memory failure only leaves it unallocated (estimates 0: the candidate loses).
  * The shadows (adaptive=True) are made with the sketch: at __init__ when maxsize <= 2**16,
  * otherwise (and with getsizeof) when the cache is first half full; they count entries, so
- * with getsizeof they model a cache of twice the entries it holds then. Their memory: three
- * W-TinyLFU caches of min(maxsize, 256) entries (about 100 bytes an entry); its failure only
- * leaves the cache in its configuration (a later write tries again).
+ * with getsizeof they model a cache of twice the entries it holds then. Their memory: four
+ * W-TinyLFU caches of min(maxsize, 256) entries (about 100 bytes an entry, and the fourth's
+ * ghost); its failure only leaves the cache in its configuration (a later write tries
+ * again). The cache's own ghost, made when S3-FIFO's rules first evict from the window, takes
+ * 2.25 to 4.5 bytes per unit of maxsize (per entry held then, with getsizeof); without memory
+ * for it, it remembers nothing (every new key enters the window).
  *
  * Differences from the twin (fastcache/_py/wtinylfu.py): none in behaviour (the reentrancy
  * fuzzer's diff mode holds them to it); its segments are three OrderedDicts, its sketch sim.py's
@@ -92,17 +101,22 @@
  *      popitem() takes probation's, protected's, then the window's least recently used entry.
  *   4. The shadows see keys' hashes: distinct keys of equal hash (not ints below 2**61 - 1)
  *      are one key to them, as they are to the sketch.
- * Pickling keeps the segments, the sketch, the window's and protected's sizes, the
- * configuration taken (and so the filter), the climber and the random stream (with adaptive
- * "climb" or False a copy evicts as the original would); the shadows are not pickled: a copy's
- * start afresh, as a new cache's, in the configuration taken. clear() keeps the sketch, the
- * configuration and the shadows (the popularity history); __init__ starts afresh.
+ * Pickling keeps the segments and the entries' counts, the sketch, the window's and
+ * protected's sizes, the configuration taken (and so the admission mode), the climber and the
+ * random stream (with adaptive "climb" or False a copy evicts as the original would); the
+ * shadows and the ghost are not pickled: a copy's start afresh, as a new cache's, in the
+ * configuration taken. clear() keeps the sketch, the configuration, the shadows and the ghost
+ * (the popularity history); __init__ starts afresh.
  */
 #include "core.h"
 
 #define SK_EAGER (UINT64_C(1) << 16)
 #define SK_MAX (UINT64_C(1) << 24)
 #define WT(c) ((c)->wt)
+/* An entry's byte of w->seg: its segment (bits 0-1) and its FC_ADMIT_S3 count (bits 2-3). */
+#define SEG(w, ix) ((w)->seg[ix] & 3)
+#define S3_FREQ(w, ix) ((w)->seg[ix] >> 2)
+#define S3_ONE 4
 
 /* ------------------------------------------------------------------ segments */
 
@@ -111,7 +125,7 @@ seg_remove(CacheObject *c, fc_idx ix)
 {
     fc_wtlfu *w = WT(c);
     fc_entry *e = c->t.entries;
-    int s = w->seg[ix];
+    int s = SEG(w, ix);
     if (w->head[s] == ix && w->tail[s] == ix)
         w->head[s] = w->tail[s] = FC_NIL;
     else if (w->head[s] == ix)
@@ -121,7 +135,7 @@ seg_remove(CacheObject *c, fc_idx ix)
     w->len[s] -= fc_entry_size(c, ix);
 }
 
-/* Link ix (unlinked) at the tail of segment s. */
+/* Link ix (unlinked) at the tail of segment s (its count kept). */
 static inline void
 seg_append(CacheObject *c, fc_idx ix, int s)
 {
@@ -133,7 +147,7 @@ seg_append(CacheObject *c, fc_idx ix, int s)
     if (w->head[s] == FC_NIL)
         w->head[s] = ix;
     w->tail[s] = ix;
-    w->seg[ix] = (uint8_t)s;
+    w->seg[ix] = (uint8_t)((w->seg[ix] & ~3) | s);
     w->len[s] += fc_entry_size(c, ix);
 }
 
@@ -156,7 +170,7 @@ seg_to_tail(CacheObject *c, fc_idx ix, int s)
 static inline void
 seg_move(CacheObject *c, fc_idx ix, int s)
 {
-    if (WT(c)->seg[ix] == s && WT(c)->tail[s] == ix)
+    if (SEG(WT(c), ix) == s && WT(c)->tail[s] == ix)
         return;
     seg_remove(c, ix);
     fc_list_unlink(c->t.entries, &c->order, ix);
@@ -284,14 +298,29 @@ mover(void *c, int64_t adj)
     move_window(c, adj);
 }
 
+/* FC_ADMIT_S3's ghost remembers the key whose hash is h; it is made by its first key, for
+ * 0.9 x maxsize keys (0.9 x the entries held then, with getsizeof; at most 0.9 x 2**24).
+ * Out of memory it stays unallocated, remembering nothing (a later eviction tries again). */
+static void
+ghost_add(CacheObject *c, Py_hash_t h)
+{
+    fc_wtlfu *w = WT(c);
+    if (w->ghost.bits[0] == NULL) {
+        uint64_t C = c->sized ? (uint64_t)c->t.len : (uint64_t)c->maxsize;
+        (void)fc_bloomghost_init(&w->ghost, fc_s3_ghost_cap(C < SK_MAX ? C : SK_MAX),
+                                 w->seed);
+    }
+    fc_bloomghost_add(&w->ghost, (uint64_t)h);
+}
+
 /* Take configuration cfg of the miniature simulations (sim.c's wt_configure, sizes for
- * counts): the window's boundary moves to its fraction, protected is resized, the filter
- * switched. */
+ * counts): the window's boundary moves to its fraction, protected is resized, the admission
+ * mode switched. */
 static void
 configure(CacheObject *c, int cfg)
 {
     fc_wtlfu *w = WT(c);
-    w->pmax = fc_mini_resize(c, mover, &w->wmax, (int64_t)c->maxsize, cfg);
+    w->pmax = fc_mini_resize(c, mover, &w->pmax, &w->wmax, (int64_t)c->maxsize, cfg);
     demote_protected(c);
     w->filter = FC_MINI_CONFIGS[cfg].filter;
     w->config = cfg;
@@ -383,16 +412,22 @@ fc_wtlfu_free(CacheObject *c)
     fc_wtlfu_detach(c);
     fc_sketch_free(&w->sk);
     fc_mini_free(&w->mini);
+    fc_bloomghost_free(&w->ghost);
     Py_CLEAR(w->seed_obj);
     PyMem_Free(w);
     c->wt = NULL;
 }
 
-/* A new entry (fc_entry_link): the window's tail, which is the list's tail. */
+/* A new entry (fc_entry_link): the window's tail, which is the list's tail; under
+ * FC_ADMIT_S3 probation's (main's) if the ghost remembers its key. Its count starts at 0. */
 void
 fc_wtlfu_enter(CacheObject *c, fc_idx ix)
 {
-    seg_append(c, ix, FC_WT_WINDOW);
+    fc_wtlfu *w = WT(c);
+    w->seg[ix] = 0;
+    int main = w->filter == FC_ADMIT_S3 &&
+               fc_bloomghost_contains(&w->ghost, (uint64_t)c->t.entries[ix].hash);
+    seg_append(c, ix, main ? FC_WT_PROBATION : FC_WT_WINDOW);
 }
 
 /* Entry ix leaves (fc_entry_remove, before it is unlinked from the list). */
@@ -416,13 +451,19 @@ fc_wtlfu_inserted(CacheObject *c, Py_hash_t hash)
     ensure_mini(c);
 }
 
-/* An access to entry ix: the move of a hit (sim.c), then the request (a hit) adapts. The
- * sketch counted it already (touch, the write). */
+/* An access to entry ix: the move of a hit (sim.c; under FC_ADMIT_S3 no move, the entry's
+ * count goes up to 3), then the request (a hit) adapts. The sketch counted it already
+ * (touch, the write). */
 static inline void
 reorder(CacheObject *c, fc_idx ix)
 {
-    int s = WT(c)->seg[ix];
-    if (s == FC_WT_PROBATION) {
+    fc_wtlfu *w = WT(c);
+    int s = SEG(w, ix);
+    if (w->filter == FC_ADMIT_S3) {
+        if (S3_FREQ(w, ix) < FC_S3_MAX_FREQ)
+            w->seg[ix] += S3_ONE;
+    }
+    else if (s == FC_WT_PROBATION) {
         seg_move(c, ix, FC_WT_PROTECTED);
         demote_protected(c);
     }
@@ -436,7 +477,7 @@ void
 fc_wtlfu_reorder(CacheObject *c, fc_idx ix, Py_ssize_t old_size)
 {
     fc_wtlfu *w = WT(c);
-    w->len[w->seg[ix]] += fc_entry_size(c, ix) - old_size;
+    w->len[SEG(w, ix)] += fc_entry_size(c, ix) - old_size;
     reorder(c, ix);
 }
 
@@ -448,12 +489,47 @@ fc_wtlfu_access(CacheObject *c, fc_idx ix)
     reorder(c, ix);
 }
 
+/* FC_ADMIT_S3's next victim, never `skip` (sim.c's wt_s3_evict): while the small queue (the
+ * window) is at or over its share, or main is empty, its first entry moves to main's tail if
+ * it was hit twice (its count starts again), otherwise it is the victim and the ghost
+ * remembers it; else main's first entry is the victim if its count is 0, otherwise it is
+ * counted down and moved to its segment's tail. Each turn lowers the sum of the counts and
+ * the small queue's length, so the loop ends. */
+static fc_idx
+s3_victim(CacheObject *c, fc_idx skip)
+{
+    fc_wtlfu *w = WT(c);
+    for (;;) {
+        fc_idx small = seg_first(c, FC_WT_WINDOW, skip);
+        fc_idx v = seg_first(c, FC_WT_PROBATION, skip);
+        if (v == FC_NIL)
+            v = seg_first(c, FC_WT_PROTECTED, skip);
+        if ((w->len[FC_WT_WINDOW] >= w->wmax && small != FC_NIL) || v == FC_NIL) {
+            if (small == FC_NIL)
+                return FC_NIL;
+            if (S3_FREQ(w, small) >= FC_S3_MOVE_FREQ) {
+                seg_move(c, small, FC_WT_PROBATION);
+                w->seg[small] &= 3;
+                continue;
+            }
+            ghost_add(c, c->t.entries[small].hash);
+            return small;
+        }
+        if (S3_FREQ(w, v) == 0)
+            return v;
+        w->seg[v] -= S3_ONE;
+        seg_to_tail(c, v, SEG(w, v));
+    }
+}
+
 /* The next victim, never `skip` (victim()): the admission contest of the opening note. */
 fc_idx
 fc_wtlfu_victim(CacheObject *c, fc_idx skip)
 {
     fc_wtlfu *w = WT(c);
     fc_entry *e = c->t.entries;
+    if (w->filter == FC_ADMIT_S3)
+        return s3_victim(c, skip);
     fc_idx cand = FC_NIL;
     if (w->len[FC_WT_WINDOW] >= w->wmax) {
         cand = seg_first(c, FC_WT_WINDOW, skip);
@@ -463,7 +539,7 @@ fc_wtlfu_victim(CacheObject *c, fc_idx skip)
     fc_idx v = FC_NIL;
     for (int s = 0; s < FC_WT_NSEG && v == FC_NIL; s++)
         v = seg_first(c, s, skip);
-    if (v == FC_NIL || cand == FC_NIL || v == cand || !w->filter)
+    if (v == FC_NIL || cand == FC_NIL || v == cand || w->filter != FC_ADMIT_SKETCH)
         return v;
     int fc = estimate(w, e[cand].hash), fv = estimate(w, e[v].hash);
     int admit = fc > fv || (fc >= 6 && (fc_xorshift64s(&w->rng) & 127) == 0);
@@ -546,10 +622,11 @@ start(CacheObject *c, double window, int adaptive, uint64_t seed)
     fc_sketch_free(&w->sk);
     memset(&w->sk, 0, sizeof(w->sk));
     fc_mini_free(&w->mini);
+    fc_bloomghost_free(&w->ghost);
     w->window = window;
     w->adaptive = adaptive;
     w->config = 0;
-    w->filter = 1;
+    w->filter = FC_ADMIT_SKETCH;
     w->seed = seed;
     w->sk.seed = seed;
     w->rng = seed ^ UINT64_C(0x9E3779B97F4A7C15);
@@ -589,7 +666,7 @@ fc_wtlfu_new(CacheObject *c)
     c->wt->wmax = INT64_MAX;
     c->wt->rng = 1;
     c->wt->sample_size = UINT64_MAX;
-    c->wt->filter = 1;
+    c->wt->filter = FC_ADMIT_SKETCH;
     return 0;
 }
 
@@ -745,19 +822,22 @@ fc_wtlfu_restore_config(CacheObject *c, PyObject *st)
     return 0;
 }
 
-/* A restored entry (appended to the window by fc_entry_link) goes to its segment's tail. */
+/* A restored entry (appended by fc_entry_link) goes to its segment's tail, with its count:
+ * `extra` is fc_wtlfu_segment's byte. */
 int
 fc_wtlfu_place(CacheObject *c, fc_idx ix, PyObject *extra)
 {
     long s = PyLong_Check(extra) ? PyLong_AsLong(extra) : -1;
     if (s == -1 && PyErr_Occurred())
         return -1;
-    if (s < 0 || s >= FC_WT_NSEG)
+    if (s < 0 || s > 15 || (s & 3) >= FC_WT_NSEG)
         return bad("W-TinyLFU segment");
-    seg_move(c, ix, (int)s);
+    seg_move(c, ix, (int)(s & 3));
+    WT(c)->seg[ix] = (uint8_t)s;
     return 0;
 }
 
+/* Entry ix's segment and count, one byte (pickled). */
 int
 fc_wtlfu_segment(CacheObject *c, fc_idx ix)
 {
@@ -780,7 +860,7 @@ fc_wtlfu_check(CacheObject *c, const char **what)
                                                                             FC_NIL};
     int prev = 0;
     FC_FOR_EACH_IN_ORDER(c, ix) {
-        int s = w->seg[ix];
+        int s = SEG(w, ix);
         if (s >= FC_WT_NSEG || s < prev) {
             *what = "W-TinyLFU segments out of order";
             return -1;

@@ -11,6 +11,7 @@
 #ifndef FC_WTINYLFU_H
 #define FC_WTINYLFU_H
 
+#include "bloomghost.h"
 #include "list.h"
 #include "mini.h"
 #include "sketch.h"
@@ -20,15 +21,18 @@ enum { FC_WT_PROBATION, FC_WT_PROTECTED, FC_WT_WINDOW, FC_WT_NSEG };
 
 typedef struct fc_wtlfu {
     fc_sketch sk;                /* sk.table NULL until allocated (see wtinylfu.c) */
-    uint8_t *seg;                /* per entry: its segment (sized with the entries) */
+    uint8_t *seg;                /* per entry: its segment, and its FC_ADMIT_S3 count << 2
+                                  * (sized with the entries) */
     fc_idx head[FC_WT_NSEG], tail[FC_WT_NSEG];
     int64_t len[FC_WT_NSEG];     /* the segments' sizes (sum of the entries' sizes) */
     int64_t wmax, pmax;          /* the window's and the protected segment's maxima */
     double window;               /* the constructor's fraction */
     int adaptive;                /* FC_WT_FIXED, FC_WT_MINI or FC_WT_CLIMB */
     int config;                  /* FC_WT_MINI: the configuration (FC_MINI_CONFIGS) taken */
-    int filter;                  /* the admission filter on (0: every candidate enters) */
+    int filter;                  /* FC_ADMIT_* (mini.h): the configuration's */
     fc_mini mini;                /* FC_WT_MINI: the shadows (mini.sh NULL until made) */
+    fc_bloomghost ghost;         /* FC_ADMIT_S3's (bloomghost.h), made when the mode is first
+                                  * taken */
     uint64_t seed;               /* the sketch's hash key */
     PyObject *seed_obj;          /* the constructor's seed (None or an int) */
     uint64_t rng;                /* the admission jitter's xorshift64* state (as sim.c) */

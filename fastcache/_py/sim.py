@@ -32,6 +32,58 @@ def mix64(x: int) -> int:
     return x
 
 
+class BloomGhost:
+    """Two rotating Bloom filters remembering the last ``cap`` to ``2 x cap`` keys added
+    (``fc_bloomghost`` of csrc/bloomghost.h, bit for bit): the ghost queue of W-TinyLFU's S3-FIFO
+    mode. Each filter is an int of ``mask + 1`` bits."""
+
+    __slots__ = ("bits", "cap", "count", "cur", "mask", "seed")
+
+    def __init__(self, cap: int, seed: int) -> None:
+        cap = min(max(cap, 1), 1 << 32)
+        m = 64
+        while m < GHOST_BITS_PER_KEY * cap:
+            m <<= 1
+        self.bits = [0, 0]
+        self.mask = m - 1
+        self.count = 0
+        self.cap = cap
+        self.cur = 0
+        self.seed = (seed ^ 0x5BD1E9955BD1E995) & M64
+
+    def _probes(self, k: int) -> list[int]:
+        h = mix64((k ^ self.seed) & M64)
+        h2 = (h >> 29) | 1
+        return [(h + i * h2) & self.mask for i in range(GHOST_PROBES)]
+
+    def __contains__(self, k: int) -> bool:
+        probes = self._probes(k)
+        return any(all(f >> b & 1 for b in probes) for f in self.bits)
+
+    def add(self, k: int) -> None:
+        if self.count >= self.cap:
+            self.cur ^= 1
+            self.bits[self.cur] = 0
+            self.count = 0
+        f = self.bits[self.cur]
+        for b in self._probes(k):
+            f |= 1 << b
+        self.bits[self.cur] = f
+        self.count += 1
+
+
+# bloomghost.h's FC_BLOOMGHOST_PROBES, FC_BLOOMGHOST_BITS_PER_KEY
+GHOST_PROBES, GHOST_BITS_PER_KEY = 4, 10
+# mini.h's admission modes (FC_ADMIT_*) and FC_ADMIT_S3's counts
+ADMIT_ALL, ADMIT_SKETCH, ADMIT_S3 = 0, 1, 2
+S3_MAX_FREQ, S3_MOVE_FREQ = 3, 2
+
+
+def s3_ghost_cap(C: int) -> int:
+    """``fc_s3_ghost_cap`` (csrc/mini.h)."""
+    return max(int(C * 0.9), 1)
+
+
 class Sketch:
     """Count-min sketch of 4-bit counters with periodic halving (``fc_sketch``)."""
 
@@ -443,7 +495,8 @@ QW, QP, QR = 0, 1, 2  # W-TinyLFU's segments: window, probation, protected
 
 class _WT:
     """One W-TinyLFU cache (``WT`` in sim.c): an LRU window, a segmented main, the sketch's
-    admission filter (``filter`` False: every candidate enters)."""
+    admission filter (``filter``: ``ADMIT_ALL``, every candidate enters; ``ADMIT_SKETCH``;
+    ``ADMIT_S3``, S3-FIFO's rules on the same segments, ``s3_miss``)."""
 
     def __init__(self, C: int, wfrac: float, pfrac: float, seed: int) -> None:
         self.C = C
@@ -455,7 +508,51 @@ class _WT:
         self.len = [0, 0, 0]
         rng = seed ^ 0x9E3779B97F4A7C15
         self.rng = rng if rng else 1
-        self.filter = True
+        self.seed = seed
+        self.filter = ADMIT_SKETCH
+        self.ghost: BloomGhost | None = None
+
+    def s3_evict(self) -> None:
+        """ADMIT_S3: evict one entry (``wt_s3_evict``)."""
+        L, ln = self.L, self.len
+        while True:
+            if (ln[QW] >= self.wmax and ln[QW] > 0) or ln[QP] + ln[QR] == 0:
+                v = L.first(QW)
+                if L.freq[v] >= S3_MOVE_FREQ:
+                    self.shift(QW, QP)
+                    L.freq[v] = 0
+                    continue
+                if self.ghost is None:  # made by its first key (``wt_ghost_add``)
+                    self.ghost = BloomGhost(s3_ghost_cap(self.C), self.seed)
+                self.ghost.add(L.key[v])
+                q = QW
+            else:
+                q = QP if ln[QP] else QR
+                v = L.first(q)
+                if L.freq[v] > 0:
+                    L.freq[v] -= 1
+                    L.move(q, v)
+                    continue
+            ln[q] -= 1
+            L.drop(v)
+            return
+
+    def s3_miss(self, k: int) -> bool:
+        """ADMIT_S3: a miss for k (``wt_s3_miss``): room first, then k to main's tail if the
+        ghost remembers it, else to the small queue's."""
+        L, ln = self.L, self.len
+        if self.C == 0:
+            return False
+        while sum(ln) >= self.C:
+            self.s3_evict()
+        x = L.new(k)
+        q = QP if self.ghost is not None and k in self.ghost else QW
+        L.push(q, x)
+        L.q[x] = q
+        ln[q] += 1
+        if ln[QW] > self.wmax:
+            self.shift(QW, QP)
+        return False
 
     def shift(self, src: int, dst: int) -> None:
         L = self.L
@@ -470,6 +567,12 @@ class _WT:
         L, sk, ln = self.L, self.sk, self.len
         sk.increment(sk.hash(k))
         x = L.where.get(k, NIL)
+        if self.filter == ADMIT_S3:
+            if x == NIL:
+                return self.s3_miss(k)
+            if L.freq[x] < S3_MAX_FREQ:
+                L.freq[x] += 1
+            return True
         if x != NIL:
             if L.q[x] == QP:
                 L.move(QR, x)
@@ -492,7 +595,7 @@ class _WT:
         if sum(ln) > self.C:
             q = QP if ln[QP] else QR if ln[QR] else QW
             v = ev = L.first(q)
-            if cand != NIL and v != cand and self.filter:
+            if cand != NIL and v != cand and self.filter == ADMIT_SKETCH:
                 fc = sk.estimate(sk.hash(L.key[cand]))
                 fv = sk.estimate(sk.hash(L.key[v]))
                 admit = fc > fv
@@ -526,9 +629,10 @@ class _WT:
                 t += 1
         self.pmax, self.wmax = window_end(quota, self.pmax, self.wmax)
 
-    def configure(self, window: float, protect: float, filter_: bool) -> None:
+    def configure(self, window: float, protect: float, filter_: int) -> None:
         """Take a candidate configuration (``wt_configure``)."""
         target = self.C - int(self.C * (1.0 - window))
+        self.pmax = self.C - self.wmax  # all of main pays for a larger window
         t = 0
         while t < 64 and self.wmax != target:
             before = self.wmax
@@ -576,8 +680,9 @@ def _wtlfu(R: _Run, climb: bool) -> None:
 
 
 # the candidate configurations of the miniature simulations (FC_MINI_CONFIGS, csrc/sim.c):
-# (window, protected, admission filter)
-MINI_CONFIGS = ((0.01, 0.80, True), (0.20, 0.50, True), (0.01, 0.50, False))
+# (window, protected, admission mode)
+MINI_CONFIGS = ((0.01, 0.80, ADMIT_SKETCH), (0.20, 0.50, ADMIT_SKETCH),
+                (0.01, 0.50, ADMIT_ALL), (0.10, 0.00, ADMIT_S3))
 
 
 MINI_FLOOR = 256  # mini.h's FC_MINI_FLOOR: shadows of at most 256 entries

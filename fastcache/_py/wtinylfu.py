@@ -7,8 +7,8 @@ used entry displaces probation's, and, with ``adaptive``, the miniature simulati
 of ``sim.py``, the twin of ``csrc/mini.h``) that pick the configuration (``"climb"``:
 Caffeine's hill climber on the window's size). The segments are three ``OrderedDict`` of
 entries (the C keeps them as three ranges of its one eviction list); an entry's ``bucket`` is
-its segment and its ``index`` its key's hash (the C's stored hash), so no user code runs while
-they change.
+its segment, its ``index`` its key's hash (the C's stored hash), so no user code runs while
+they change, and its ``item`` its count under S3-FIFO's rules (``ADMIT_S3``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,22 @@ from typing import Any, Literal
 
 from .._types import process_seed
 from .caches import MISSING, PLAIN, Cache, _Entry, _require
-from .sim import M64, MINI_CONFIGS, Mini, Sketch, climb_amount, rng_next, window_begin, window_end
+from .sim import (
+    ADMIT_S3,
+    ADMIT_SKETCH,
+    M64,
+    MINI_CONFIGS,
+    S3_MAX_FREQ,
+    S3_MOVE_FREQ,
+    BloomGhost,
+    Mini,
+    Sketch,
+    climb_amount,
+    rng_next,
+    s3_ghost_cap,
+    window_begin,
+    window_end,
+)
 
 __all__ = ["WTinyLFUCache"]
 
@@ -61,13 +76,14 @@ def _pow2_words(n: int) -> int:
 class WTinyLFUCache(Cache):
     """Window TinyLFU cache: a small LRU window in front of a segmented LRU whose entries are
     admitted by a frequency sketch; ``adaptive`` picks the window's size, the protected
-    segment's and the filter by miniature simulations (``"climb"``: a hill climber on the
-    window's size)."""
+    segment's and the admission rule (the sketch's filter, none, or S3-FIFO's rules) by
+    miniature simulations (``"climb"``: a hill climber on the window's size)."""
 
     __slots__ = (
         "_adaptive",
         "_config",
         "_filter",
+        "_ghost",
         "_hash_seed",
         "_len",
         "_mini",
@@ -107,8 +123,9 @@ class WTinyLFUCache(Cache):
         self._len = [0, 0, 0]
         self._sk: Sketch | None = None
         self._mini: Mini | None = None
+        self._ghost: BloomGhost | None = None
         self._config = 0
-        self._filter = True
+        self._filter = ADMIT_SKETCH
         self._norecord = False
         self._old_size = 0
         self._write_hash = 0
@@ -118,8 +135,9 @@ class WTinyLFUCache(Cache):
         maxsize = self._maxsize
         self._sk = None
         self._mini = None
+        self._ghost = None
         self._config = 0
-        self._filter = True
+        self._filter = ADMIT_SKETCH
         seed = self._hash_seed
         self._rng = (seed ^ 0x9E3779B97F4A7C15) or 1
         if maxsize == float("inf"):
@@ -231,6 +249,7 @@ class WTinyLFUCache(Cache):
         window, protect, filter_ = MINI_CONFIGS[cfg]
         C = self._maxsize
         target = C - int(C * (1.0 - window))
+        self._pmax = C - self._wmax  # all of main pays for a larger window
         t = 0
         while t < 64 and self._wmax != target:
             before = self._wmax
@@ -270,7 +289,10 @@ class WTinyLFUCache(Cache):
     def _wt_reorder(self, entry: _Entry, old_size: int) -> None:
         s = entry.bucket
         self._len[s] += entry.size - old_size
-        if s == PROBATION:
+        if self._filter == ADMIT_S3:
+            if entry.item < S3_MAX_FREQ:
+                entry.item += 1
+        elif s == PROBATION:
             self._seg_move(entry, PROTECTED)
             self._demote_protected()
         else:
@@ -289,9 +311,13 @@ class WTinyLFUCache(Cache):
         request (a miss) adapts, the sketch and the shadows are made when their time has
         come."""
         entry.index = self._write_hash
-        self._seg_append(entry, WINDOW)
+        entry.item = 0
+        ghost = self._ghost
+        main = self._filter == ADMIT_S3 and ghost is not None and entry.index & M64 in ghost
+        self._seg_append(entry, PROBATION if main else WINDOW)
         window = self._segs[WINDOW]
-        while self._len[WINDOW] > self._wmax and next(iter(window)) is not entry:
+        # the C's "the window's first entry is not the list's last"
+        while self._len[WINDOW] > self._wmax and len(window) > 1:
             self._seg_move(next(iter(window)), PROBATION)
         self._adapt(entry.index, 0)
         self._ensure_sketch()
@@ -308,6 +334,30 @@ class WTinyLFUCache(Cache):
     def _p_unlink(self, entry: _Entry) -> None:
         self._seg_remove(entry)
 
+    def _s3_victim(self) -> _Entry | None:
+        """ADMIT_S3's victim (the C's ``s3_victim``)."""
+        while True:
+            small = self._seg_first(WINDOW)
+            v = self._seg_first(PROBATION)
+            if v is None:
+                v = self._seg_first(PROTECTED)
+            if (self._len[WINDOW] >= self._wmax and small is not None) or v is None:
+                if small is None:
+                    return None
+                if small.item >= S3_MOVE_FREQ:
+                    self._seg_move(small, PROBATION)
+                    small.item = 0
+                    continue
+                if self._ghost is None:  # made by its first key (the C's ghost_add)
+                    C = len(self._data) if self._sized else self._maxsize
+                    self._ghost = BloomGhost(s3_ghost_cap(min(C, SK_MAX)), self._hash_seed)
+                self._ghost.add(small.index & M64)
+                return small
+            if v.item == 0:
+                return v
+            v.item -= 1
+            self._segs[v.bucket].move_to_end(v)
+
     def _p_first(self) -> _Entry:
         """The victim (the C's ``fc_wtlfu_victim``): the window's candidate, when the window
         is full, moves to probation and competes with probation's first entry."""
@@ -315,6 +365,11 @@ class WTinyLFUCache(Cache):
         pinned = self._pinned
         if not data or (len(data) == 1 and pinned is not MISSING and pinned.live):
             raise KeyError(f"{type(self).__name__} is empty") from None
+        if self._filter == ADMIT_S3:
+            victim = self._s3_victim()
+            if victim is None:
+                raise KeyError(f"{type(self).__name__} is empty") from None
+            return victim
         cand: _Entry | None = None
         if self._len[WINDOW] >= self._wmax:
             cand = self._seg_first(WINDOW)
@@ -327,7 +382,7 @@ class WTinyLFUCache(Cache):
                 break
         if v is None:
             raise KeyError(f"{type(self).__name__} is empty") from None
-        if cand is None or v is cand or not self._filter:
+        if cand is None or v is cand or self._filter != ADMIT_SKETCH:
             return v
         fc, fv = self._estimate(cand), self._estimate(v)
         admit = fc > fv
@@ -350,7 +405,8 @@ class WTinyLFUCache(Cache):
         _require(sum(len(s) for s in segs) == len(self._data), "segment population")
         stored = {id(e) for e in self._data.values()}
         for s, seg in enumerate(segs):
-            _require(all(e.bucket == s and id(e) in stored for e in seg), "segment entries")
+            _require(all(e.bucket == s and id(e) in stored and 0 <= e.item <= S3_MAX_FREQ
+                         for e in seg), "segment entries")
             _require(sum(e.size for e in seg) == self._len[s], "segment sizes")
         _require(self._wmax >= 0 and self._pmax >= 0 and self._rng != 0, "maxima")
         _require(self._filter == MINI_CONFIGS[self._config][2], "configuration")
@@ -416,15 +472,16 @@ class WTinyLFUCache(Cache):
         sk = self._sk
         sketch = None if sk is None else (list(sk.table), sk.size, sk.sample_size)
         order = self._p_order()
-        return ([e.bucket for e in order], [e.key for e in order],
+        return ([e.bucket | e.item << 2 for e in order], [e.key for e in order],
                 (self._hash_seed, self._wmax, self._pmax, self._rng, self._s_hits,
                  self._s_reqs, self._prev_rate, self._step, self._config, sketch))
 
     def _p_restore_extras(self, extra: Any, n: int) -> list[Any]:
         segs, keys, _state = extra
         segs, keys = list(segs), list(keys)
+        # a segment and a count (the C's byte): bits 0-1 and 2-3
         if len(segs) != n or len(keys) != n or not all(
-                type(s) is int and 0 <= s <= 2 for s in segs):
+                type(s) is int and 0 <= s <= 15 and s & 3 <= 2 for s in segs):
             raise ValueError("invalid cache state: W-TinyLFU segment")
         # the keys (the entries' own objects: pickle's and deepcopy's memo) are hashed here,
         # before any is stored: their user code then sees a consistent cache
@@ -432,7 +489,8 @@ class WTinyLFUCache(Cache):
 
     def _p_restore_one(self, entry: _Entry, extra: Any) -> None:
         entry.index = extra[1]
-        self._seg_append(entry, extra[0])
+        entry.item = extra[0] >> 2
+        self._seg_append(entry, extra[0] & 3)
 
     def _p_restore_end(self, extra: Any) -> None:
         _segs, _keys, state = extra

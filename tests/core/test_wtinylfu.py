@@ -72,6 +72,19 @@ def shifting(phases: int, per: int, hot: int, seed: int) -> list[int]:
     return [ph * 100_000 + int(hot ** rng.random()) for ph in range(phases) for _ in range(per)]
 
 
+def zipf_shift(phases: int, per: int, keys: int, alpha: float, seed: int) -> list[int]:
+    """Zipf(alpha) over ``keys`` keys whose ranks map to other keys each phase: the hot set
+    moves, where S3-FIFO and ARC recover faster than the sketch forgets."""
+    rng = random.Random(seed)
+    weights = [1.0 / (r + 1) ** alpha for r in range(keys)]
+    out: list[int] = []
+    for ph in range(phases):
+        perm = list(range(keys))
+        rng.shuffle(perm)
+        out += [ph * 10**6 + perm[r] for r in rng.choices(range(keys), weights, k=per)]
+    return out
+
+
 COPY = {"pickle": lambda x: pickle.loads(pickle.dumps(x)), "copy": copy.copy,
         "deepcopy": copy.deepcopy}
 
@@ -404,7 +417,8 @@ class TestWTinyLFUCache(MappingContract):
             for bad, what in ((([7], keys, st), "segment"),
                               ((segs, keys, (*st[:-1], (table[:5], size, sample))), "sketch"),
                               ((segs, keys, (st[0], 11, *st[2:])), "W-TinyLFU"),
-                              ((segs, keys, (*st[:-2], 3, st[-1])), "configuration")):
+                              ((segs, keys, (*st[:-2], 4, st[-1])), "configuration"),
+                              (([16], keys, st), "segment")):
                 with pytest.raises(ValueError, match=what):
                     impl.WTinyLFUCache(1).__setstate__((params, entries, counters, bad, d))
             return
@@ -419,7 +433,9 @@ class TestWTinyLFUCache(MappingContract):
         config["wtinylfu"] = dict(config["wtinylfu"], wmax=11)
         with pytest.raises(ValueError, match="W-TinyLFU"):
             func(args[0], config, state[0])
-        for bad in ({"config": 3}, {"config": -1}, {"config": 1, "adaptive": False},
+        with pytest.raises(ValueError, match="segment"):
+            func(args[0], args[1], [(1, 1, 1, 16)])  # a count of 4 (bits 2-3: at most 3)
+        for bad in ({"config": 4}, {"config": -1}, {"config": 1, "adaptive": False},
                     {"config": 2, "adaptive": "climb"}, {"config": "1"}):
             config = dict(args[1])
             config["wtinylfu"] = dict(config["wtinylfu"], **bad)
@@ -443,14 +459,83 @@ def test_the_miniature_simulations_switch(impl: ModuleType) -> None:
     sized = impl.WTinyLFUCache(200, lambda v: 1, seed=0)
     sized_misses = len(keys) - run(sized, keys)
     assert config_of(sized)[0] == 2 and sized_misses < fixed * 0.6
-    # a recency-biased trace: the large window (configuration 1)
+    # a recency-biased trace: the large window (configuration 1); the twin, on its first
+    # 30,000 requests, ends on S3-FIFO's rules (configuration 3, a 10% small queue)
     web = trace("cache2k_web12")
     if impl.__name__.startswith("fastcache._py"):
         web = web[:30_000]
     cap = len(set(web)) // 20
     c = impl.WTinyLFUCache(cap, seed=0)
     run(c, web)
-    assert config_of(c) == (1, cap - int(cap * 0.8))
+    if impl.__name__.startswith("fastcache._py"):
+        assert config_of(c) == (3, cap - int(cap * 0.9))
+    else:
+        assert config_of(c) == (1, cap - int(cap * 0.8))
+
+
+def test_s3fifo_rules_when_the_hot_set_moves(impl: ModuleType) -> None:
+    """On a Zipf whose hot set moves the shadows pick S3-FIFO's rules (configuration 3: a 10%
+    small queue, no protected segment, counts in the entries, a Bloom-filter ghost): the
+    class misses exactly as the simulator's wtinylfu-mini, over 5% less than the fixed
+    configuration and within 1% of S3-FIFO. A copy keeps the entries' counts: it evicts as
+    the original (popitem() reads the counts; the ghost only steers new keys)."""
+    keys = zipf_shift(4, 5000, 2000, 0.9, seed=2)
+    c = impl.WTinyLFUCache(200, seed=0)
+    misses = len(keys) - run(c, keys)
+    assert config_of(c) == (3, 20)
+    assert misses == len(keys) - sim_hits("wtinylfu-mini", keys, 200, 0)
+    assert misses < 0.95 * (len(keys) - sim_hits("wtinylfu", keys, 200, 0))
+    assert misses < 1.01 * (len(keys) - sim_hits("s3fifo", keys, 200, 0))
+    for how, dup in COPY.items():
+        twin = dup(c)
+        assert config_of(twin) == (3, 20), how
+        a = copy.deepcopy(c)
+        assert [a.popitem() for _ in range(150)] == [twin.popitem() for _ in range(150)], how
+        a._check()
+        twin._check()
+    sized = impl.WTinyLFUCache(200, lambda v: 1, seed=0)
+    sized_misses = len(keys) - run(sized, keys)
+    assert config_of(sized)[0] == 3 and abs(sized_misses - misses) < 0.01 * misses
+
+
+def test_s3fifo_rules_under_user_code(impl: ModuleType) -> None:
+    """Under S3-FIFO's rules, keys whose __hash__/__eq__ re-enter the cache (a read, a write,
+    clear()) and a subclass's popitem(): the cache stays consistent."""
+    rng = random.Random(7)
+    keys = zipf_shift(3, 3000, 1000, 0.9, seed=1)
+
+    class Sub(impl.WTinyLFUCache):  # type: ignore[name-defined,misc]
+        def popitem(self) -> Any:
+            k, v = super().popitem()
+            if rng.random() < 0.05:
+                self.get(_Hostile(rng.randrange(3000)))
+            return k, v
+
+    c = Sub(100, seed=0)
+    for k in keys:  # into configuration 3 first, with plain keys
+        if c.get(k) is None:
+            c[k] = k
+    assert config_of(c)[0] == 3
+    calls = [0]
+
+    def hook(where: str) -> None:
+        calls[0] += 1
+        if calls[0] % 53 == 0:
+            c[rng.randrange(10**7)] = 0
+        elif calls[0] % 211 == 0:
+            c.clear()
+
+    _Hostile.hook = hook
+    try:
+        for k in keys[:2000]:
+            key = _Hostile(k)
+            if c.get(key) is None:
+                c[key] = k
+            c._check()
+    finally:
+        _Hostile.hook = None
+    assert calls[0] > 1000 and len(c) <= 100
+    c._check()
 
 
 class _Hostile:
@@ -533,7 +618,7 @@ def test_adaptive_argument(impl: ModuleType) -> None:
 def test_readme_hit_ratios() -> None:
     """The README's figures (bench/wtinylfu.py's, seed 0), through the simulator that the
     class equals (the tests above)."""
-    for name, pct, wtinylfu, lru in (("cache2k_web12", 5, 64.58, 60.00),
+    for name, pct, wtinylfu, lru in (("cache2k_web12", 5, 64.42, 60.00),
                                      ("lirs_glimpse", 10, 15.84, 0.91)):
         keys = trace(name)
         cap = len(set(keys)) * pct // 100

@@ -117,6 +117,8 @@ GOAL_CELLS = [
     ("web12", lambda: load("cache2k_web12"), (138, 688, 1376)),
     ("glimpse", lambda: load("lirs_glimpse"), (25, 126, 253)),
     ("zipf", lambda: generate("zipf:n=2e5,keys=2e4,seed=5"), (170, 852, 1705)),
+    # bench/auto_cells.py's moving hot set, where S3-FIFO's rules (configuration 3) win
+    ("shift", lambda: generate("shift"), (919, 4593, 9187)),
 ]
 
 
@@ -155,15 +157,15 @@ def test_auto_is_the_miniature_simulations_and_switches_configuration() -> None:
     web12, glimpse = load("cache2k_web12"), load("lirs_glimpse")
     got = core.sim_run("auto", web12, 1376)
     assert got == core.sim_run("wtinylfu-mini", web12, 1376)
-    assert got[1] == 26786
-    # web traffic ends on the recency-biased configuration (a 20% window: 1376 - 1100), the
-    # loop-heavy trace on Caffeine's 1% window (253 - 250)
-    assert got[4] == 276
+    assert got[1] == 26960
+    # web traffic ends on S3-FIFO's rules (a 10% small queue: 1376 - 1238), the loop-heavy
+    # trace on Caffeine's 1% window (253 - 250)
+    assert got[4] == 138
     assert core.sim_run("auto", glimpse, 253)[4] == 3
     # the default floor (shadows of 256 entries) samples about 19% of the keys; a floor of
-    # 64 about 5% of them (shadows of 64 entries), and still picks the large window
+    # 64 about 5% of them (shadows of 64 entries), and picks the same configuration
     sampled = core.sim_run("auto", web12, 1376, params={"floor": 64})
-    assert sampled[4] == 276
+    assert sampled[4] == 138
     assert sampled[1] != got[1]
     assert sampled[1] < core.sim_run("wtinylfu", web12, 1376)[1] - 0.01 * len(web12)
 
@@ -211,6 +213,29 @@ def test_sketch_twin_estimates() -> None:
             s.increment(s.hash(k))
     assert s.estimate(s.hash(4)) >= 4
     assert s.estimate(s.hash(1000)) <= 2
+
+
+def test_bloom_ghost_remembers_the_last_keys_added() -> None:
+    """S3-FIFO mode's ghost (bloomghost.h's twin, which the C matches bit for bit: the class
+    and simulator agreement tests run both): the last cap keys added are always remembered,
+    keys never added rarely (a Bloom filter's false positives), and a key is forgotten once
+    2 x cap others were added after it."""
+    g = pysim.BloomGhost(1000, seed=5)
+    assert 5 not in g
+    for k in range(1000):
+        g.add(k)
+    assert all(k in g for k in range(1000))
+    assert sum(k in g for k in range(10**6, 10**6 + 10_000)) < 200  # under 2%
+    for k in range(1000, 2000):  # the other filter fills: the first keys still remembered
+        g.add(k)
+    assert all(k in g for k in range(2000))
+    g.add(2000)  # the first filter is emptied for the new key
+    assert all(k in g for k in range(1000, 2001))
+    assert sum(k in g for k in range(1000)) < 20
+    a, b = pysim.BloomGhost(1000, seed=5), pysim.BloomGhost(1000, seed=6)
+    a.add(3)
+    b.add(3)
+    assert a.bits != b.bits and 3 in a and 3 in b  # the probes are keyed by the seed
 
 
 def test_replay_through_a_class_misses_as_the_simulator() -> None:
