@@ -464,6 +464,7 @@ fc_timed_deadline_call(CacheObject *c, PyObject *key, PyObject *value, PyObject 
             return -1;
         if (read_time(c, &now, &now_obj) < 0)
             return -1;
+        uint64_t generation = c->generation;
         if ((c->policy == P_TTL ? (has_ttl ? ttl_arg : c->ttl_obj) : c->ttu) == NULL) {
             Py_DECREF(now_obj);  /* cleared by the garbage collector */
             PyErr_SetString(PyExc_RuntimeError, "the cache is not initialised");
@@ -480,12 +481,18 @@ fc_timed_deadline_call(CacheObject *c, PyObject *key, PyObject *value, PyObject 
             r = PyObject_Vectorcall(ttu, args, 3, NULL);
             Py_DECREF(ttu);
         }
-        Py_DECREF(now_obj);
-        if (r == NULL)
+        if (r == NULL) {
+            Py_DECREF(now_obj);
             return -1;
-        int ok = time_of(c, r, &deadline, c->policy == P_TTL ? "timer() + ttl" : "ttu");
+        }
+        /* __init__ meanwhile (from ttu, or a datetime's __add__): its answer stands in the new
+         * configuration (cache.c's write path), measured as the time read is, from the origin
+         * set afresh: that time is taken again first */
+        int ok = (c->generation == generation || time_of(c, now_obj, &now, "timer") == 0) &&
+                 time_of(c, r, &deadline, c->policy == P_TTL ? "timer() + ttl" : "ttu") == 0;
+        Py_DECREF(now_obj);
         Py_DECREF(r);
-        if (ok < 0)
+        if (!ok)
             return -1;
     }
     *now_out = now;

@@ -183,6 +183,18 @@ class _TimedCache(Cache):
             return now
         return self._time_of(now, "timer")
 
+    def _times(self, raw: Any, now: Any, gen: int, deadline: Any, what: str
+               ) -> tuple[Any, Any]:
+        """A write's ``now`` (``raw``, the timer's time, in the cache's units) and ``deadline``
+        (the time ``what``, user code, returned after ``raw`` was read) in the cache's units.
+        An ``__init__`` meanwhile (from ``ttu``, or a datetime's ``+``; ``gen``: ``_gen``
+        before): the answer stands in the new configuration, measured as ``raw`` is, from the
+        origin set afresh: ``raw`` is taken again first (as the C's
+        ``fc_timed_deadline_call``)."""
+        if self._gen != gen:
+            now = self._time_of(raw, "timer")
+        return now, self._time_of(deadline, what)
+
     def _time_of(self, t: Any, what: str) -> Any:
         """A time ``t`` from ``what`` (the timer, ttu, expire's argument) in the cache's units:
         a number as it is; a datetime as its microseconds from the cache's first time."""
@@ -634,7 +646,8 @@ class TTLCache(_TimedCache):
         else:  # the timer's own now + ttl, as cachetools (OverflowError past datetime.max)
             raw = self._timer()
             now = self._time_of(raw, "timer")
-            deadline = self._time_of(raw + ttl, "timer() + ttl")
+            gen = self._gen
+            now, deadline = self._times(raw, now, gen, raw + ttl, "timer() + ttl")
         self._write(key, value, size, now, deadline)
 
     def _params(self) -> dict[str, Any]:
@@ -674,7 +687,8 @@ class TLRUCache(_TimedCache):
             raise ValueError("value too large")
         raw = self._timer()
         now = self._time_of(raw, "timer")
-        deadline = self._time_of(self._ttu(key, value, raw), "ttu")
+        gen = self._gen
+        now, deadline = self._times(raw, now, gen, self._ttu(key, value, raw), "ttu")
         if self._fast:
             self._write_fast(key, value, now, deadline)
         else:

@@ -329,3 +329,42 @@ def test_reentrant_timer_does_not_crash(impl: ModuleType) -> None:
         except TypeError:
             pass
         c._check()
+
+
+@pytest.mark.parametrize("route", ["ttu", "popitem override"])
+def test_reinit_from_ttu_keeps_the_deadline_exact(impl: ModuleType, route: str) -> None:
+    """``__init__`` run by ``ttu`` (itself, or a ``popitem()`` override it calls) while a
+    datetime TLRUCache writes: ttu's answer stands in the new configuration, the time read
+    before it measured from the origin the ``__init__`` set afresh as the deadline is. The
+    entry is stored with its whole life (the write's time and deadline, measured from two
+    origins, once judged it dead on arrival: the reentrancy fuzzer's seed 8330)."""
+    clock = Clock()
+    fired: list[str] = []
+
+    class Sub(impl.TLRUCache):  # type: ignore[name-defined,misc]
+        def popitem(self) -> Any:
+            if route == "popitem override" and fired == ["ttu"]:
+                fired.append("popitem")
+                self.__init__(*args)
+            return super().popitem()
+
+    def ttu(key: Any, value: Any, now: datetime) -> datetime:
+        if not fired:
+            fired.append("ttu")
+            if route == "ttu":
+                c.__init__(*args)
+            else:
+                with pytest.raises(KeyError):
+                    c.popitem()  # re-initialised, then empty
+        return now + timedelta(seconds=3)
+
+    args = (4, ttu, clock)
+    c = Sub(*args)
+    c["a"] = 6
+    assert fired == (["ttu"] if route == "ttu" else ["ttu", "popitem"])
+    assert c["a"] == 6 and len(c) == 1 and c.remaining_ttl("a") == timedelta(seconds=3)
+    clock.advance(timedelta(seconds=3) - US)
+    assert "a" in c
+    clock.advance(US)
+    assert "a" not in c and c.expire() == [("a", 6)]
+    c._check()
