@@ -173,6 +173,11 @@ def test_replay_does_not_overwrite_a_newer_value(tmp_path: Path) -> None:
     table = dict(source.conn.execute("SELECT key, value FROM vkv").fetchall())
     source.close()
     expected = {k: str(v) for k, v in last_acked(child.acks).items()}
+    # the write after the last acknowledged one may be journaled when SIGKILL lands before its
+    # set() returns: replaying it is not a newer value lost, nor an acknowledged one
+    in_flight = max(child.acks) + 1
+    if table.get(f"k{in_flight % 50}") == str(in_flight):
+        expected[f"k{in_flight % 50}"] = str(in_flight)
     expected["k0"] = "newer"
     assert table == expected, (sorted(child.acks)[-5:], len(child.acks))
 
