@@ -127,8 +127,9 @@ fc_entry_remove(CacheObject *c, fc_idx ix, fc_pending *p, PyObject *cause)
     else if (c->policy == P_WTLFU)
         fc_wtlfu_leave(c, ix);
     fc_list_unlink(t->entries, &c->order, ix);
-    if (c->pinned == ix)
-        c->pinned = FC_NIL;  /* removed meanwhile (an overridden popitem): nothing to protect */
+    for (fc_pin *pin = c->pins; pin != NULL; pin = pin->outer)
+        if (pin->ix == ix)
+            pin->ix = FC_NIL;  /* removed meanwhile (an overridden popitem): nothing to protect */
     if (IS_TIMED(c)) {
         fc_wheel_unlink(c->wheel, c->tnodes, ix);
         deadline = c->tnodes[ix].deadline;
@@ -293,6 +294,24 @@ call_missing(CacheObject *c, PyObject *key)
 
 static PyObject *popitem_impl(CacheObject *c, int report);
 
+/* Take a write's pin off the list: the first, unless another thread's write pinned since (the
+ * GIL released during popitem()); its writes unpin in their own order. */
+static void
+unpin(CacheObject *c, fc_pin *pin)
+{
+    fc_pin **link = &c->pins;
+    while (*link != pin)
+        link = &(*link)->outer;
+    *link = pin->outer;
+}
+
+/* The entry popitem() must not evict: the innermost write's, or FC_NIL. */
+static inline fc_idx
+pinned(CacheObject *c)
+{
+    return c->pins != NULL ? c->pins->ix : FC_NIL;
+}
+
 /* c[key] = value (key's hash given), with an optional per-item ttl (TTLCache). 0 ok, -1 error. */
 static int
 cache_set_hashed(CacheObject *c, PyObject *key, Py_hash_t hash, PyObject *value,
@@ -352,9 +371,12 @@ again:;
             if (c->unbounded || need <= c->maxsize - c->currsize || c->t.len == 0)
                 break;
             Py_ssize_t before = c->currsize, before_len = c->t.len;
-            c->pinned = ix >= 0 ? ix : FC_NIL;  /* never evict the key being written */
+            /* never evict the key being written; a write nested in the call protects its own
+             * entry, then this one's again (the twin's `_pinned` saved and restored) */
+            fc_pin pin = {ix >= 0 ? ix : FC_NIL, c->pins};
+            c->pins = &pin;
             PyObject *pair = PyObject_CallMethodNoArgs((PyObject *)c, c->st->str_popitem);
-            c->pinned = FC_NIL;
+            unpin(c, &pin);
             if (pair == NULL)
                 goto error;
             if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2) {
@@ -755,7 +777,8 @@ detach_all(CacheObject *c, Py_ssize_t *top, double tick)
 {
     fc_entry *entries = fc_table_detach(&c->t, top);
     fc_list_init(&c->order);
-    c->pinned = FC_NIL;
+    for (fc_pin *pin = c->pins; pin != NULL; pin = pin->outer)
+        pin->ix = FC_NIL;  /* the writes in progress have nothing left to protect */
     c->currsize = 0;
     PyMem_Free(c->sizes);   /* the parallel arrays go with the entries (table.c grows them) */
     c->sizes = NULL;
@@ -798,7 +821,7 @@ fc_cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     fc_table_init(&c->t, 2);
     fc_list_init(&c->order);
     fc_lfu_init(&c->lfu);
-    c->pinned = FC_NIL;
+    c->pins = NULL;
     c->unbounded = 1;
     c->ttl = INFINITY;
     c->timer_kind = TK_MONOTONIC;
@@ -1209,9 +1232,10 @@ popitem_impl(CacheObject *c, int report)
             return NULL;
         fc_expire_until(c, now, &p);
     }
-    fc_idx ix;
-    if (c->t.len > 0 && c->policy == P_RR && (c->flags & F_CHOICE)) {
-        PyObject *keys = fc_snapshot(c, 0, c->pinned);
+    fc_idx ix, skip = pinned(c);
+    /* choice() is offered the keys but the one being written; none: empty, as victim() */
+    if (c->t.len > (skip != FC_NIL) && c->policy == P_RR && (c->flags & F_CHOICE)) {
+        PyObject *keys = fc_snapshot(c, 0, skip);
         if (keys == NULL)
             goto error;
         PyObject *key = PyObject_CallOneArg(c->choice, keys);
@@ -1227,7 +1251,7 @@ popitem_impl(CacheObject *c, int report)
             goto error;
     }
     else {
-        ix = victim(c, c->pinned);
+        ix = victim(c, skip);
     }
     if (ix == FC_NIL) {
         if (fc_pending_finish(&p, c->on_evict) < 0)

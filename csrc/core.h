@@ -69,6 +69,14 @@ enum { P_CACHE, P_FIFO, P_LRU, P_LFU, P_RR, P_TTL, P_TLRU, P_SIEVE, P_S3FIFO, P_
 #define TM_UNDECIDED 1
 #define TM_DATETIME  2
 
+/* The entry a write keeps from eviction while its popitem() call makes room (cache.c): one
+ * per write in that call, on the write's C stack, the innermost first. A write nested in the
+ * popitem() call protects its own entry; the outer write's is protected again after it. */
+typedef struct fc_pin {
+    fc_idx ix;                /* FC_NIL: none, or removed meanwhile */
+    struct fc_pin *outer;
+} fc_pin;
+
 typedef struct {
     PyObject_HEAD
     fc_table t;
@@ -76,7 +84,7 @@ typedef struct {
     int policy;
     unsigned flags;
     fc_list order;            /* eviction order: head goes first (LFU: lfu.h's groups) */
-    fc_idx pinned;            /* the entry being replaced while popitem() makes room */
+    fc_pin *pins;             /* the entries being replaced while popitem() makes room */
     uint64_t generation;      /* bumped by each (re)initialisation */
     Py_ssize_t maxsize;
     int unbounded;

@@ -295,3 +295,87 @@ def test_pickle_of_entries_never_due(impl: ModuleType) -> None:
     """A restored TLRU cache whose entries never expire (deadline inf) works (the C's
     ``__setstate__`` emptied the wheel's clock and restarted it at inf: ``len()`` hung)."""
     assert run_ok(RESTORE_NEVER_DUE, impl_name_of(impl), timeout=120).split() == ["2", "1", "2"]
+
+
+# -- the entry a write pins while its popitem() call makes room (diff seeds 9546, 35869, 203800) --
+
+def test_rr_choice_is_never_offered_an_empty_list(impl: ModuleType) -> None:
+    """Diff seed 9546: a ``popitem()`` during a write, when the only entry left is the key being
+    written (kept from ``choice``), finds the cache empty: ``KeyError``, ``choice`` not called
+    (the C called ``choice([])``, as it does not with the default choice or an empty cache)."""
+    offered: list[list[Any]] = []
+
+    def choice(keys: Any) -> Any:
+        offered.append(list(keys))
+        return min(keys)  # ValueError on an empty list
+
+    class R(impl.RRCache):  # type: ignore[name-defined,misc]
+        def popitem(self) -> Any:
+            super().popitem()  # evicts "b", the one key choice() may take
+            return super().popitem()  # only "a" left, being written
+
+    c = R(3, choice, len)
+    c["a"] = "x"
+    c["b"] = "x"
+    with pytest.raises(KeyError, match="R is empty"):
+        c["a"] = "xxx"
+    assert offered == [["b"]]
+    consistent(c)
+    assert list(c.items()) == [("a", "x")]
+
+
+def test_nested_write_from_popitem_restores_the_outer_pin(impl: ModuleType) -> None:
+    """Diff seed 35869: a write nested in the ``popitem()`` an outer write calls to make room
+    leaves the outer write's key protected again: the override's own eviction after it takes
+    another key, and the outer write replaces its value (the C's nested write unpinned it: the
+    outer key was evicted, then stored anew, and no ``REPLACED`` was reported)."""
+    rec = Recorder()
+    popped: list[Any] = []
+
+    class F(impl.FIFOCache):  # type: ignore[name-defined,misc]
+        nest = True
+
+        def popitem(self) -> Any:
+            if F.nest:
+                F.nest = False
+                self["c"] = "x"  # nested write: its own popitem() evicts "b"
+            pair = super().popitem()
+            popped.append(pair)
+            return pair
+
+    c = F(2, len, on_evict=rec)
+    c["b"] = "x"
+    c["a"] = "x"  # FIFO order: b, a
+    c["a"] = "xx"  # needs one more: popitem(), "a" pinned
+    assert popped == [("b", "x"), ("c", "x")]
+    assert rec.calls == [("b", "x", "evicted"), ("c", "x", "evicted"), ("a", "x", "replaced")]
+    consistent(c)
+    assert list(c.items()) == [("a", "xx")]
+
+
+def test_nested_write_of_the_same_key_from_popitem_keeps_it_pinned(impl: ModuleType) -> None:
+    """Diff seed 203800: the same key written again from the ``popitem()`` its write calls; the
+    nested write makes its own room and stores it; the override's eviction after it finds only
+    that key, being written: ``KeyError`` (the C evicted the key being written and stored it
+    anew)."""
+    popped: list[Any] = []
+
+    class L(impl.LFUCache):  # type: ignore[name-defined,misc]
+        nest = True
+
+        def popitem(self) -> Any:
+            if L.nest:
+                L.nest = False
+                self["a"] = "xx"  # the same write, nested: evicts "b"
+            pair = super().popitem()
+            popped.append(pair)
+            return pair
+
+    c = L(2, len)
+    c["a"] = ""
+    c["b"] = "xx"
+    with pytest.raises(KeyError, match="L is empty"):
+        c["a"] = "xx"
+    assert popped == [("b", "xx")]
+    consistent(c)
+    assert list(c.items()) == [("a", "xx")]
