@@ -732,11 +732,13 @@ class Cache:
             self._leave(depth)
         self._finish(notes, outcome, key, value)
 
-    def _finish(self, notes: list[Note] | None, outcome: Any, key: Any, value: Any) -> None:
+    def _finish(self, notes: list[Note] | None, outcome: Any, key: Any, value: Any,
+                ttl: Any = None) -> None:
         """The end of a write, lock released (the C's ``fc_pending_finish``): the listener
         hears what left the cache, whatever happened next; then a write interrupted by
-        ``__init__`` (``outcome`` ``_Restart``) starts again, a failed one raises its error
-        (the listener's own errors give way to it)."""
+        ``__init__`` (``outcome`` ``_Restart``) starts again (with ``ttl``, ``TTLCache.set``'s
+        own argument, if any), a failed one raises its error (the listener's own errors give
+        way to it)."""
         if outcome is None:
             if notes and self._on_evict is not None:
                 self._notify(notes)
@@ -744,7 +746,7 @@ class Cache:
         if outcome is _Restart:
             if notes:
                 self._notify(notes)
-            self._restart_write(key, value)
+            self._restart_write(key, value, ttl)
             return
         if notes:
             try:
@@ -771,12 +773,16 @@ class Cache:
             notes.append((*evicted, EVICTED))
         self._finish(notes, outcome, key, value)
 
-    def _restart_write(self, key: Any, value: Any) -> None:
+    def _restart_write(self, key: Any, value: Any, ttl: Any = None) -> None:
         """A write interrupted by ``__init__``: again, under the new configuration (a key
         re-initialising the cache at every comparison: RuntimeError, as a lookup's bound)."""
         self._churn += 1
         if self._churn > _MAX_RESTARTS:
             raise RuntimeError("cache changed during lookup")
+        self._write_again(key, value, ttl)
+
+    def _write_again(self, key: Any, value: Any, ttl: Any) -> None:
+        """The restarted write (``TTLCache``: with its ``set()``'s own ttl, as the C's)."""
         self[key] = value
 
     def __delitem__(self, key: Any) -> None:

@@ -398,7 +398,8 @@ class _TimedCache(Cache):
             self._leave(depth)
         return default if entry is None else entry.value
 
-    def _write(self, key: Any, value: Any, size: int, now: Any, deadline: Any) -> None:
+    def _write(self, key: Any, value: Any, size: int, now: Any, deadline: Any,
+               ttl: Any = None) -> None:
         notes: list[Note] = []
         outcome: Any = None
         depth = self._enter(True)
@@ -416,7 +417,7 @@ class _TimedCache(Cache):
             outcome = exc
         finally:
             self._leave(depth)
-        self._finish(notes, outcome, key, value)
+        self._finish(notes, outcome, key, value, ttl)
 
     def _write_fast(self, key: Any, value: Any, now: Any, deadline: Any) -> None:
         """``_write`` of the common case (unit sizes, no ``popitem()`` override, maxsize >= 1):
@@ -633,9 +634,17 @@ class TTLCache(_TimedCache):
         """``c[key] = value`` with its own time to live (``None``: the cache's ``ttl``)."""
         if ttl is not None:
             ttl = check_delta_ttl(ttl) if self._tmode == _DATETIME else check_ttl(ttl)
-        self._set(key, value, self._ttl if ttl is None else ttl)
+        self._set(key, value, self._ttl if ttl is None else ttl, ttl)
 
-    def _set(self, key: Any, value: Any, ttl: Any) -> None:
+    def _write_again(self, key: Any, value: Any, ttl: Any) -> None:
+        if ttl is None:
+            self[key] = value
+        else:
+            self.set(key, value, ttl)
+
+    def _set(self, key: Any, value: Any, ttl: Any, own_ttl: Any = None) -> None:
+        """A write living ``ttl``; ``own_ttl``: ``set()``'s argument, which a write restarted
+        by ``__init__`` keeps (None: the cache's ttl then)."""
         hash(key)
         size = self._size_of(value) if self._sized else 1
         if size > self._maxsize:
@@ -648,7 +657,7 @@ class TTLCache(_TimedCache):
             now = self._time_of(raw, "timer")
             gen = self._gen
             now, deadline = self._times(raw, now, gen, raw + ttl, "timer() + ttl")
-        self._write(key, value, size, now, deadline)
+        self._write(key, value, size, now, deadline, own_ttl)
 
     def _params(self) -> dict[str, Any]:
         params = super()._params()

@@ -449,10 +449,10 @@ class WTinyLFUCache(Cache):
         finally:
             self._write_hash = outer
 
-    def _restart_write(self, key: Any, value: Any) -> None:
+    def _restart_write(self, key: Any, value: Any, ttl: Any = None) -> None:
         self._norecord = True
         try:
-            super()._restart_write(key, value)
+            super()._restart_write(key, value, ttl)
         finally:
             self._norecord = False
 

@@ -6,6 +6,7 @@ leaves it consistent (``_check()``), and both implementations agree on the outco
 from __future__ import annotations
 
 import pickle
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -379,3 +380,40 @@ def test_nested_write_of_the_same_key_from_popitem_keeps_it_pinned(impl: ModuleT
     assert popped == [("b", "xx")]
     consistent(c)
     assert list(c.items()) == [("a", "xx")]
+
+
+@pytest.mark.parametrize("datetimes", [False, True], ids=["numbers", "datetimes"])
+def test_a_restarted_set_keeps_its_own_ttl(impl: ModuleType, datetimes: bool) -> None:
+    """Diff seed 312150: ``TTLCache.set(k, v, ttl=2)`` whose key's ``__eq__`` re-initialises
+    the cache starts again under the new configuration with its own ttl, not the cache's (the
+    twin's restart wrote ``c[k] = v``: the entry lived 3 instead of 2)."""
+    t = [0]
+
+    def timer() -> Any:
+        return datetime(2026, 1, 1) + timedelta(seconds=t[0]) if datetimes else t[0]
+
+    def span(s: int) -> Any:
+        return timedelta(seconds=s) if datetimes else s
+
+    c = impl.TTLCache(5, span(3), timer)
+
+    class K:
+        fired = False
+
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            if not K.fired:
+                K.fired = True
+                c.__init__(5, span(3), timer)  # the write in progress starts again
+            return isinstance(other, K)
+
+    c[K()] = 5
+    c.set(K(), 4, ttl=span(2))
+    assert K.fired and len(c) == 1
+    t[0] = 1
+    assert len(c) == 1
+    t[0] = 2
+    assert len(c) == 0
+    consistent(c)
