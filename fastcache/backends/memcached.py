@@ -43,6 +43,8 @@ replaced by a stable SHA-256 form (``<prefix>:<version>:<generation>#<hex>``).
 ``clear()`` writes a new one and every key of the old one becomes unreachable (memcached
 evicts them in time).  Other processes see a ``clear()`` within ``generation_refresh``
 seconds (default 1), and a server generation changed by another process in the same time.
+The first token is ``add``-ed on one server (the first by name), so that backends starting
+together agree on it rather than each making its own (an unannounced ``clear()``).
 
 Memcached specifics: TTLs have 1-second resolution and are rounded up to whole seconds plus
 one (a key never expires early; it may live up to 1 s longer); counters are memcached's
@@ -400,7 +402,7 @@ class MemcachedBackend(RemoteBase, Backend):
             current = self._token
             if new is None:
                 tokens = [t.decode("ascii", "replace") for _, t in seen if t]
-                new = max([*tokens, current]) if tokens or current else self._new_token()
+                new = max([*tokens, current]) if tokens or current else self._first_token(seen)
             elif new <= current:  # clear() with a clock behind the current token
                 new = current + "0"
             for server, token in seen:
@@ -411,6 +413,26 @@ class MemcachedBackend(RemoteBase, Backend):
             self._gen_checked = time.monotonic()
         finally:
             self._refreshing.release()
+
+    def _first_token(self, seen: list[tuple[_Server, bytes | None]]) -> str:
+        """A token where there is none yet: ``add``-ed on one server, the one first by name
+        among those that answered, so that backends starting together agree on it.
+
+        Each with its own, they would move to the newest one by one, and one still on an
+        older token would read what an owner wrote there before moving on: a value older
+        than an acknowledged write, with no server hurt.
+        """
+        new = self._new_token()
+        if seen:
+            server = min((s for s, _ in seen), key=lambda s: s.name)
+            try:
+                if not self._talk(server, _add_cmd, (self._gen_key, new.encode(), 0, 0)):
+                    found = self._talk(server, _get_cmd, [self._gen_key]).get(self._gen_key)
+                    if found and found[1]:
+                        new = found[1].decode("ascii", "replace")
+            except _ServerFailing:
+                pass  # our own; should others differ, the newest wins (see _refresh)
+        return new
 
     def _servers_known(self) -> bool:
         return all(s.gen or s.dead_until is not None for s in self._servers.values())

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import types
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from fastcache.backends import (
     BackendUnavailable,
     MemcachedBackend,
 )
-from fastcache.backends.memcached import _expire, _slot
+from fastcache.backends.memcached import _add_cmd, _expire, _set_cmd, _slot
 from tests.servers import MemcachedServers
 
 
@@ -92,6 +93,38 @@ def test_clear_reaches_other_instances_within_the_refresh(
     reader.set("k", 2)
     assert writer.get("k") == 2
     for b in (writer, reader, other):
+        b.close()
+
+
+def test_backends_starting_together_make_one_namespace_token(
+        memcached_servers: MemcachedServers) -> None:
+    """Two backends whose first calls overlap (processes started together) both find no
+    namespace token: they must end up with one, not one each.  With one each, they and the
+    backends started after them converge on the newest token one by one, and one that is
+    still on the older token reads what an owner wrote there before it moved on: a value
+    older than that owner's acknowledged write (the fault test's x-stale before any fault)."""
+    addresses, prefix = memcached_servers.addresses, f"together{uuid.uuid4().hex[:8]}"
+    owner = MemcachedBackend(addresses, prefix=prefix, generation_refresh=0)
+    other = MemcachedBackend(addresses, prefix=prefix, generation_refresh=0)
+    talk, overlapped = owner._talk, []
+
+    def talk_overlapping(server: Any, command: Any, arg: Any) -> Any:
+        # the owner has found no token and is about to store its own: the other starts now
+        if not overlapped and command in (_add_cmd, _set_cmd) and owner._gen_key in repr(arg):
+            overlapped.append(command)
+            other.get("k")
+        return talk(server, command, arg)
+
+    owner._talk = talk_overlapping
+    assert owner.get("k") is MISSING
+    assert overlapped
+    reader = MemcachedBackend(addresses, prefix=prefix, generation_refresh=3600)
+    owner.set("k", 1)
+    assert reader.get("k") == 1
+    other.get("k")  # both refresh: never a token older than their own
+    owner.set("k", 2)
+    assert reader.get("k") in (2, MISSING)  # never 1: the write of 2 was acknowledged
+    for b in (owner, other, reader):
         b.close()
 
 
