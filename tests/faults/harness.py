@@ -17,7 +17,9 @@ began) and when it happened: how long after a hurt server could answer again (th
 read just before it is thawed or restarted), taken when the read's reply came (a read sent
 to a frozen server is answered once it is thawed: it began before the server answered
 again, and ended after; memcached's cross-client bound is on that, see
-``fastcache.backends.memcached``).  Errors are counted
+``fastcache.backends.memcached``).  A backend may also take a server that was not hurt out of
+its ring, when the host stalls past its timeouts (memcached's "out of the ring" log): that is
+an outage too, the server answering again by the time of the log.  Errors are counted
 by type; only ``BackendUnavailable`` is documented.
 
 ``run(kind, seconds)`` returns a ``Report``; ``FASTCACHE_FAULT_SECONDS`` sets the length
@@ -35,6 +37,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 import sys
 import threading
 import time
@@ -97,17 +100,19 @@ def servers(kind: str) -> Iterator[tuple[dict[str, Any], list[Any], Callable[[],
 
 
 def inject(victims: list[Any], healthy: Callable[[], None], stop: threading.Event,
-           log: list[str], back: list[float]) -> None:
+           log: list[str], back: list[float], hurt: list[tuple[int, float, float]]) -> None:
     """Freeze/thaw and kill/restart the servers in turn until ``stop``.
 
     ``back``: when each hurt server could answer again (monotonic, as the workers' clocks):
     read just before it is thawed or started again, since a worker process may receive the
     server's first replies before this thread is scheduled again after the signal.
+    ``hurt``: (port, from, back) of each outage.
     """
     rng = random.Random(1)
     n = 0
     while not stop.wait(rng.uniform(0.5, 1.0)):
         victim = victims[n % len(victims)]
+        hurt_from = time.monotonic()
         if n % 2 == 0:
             victim.freeze()
             log.append(f"freeze {victim.port}")
@@ -120,6 +125,7 @@ def inject(victims: list[Any], healthy: Callable[[], None], stop: threading.Even
             stop.wait(rng.uniform(0.3, 1.5))
             back.append(time.monotonic())
             victim.restart()
+        hurt.append((victim.port, hurt_from, back[-1]))
         with contextlib.suppress(Exception):
             healthy()
         n += 1
@@ -407,6 +413,7 @@ class Report:
     errors: dict[str, int] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     back: list[float] = field(default_factory=list)
+    hurt: list[tuple[int, float, float]] = field(default_factory=list)
     tracebacks: dict[str, str] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
 
@@ -435,6 +442,16 @@ def merge(report: Report, results: list[dict[str, Any]], owners: dict[int, str])
     acks: dict[int, list[tuple[int, float]]] = collections.defaultdict(list)
     errors: collections.Counter[str] = collections.Counter()
     events = sorted(e for r in results for e in r.get("events", []))
+    # a server a backend took out of its ring with no fault injected (the host stalled):
+    # answering again by the time of the log (an injected outage's own logs may come up to
+    # the retries' time after it is back)
+    late = (MEMCACHED_OPTIONS["retry_attempts"] + 1) * (
+        MEMCACHED_OPTIONS["retry_timeout"] + MEMCACHED_OPTIONS["timeout"])
+    for t, message in events:
+        m = re.search(r":(\d+) out of the ring", message)
+        if m and not any(port == int(m.group(1)) and start <= t <= end + late
+                         for port, start, end in report.hurt):
+            report.back.append(t)
     for r in results:
         report.acked += r["acked"]
         report.reads += r["reads"]
@@ -496,7 +513,7 @@ def run(kind: str, seconds: float, *, processes: int = 2, threads: int = 4,
             p.start()
         stop = threading.Event()
         injector = threading.Thread(target=inject, args=(victims, healthy, stop, report.faults,
-                                                         report.back))
+                                                         report.back, report.hurt))
         ready.wait(120)  # every client made and connected
         injector.start()
         results: list[dict[str, Any]] = []
