@@ -697,13 +697,20 @@ wt_init(WT *W, Run *R, uint64_t C, double wfrac, double pfrac, uint64_t seed)
     return 0;
 }
 
-/* FC_ADMIT_S3's ghost remembers key k; it is made by its first key, for 0.9 x C keys (as
- * WTinyLFUCache's). Out of memory it stays unallocated, remembering nothing. */
+/* FC_ADMIT_S3's ghost, for 0.9 x C keys (as WTinyLFUCache's): 0, or -1 when out of memory
+ * (it stays unallocated, remembering nothing). */
+static int
+wt_ghost_make(WT *W)
+{
+    return fc_bloomghost_init(&W->gh, fc_s3_ghost_cap(W->C), W->seed);
+}
+
+/* FC_ADMIT_S3's ghost remembers key k; it is made by its first key. */
 static void
 wt_ghost_add(WT *W, uint64_t k)
 {
     if (W->gh.bits[0] == NULL)
-        (void)fc_bloomghost_init(&W->gh, fc_s3_ghost_cap(W->C), W->seed);
+        (void)wt_ghost_make(W);
     fc_bloomghost_add(&W->gh, k);
 }
 
@@ -967,7 +974,7 @@ fc_mini_init(fc_mini *m, uint64_t C, uint64_t seed, double floor_, double period
         }
         sh->M[j].filter = FC_MINI_CONFIGS[j].filter;
         if (sh->M[j].filter == FC_ADMIT_S3 &&  /* made now: no allocation in fc_mini_step */
-            fc_bloomghost_init(&sh->M[j].gh, fc_s3_ghost_cap(cs), seed) < 0) {
+            wt_ghost_make(&sh->M[j]) < 0) {
             for (size_t i = 0; i <= j; i++)
                 wt_free(&sh->M[i]);
             free(sh);

@@ -527,9 +527,9 @@ fc_idx
 fc_wtlfu_victim(CacheObject *c, fc_idx skip)
 {
     fc_wtlfu *w = WT(c);
-    fc_entry *e = c->t.entries;
     if (w->filter == FC_ADMIT_S3)
         return s3_victim(c, skip);
+    fc_entry *e = c->t.entries;
     fc_idx cand = FC_NIL;
     if (w->len[FC_WT_WINDOW] >= w->wmax) {
         cand = seg_first(c, FC_WT_WINDOW, skip);
