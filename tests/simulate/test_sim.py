@@ -250,6 +250,15 @@ def test_bloom_ghost_remembers_the_last_keys_added() -> None:
     assert a.bits != b.bits and 3 in a and 3 in b  # the probes are keyed by the seed
 
 
+def test_bloom_ghost_memory() -> None:
+    """The README's figure: two filters of 10 bits per key rounded up to a power of two, for
+    0.9 x maxsize keys, are 2.25 to 4.5 bytes per unit of maxsize."""
+    for maxsize in (1000, 4096, 100_000, 10**6):
+        g = pysim.BloomGhost(pysim.s3_ghost_cap(maxsize), seed=0)
+        per_unit = 2 * (g.mask + 1) / 8 / maxsize
+        assert 2.25 <= per_unit <= 4.5 + 1e-9, (maxsize, per_unit)
+
+
 def test_replay_through_a_class_misses_as_the_simulator() -> None:
     """``simulate.replay`` (a read, a miss inserts) through the cache classes counts the
     simulator's misses exactly, and the seconds it took."""
